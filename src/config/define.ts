@@ -1,0 +1,63 @@
+// defineConfig: validate the typed config once, with messages that name the bad value.
+import { z } from 'zod'
+import { configSchema, type TenantFenceConfig, type TenantFenceConfigInput } from './schema.ts'
+import { FLAG_NAMES, parseFlags, TenantFlagError, type RawFlags } from './flags.ts'
+import { describeInvalid } from './suggest.ts'
+
+export class TenantConfigError extends Error {
+  readonly code = 'TENANT_CONFIG_INVALID'
+  constructor(message: string) {
+    super(message)
+    this.name = 'TenantConfigError'
+  }
+}
+
+/** A phase's flags as env strings, keyed by their full TENANT_ENFORCEMENT_* names. */
+export function phaseFlags(config: TenantFenceConfig, phase: number): Record<string, string> {
+  const p = config.phases[phase]
+  if (!p) throw new TenantConfigError(`phase ${phase} does not exist; phases are 0..${config.phases.length - 1}`)
+  return stringifyFlags(p.flags)
+}
+
+export function stringifyFlags(flags: Record<string, string | number | boolean>): Record<string, string> {
+  return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, String(v)]))
+}
+
+export function parseConfig(input: unknown): TenantFenceConfig {
+  const result = configSchema.safeParse(input)
+  if (!result.success) {
+    throw new TenantConfigError(`tenantfence config is invalid:\n${z.prettifyError(result.error)}`)
+  }
+  const config = result.data
+  const models = Object.keys(config.models)
+  const problems: string[] = []
+  const checkFlags = (where: string, flags: Record<string, string | number | boolean>) => {
+    for (const key of Object.keys(flags)) {
+      if (!(FLAG_NAMES as readonly string[]).includes(key)) problems.push(`${where}: ${describeInvalid('flag', key, FLAG_NAMES)}`)
+    }
+    try {
+      parseFlags(stringifyFlags(flags) as RawFlags, models)
+    } catch (err) {
+      if (err instanceof TenantFlagError) problems.push(`${where}: ${err.message}`)
+      else throw err
+    }
+  }
+  config.phases.forEach((p) => checkFlags(`phases[${p.phase}].flags`, p.flags))
+  checkFlags('rollback.flags', config.rollback.flags)
+  if (problems.length) throw new TenantConfigError(`tenantfence config is invalid:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`)
+  return Object.freeze(config) as TenantFenceConfig
+}
+
+const validated = new WeakSet<object>()
+
+/** The typed config of an app, validated once. Use as the default export of tenantfence.config.ts. */
+export function defineConfig(input: TenantFenceConfigInput): TenantFenceConfig {
+  const config = parseConfig(input)
+  validated.add(config)
+  return config
+}
+
+/** Accept a config that went through defineConfig, or validate a plain object now. */
+export function ensureConfig(config: TenantFenceConfig | TenantFenceConfigInput): TenantFenceConfig {
+  return validated.has(config as object) ? (config as TenantFenceConfig) : defineConfig(config as TenantFenceConfigInput)
+}

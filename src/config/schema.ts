@@ -1,0 +1,167 @@
+// The one typed config: models, severities, phases, thresholds. Everything else (the
+// extension's policy, dashboards, alert rules, runbooks, the demo, the phase gate) derives
+// from a value of this type, validated once by `defineConfig`/`parseConfig`.
+import { z } from 'zod'
+
+export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const
+export type Severity = (typeof SEVERITIES)[number]
+
+export const MODES = ['disabled', 'log_only', 'selective', 'enforce'] as const
+export type Mode = (typeof MODES)[number]
+/** What the app reports as its mode: the four flag modes plus phase 4's code option. */
+export const REPORTED_MODES = [...MODES, 'hardened'] as const
+export type ReportedMode = (typeof REPORTED_MODES)[number]
+
+/** Alerts the generator knows how to write; each phase lists the ones it runs. */
+export const ALERT_NAMES = [
+  'TenantViolationSummary',
+  'TenantViolationSpike',
+  'TenantCriticalModelViolation',
+  'TenantEnforcementErrors',
+  'TenantEnforcementRollback',
+  'TenantBypassUsage',
+  'TenantCheckLatencyHigh',
+  'TenantCheckLatencyCritical',
+  'TenantFlagReloadFailed',
+] as const
+export type AlertName = (typeof ALERT_NAMES)[number]
+
+/** Success criteria the phase gate can measure; each is a ceiling over a window. */
+export const CRITERION_KINDS = [
+  'violationsPerHour', // average violations per hour over the window (all models)
+  'criticalViolations', // violations on CRITICAL models in the window
+  'violations', // violations in the window (optionally of one severity)
+  'errorRate', // blocked queries / HTTP requests over the window (a ratio, 0.001 = 0.1 %)
+  'enforcementErrors', // blocked queries in the window
+  'bypassesPerDay', // bypass uses per day over the window
+  'checkP95Ms', // p95 cost of the check in milliseconds over the window
+  'flagErrors', // runtime flag reload errors in the window
+] as const
+export type CriterionKind = (typeof CRITERION_KINDS)[number]
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier (letters, digits, _)')
+const duration = z.string().regex(/^\d+(ms|s|m|h|d|w)$/, 'must be a Prometheus duration such as 5m, 1h, 7d')
+
+export const modelPolicySchema = z.strictObject({
+  severity: z.enum(SEVERITIES),
+  /** Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. */
+  via: identifier.optional(),
+  /** The model's own tenant field when it differs from `tenant.field`. */
+  field: identifier.optional(),
+  description: z.string().optional(),
+})
+
+const flagValue = z.union([z.string(), z.number(), z.boolean()])
+
+export const criterionSchema = z.strictObject({
+  kind: z.enum(CRITERION_KINDS),
+  max: z.number().nonnegative(),
+  window: duration,
+  severity: z.enum(SEVERITIES).optional(),
+  description: z.string().min(1),
+})
+
+export const phaseSchema = z.strictObject({
+  phase: z.number().int().min(0).max(4),
+  name: z.string().min(1),
+  /** The mode the app reports during this phase; phase 4 is `hardened`. */
+  mode: z.enum(REPORTED_MODES),
+  goal: z.string().min(1),
+  duration: z.string().min(1),
+  /** The TENANT_ENFORCEMENT_* values of this phase (env names without the prefix or with it). */
+  flags: z.record(z.string(), flagValue),
+  alerts: z.array(z.enum(ALERT_NAMES)),
+  successCriteria: z.array(criterionSchema),
+})
+
+export const thresholdsSchema = z.strictObject({
+  /** TenantViolationSpike: violations per minute (5 m rate) above this. */
+  violationSpikePerMinute: z.number().positive(),
+  violationSpikeFor: duration,
+  /** TenantViolationSummary: any violation in the last 24 h. */
+  violationSummaryFor: duration,
+  /** TenantEnforcementErrors: blocked queries as a share of HTTP requests (0.001 = 0.1 %). */
+  errorRateWarning: z.number().positive().max(1),
+  errorRateFor: duration,
+  /** TenantEnforcementRollback: the rollback trigger (0.01 = 1 %). */
+  errorRateRollback: z.number().positive().max(1),
+  errorRateRollbackFor: duration,
+  /** TenantBypassUsage: bypass uses in the last hour above this. */
+  bypassPerHour: z.number().nonnegative(),
+  bypassFor: duration,
+  /** TenantCheckLatency*: p95 of the check in milliseconds. */
+  checkLatencyWarningMs: z.number().positive(),
+  checkLatencyCriticalMs: z.number().positive(),
+  checkLatencyFor: duration,
+  /** TenantCriticalModelViolation: any violation on a CRITICAL model. */
+  criticalViolationFor: duration,
+})
+
+export const configSchema = z
+  .strictObject({
+    app: z.strictObject({
+      name: z.string().min(1),
+      /** Base of the runbook links in alert annotations. */
+      runbookBaseUrl: z.string().url(),
+      /** Label that names the app in Prometheus (job) and Loki (app). */
+      job: z.string().min(1),
+    }),
+    tenant: z
+      .strictObject({
+        /** The tenant field of models scoped by their own column. */
+        field: identifier.default('tenantId'),
+        /** The tenant model itself: a query on it by id reads one tenant (optional). */
+        model: identifier.optional(),
+        idField: identifier.default('id'),
+      })
+      .default({ field: 'tenantId', idField: 'id' }),
+    models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
+    /** Models reviewed and found not tenant-owned; the audit does not report them. */
+    globalModels: z.array(identifier).default([]),
+    rawQueries: z
+      .strictObject({
+        /** `violation`: $queryRaw/$executeRaw count as unscoped (kind raw_query); `allow`: let them through unchecked. */
+        policy: z.enum(['violation', 'allow']).default('violation'),
+        severity: z.enum(SEVERITIES).default('HIGH'),
+      })
+      .default({ policy: 'violation', severity: 'HIGH' }),
+    bypass: z.strictObject({
+      /** The documented bypass reasons; hardened mode accepts only these. */
+      reasons: z.array(identifier).min(1),
+    }),
+    thresholds: thresholdsSchema,
+    phases: z.array(phaseSchema).length(5),
+    rollback: z.strictObject({
+      /** The document's instant rollback: flags that return the app to log only. */
+      flags: z.record(z.string(), flagValue),
+      description: z.string().min(1),
+    }),
+  })
+  .superRefine((cfg, ctx) => {
+    const models = Object.keys(cfg.models)
+    for (const [name, policy] of Object.entries(cfg.models)) {
+      if (cfg.globalModels.includes(name)) {
+        ctx.addIssue({ code: 'custom', path: ['globalModels'], message: `${name} is both tenant-owned (models) and global (globalModels)` })
+      }
+      if (policy.via && policy.field) {
+        ctx.addIssue({ code: 'custom', path: ['models', name], message: `${name}: give either "via" (a relation) or "field", not both` })
+      }
+    }
+    cfg.phases.forEach((p, i) => {
+      if (p.phase !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'phase'], message: `phases must be listed 0..4 in order; entry ${i} says phase ${p.phase}` })
+    })
+    if (cfg.thresholds.errorRateRollback <= cfg.thresholds.errorRateWarning) {
+      ctx.addIssue({ code: 'custom', path: ['thresholds', 'errorRateRollback'], message: 'errorRateRollback must be above errorRateWarning' })
+    }
+    if (cfg.thresholds.checkLatencyCriticalMs <= cfg.thresholds.checkLatencyWarningMs) {
+      ctx.addIssue({ code: 'custom', path: ['thresholds', 'checkLatencyCriticalMs'], message: 'checkLatencyCriticalMs must be above checkLatencyWarningMs' })
+    }
+    void models
+  })
+
+export type TenantFenceConfigInput = z.input<typeof configSchema>
+export type TenantFenceConfig = z.output<typeof configSchema>
+export type ModelPolicyConfig = z.output<typeof modelPolicySchema>
+export type PhaseConfig = z.output<typeof phaseSchema>
+export type Criterion = z.output<typeof criterionSchema>
+export type Thresholds = z.output<typeof thresholdsSchema>

@@ -1,0 +1,32 @@
+// The shape of one TENANT_VIOLATION log line (the rollout document's TenantViolation schema).
+// The report command reads these lines back, so both sides use this type.
+import type { ReportedMode, Severity } from '../config/schema.ts'
+import type { ViolationKind } from './metric-names.ts'
+
+export interface TenantViolationLine {
+  /** pino level as a number (40 = warn for logged, 50 = error for blocked) */
+  level: number
+  /** epoch milliseconds (pino) */
+  time: number
+  msg: 'TENANT_VIOLATION'
+  /** ISO 8601 timestamp of the query */
+  timestamp: string
+  severity: Severity
+  model: string
+  /** the Prisma operation: findMany, updateMany, $queryRaw, … */
+  action: string
+  violation: ViolationKind
+  decision: 'logged' | 'blocked'
+  mode: ReportedMode
+  /** route template (`/api/users/:id`), or "unknown" outside a request */
+  endpoint: string
+  method: string
+  userId: string | null
+  tenantId: string | null
+  /** the tenant(s) the query named, when it named any */
+  queryTenantIds?: string[]
+  /** call site frames, app code first, node_modules and tenantfence frames removed */
+  stackTrace: string
+  /** the query arguments with every value that could be secret or personal replaced */
+  queryArgs: unknown
+}
