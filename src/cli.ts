@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// tenantfence <command>: each command lives in its own module and is loaded on demand, so
+// `tenantfence phase env` does not load the dashboard SDK and the other way round.
+import { TenantConfigError } from './config/define.ts'
+import { TenantFlagError } from './config/flags.ts'
+
+type Command = { run(argv: string[]): Promise<number>; summary: string }
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  generate: () => import('./generate/cli.ts'),
+  audit: () => import('./enforcement/audit-cli.ts'),
+  report: () => import('./ops/report-cli.ts'),
+  status: () => import('./ops/status-cli.ts'),
+  phase: () => import('./ops/phase-cli.ts'),
+}
+
+export const USAGE = `tenantfence <command> [options]
+
+Commands:
+  generate [--check] [--config FILE] [--out DIR]   write (or check) dashboards/ and alerts/ from the config
+  audit [--config FILE] [--schema FILE]            list schema models the config does not classify
+  report (--logs FILE | --loki URL) [--date D]     the daily violation report
+  status (--prometheus URL | --metrics URL)        the terminal dashboards
+  phase env <n> [--kubectl deployment/NAME]        phase n's flags
+  phase rollback                                   the instant rollback
+  phase check <n> --prometheus URL                 phase n's success criteria (exit 0 when all hold)
+
+Run \`tenantfence <command> --help\` for a command's options.`
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE)
+    return name ? 0 : 2
+  }
+  const load = COMMANDS[name]
+  if (!load) {
+    console.error(`tenantfence: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}`)
+    return 2
+  }
+  try {
+    return await (await load()).run(rest)
+  } catch (err) {
+    // Expected failures get their message, never a stack trace.
+    if (err instanceof TenantConfigError || err instanceof TenantFlagError || (err as { userFacing?: boolean }).userFacing) {
+      const code = (err as { exitCode?: number }).exitCode
+      console.error(`tenantfence ${name}: ${(err as Error).message}`)
+      return code ?? 1
+    }
+    throw err
+  }
+}
+
+const invokedDirectly = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(`tenantfence: internal error: ${(err as Error).stack ?? err}`)
+      process.exit(70)
+    },
+  )
+}
