@@ -1,0 +1,121 @@
+// Where flags come from at run time, and when they are re-parsed. The hot path calls
+// `current()` on every query: it reads the raw values, compares them with the last ones seen
+// and re-parses only on change. A bad value at run time keeps the last good flags.
+import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import { actionTable, effectiveMode, FLAG_NAMES, parseFlags, TenantFlagError, type Flags, type ModelAction, type RawFlags } from './flags.ts'
+import type { Mode } from './schema.ts'
+
+export interface FlagState {
+  readonly flags: Flags
+  readonly mode: Mode
+  /** model -> action, computed once per change */
+  readonly actions: ReadonlyMap<string, ModelAction>
+}
+
+export interface FlagSourceHooks {
+  /** a runtime value was refused; the last good flags stay in force */
+  onError?(error: TenantFlagError): void
+  /** new flags took effect */
+  onChange?(state: FlagState): void
+}
+
+export interface FlagSource {
+  current(): FlagState
+  close(): void
+}
+
+function toState(flags: Flags, models: readonly string[]): FlagState {
+  return Object.freeze({ flags, mode: effectiveMode(flags), actions: actionTable(flags, models) })
+}
+
+/**
+ * Flags from process.env, read at query time. Refuses bad values at creation (start-up) with
+ * a TenantFlagError; later bad values are reported through onError once per distinct value.
+ */
+export function envFlagSource(models: readonly string[], hooks: FlagSourceHooks = {}, env: NodeJS.ProcessEnv = process.env): FlagSource {
+  const n = FLAG_NAMES.length
+  const seen: (string | undefined)[] = new Array(n)
+  const read = (): RawFlags => {
+    const raw: RawFlags = {}
+    for (let i = 0; i < n; i++) if (seen[i] !== undefined) raw[FLAG_NAMES[i]!] = seen[i]
+    return raw
+  }
+  for (let i = 0; i < n; i++) seen[i] = env[FLAG_NAMES[i]!]
+  let state = toState(parseFlags(read(), models), models) // throws at start-up: refuse to start
+  let refused: string | undefined
+  return {
+    current() {
+      let changed = false
+      for (let i = 0; i < n; i++) {
+        const v = env[FLAG_NAMES[i]!]
+        if (v !== seen[i]) {
+          seen[i] = v
+          changed = true
+        }
+      }
+      if (changed) {
+        try {
+          state = toState(parseFlags(read(), models), models)
+          refused = undefined
+          hooks.onChange?.(state)
+        } catch (err) {
+          const key = JSON.stringify(seen)
+          if (refused !== key) {
+            refused = key
+            if (err instanceof TenantFlagError) hooks.onError?.(err)
+            else throw err
+          }
+        }
+      }
+      return state
+    },
+    close() {},
+  }
+}
+
+/** Parse a flag file: KEY=VALUE lines (a ConfigMap rendered as env) or a JSON object. */
+export function parseFlagFile(text: string): RawFlags {
+  const trimmed = text.trim()
+  if (trimmed.startsWith('{')) {
+    const obj = JSON.parse(trimmed) as Record<string, unknown>
+    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)])) as RawFlags
+  }
+  const raw: Record<string, string> = {}
+  for (const line of trimmed.split(/\r?\n/)) {
+    const l = line.trim()
+    if (!l || l.startsWith('#')) continue
+    const eq = l.indexOf('=')
+    if (eq < 1) throw new TenantFlagError(l, `flag file line "${l}" is not KEY=VALUE`)
+    raw[l.slice(0, eq).trim().replace(/^export\s+/, '')] = l.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2')
+  }
+  return raw as RawFlags
+}
+
+/**
+ * Flags from a file (a mounted ConfigMap, say), watched and re-read on change: a rollback with
+ * no restart at all. Polls (fs.watchFile) because ConfigMap updates swap symlinks, which
+ * fs.watch misses. Same validation and keep-the-last-good rule as the env source.
+ */
+export function fileFlagSource(path: string, models: readonly string[], hooks: FlagSourceHooks = {}, intervalMs = 1000): FlagSource {
+  const load = () => toState(parseFlags(parseFlagFile(readFileSync(path, 'utf8')), models), models)
+  let state = load() // start-up: a missing or bad file refuses to start
+  const onFileChange = () => {
+    try {
+      state = load()
+      hooks.onChange?.(state)
+    } catch (err) {
+      hooks.onError?.(err instanceof TenantFlagError ? err : new TenantFlagError(path, `flag file ${path}: ${(err as Error).message}`))
+    }
+  }
+  watchFile(path, { interval: intervalMs, persistent: false }, onFileChange)
+  return {
+    current: () => state,
+    close: () => unwatchFile(path, onFileChange),
+  }
+}
+
+/** Fixed flags (tests, or hardened mode where flags are ignored). */
+export function staticFlagSource(raw: RawFlags, models: readonly string[]): FlagSource {
+  const state = toState(parseFlags(raw, models), models)
+  return { current: () => state, close() {} }
+}

@@ -1,0 +1,186 @@
+// The Prisma adapter: one $allOperations hook that asks the pure core (inspect, decide) and
+// applies the answer: let through, count + log, or reject with TenantContextRequiredError.
+// Telemetry never fails a query: every report is wrapped and counted on failure.
+import { Prisma } from '@prisma/client/extension'
+import type { Registry } from 'prom-client'
+import { ensureConfig } from '../config/define.ts'
+import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
+import { defaultLogger, type Logger } from '../telemetry/logger.ts'
+import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
+import { auditModels } from './audit.ts'
+import { tenantStorage, type TenantStore } from './context.ts'
+import type { DataModel } from './datamodel.ts'
+import { decide } from './decide.ts'
+import { TenantContextRequiredError } from './errors.ts'
+import type { Finding } from './inspect.ts'
+import { inspect } from './inspect.ts'
+import { RAW_OPERATIONS } from './operations.ts'
+import { compilePolicy, type Policy } from './policy.ts'
+import { createReporter, type Reporter } from './report.ts'
+
+export interface TenantEnforcementOptions {
+  config: TenantFenceConfig | TenantFenceConfigInput
+  /** prom-client Registry to register the metrics in (default: a new one, exposed as `.registry`) */
+  registry?: Registry
+  /** pino logger for violation lines (default: pino JSON on stdout) */
+  logger?: Logger
+  /** where flags come from: process.env (default) or a watched file such as a mounted ConfigMap */
+  flags?: { file: string; pollMs?: number } | { source: FlagSource }
+  /** Phase 4: ignore the flags, block every violation, allow bypass only for config.bypass.reasons */
+  hardened?: boolean
+  /** the data model, when the client does not expose `_runtimeDataModel` (tests, other ORMs) */
+  datamodel?: DataModel
+  /** warn at start-up about schema models the config does not classify (default true) */
+  audit?: boolean
+}
+
+export interface TenantEnforcementHandle {
+  readonly config: TenantFenceConfig
+  readonly registry: Registry
+  readonly metrics: EnforcementMetrics
+  readonly logger: Logger
+  /** the flags in force now (re-read if they changed) */
+  currentFlags(): FlagState
+  /** stop watching a flag file */
+  close(): void
+}
+
+type QueryFn = (args: unknown) => Promise<unknown>
+interface HookParams {
+  model?: string
+  operation: string
+  args: unknown
+  query: QueryFn
+  /** Prisma's internals: the call site it captured when the model method was called (used for log lines only) */
+  __internalParams?: { callsite?: { _error?: Error } }
+}
+
+/**
+ * The Prisma Client extension: `new PrismaClient({ adapter }).$extends(tenantEnforcement({ config }))`.
+ * The returned function also carries the handle (registry, metrics, logger, currentFlags).
+ */
+export function tenantEnforcement(options: TenantEnforcementOptions) {
+  const config = ensureConfig(options.config)
+  const metrics = enforcementMetrics(options.registry)
+  const logger = options.logger ?? defaultLogger(config.app.job)
+  const models = Object.keys(config.models)
+  const severities = new Map(Object.entries(config.models).map(([m, p]) => [m, p.severity]))
+  const hardened = options.hardened === true
+  const reporter: Reporter = createReporter({ config, metrics, logger })
+
+  const publish = (state: FlagState) => {
+    try {
+      publishPolicy(metrics, hardened ? 'hardened' : state.mode, hardened ? new Map(models.map((m) => [m, 'block' as const])) : state.actions, severities)
+    } catch {
+      metrics.telemetryErrors.inc({ sink: 'metrics' })
+    }
+  }
+  const hooks = {
+    onChange: publish,
+    onError: (err: Error & { flag?: string }) => {
+      metrics.flagErrors.inc({ flag: String(err.flag ?? 'unknown').slice(0, 64) })
+      try {
+        logger.error({ err: { message: err.message }, flag: err.flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
+      } catch {
+        metrics.telemetryErrors.inc({ sink: 'log' })
+      }
+    },
+  }
+  // Start-up: a bad flag throws here, so the app refuses to start with the flag's message.
+  const source: FlagSource =
+    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags.pollMs) : envFlagSource(models, hooks)
+  publish(source.current())
+
+  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current(), close: () => source.close() }
+
+  const extension = Prisma.defineExtension((client) => {
+    const datamodel = options.datamodel ?? (client as unknown as { _runtimeDataModel?: DataModel })._runtimeDataModel
+    if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
+    const policy = compilePolicy(config, datamodel)
+    if (options.audit !== false) {
+      const unclassified = auditModels(config, datamodel)
+      if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
+    }
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle })
+    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
+  })
+  return Object.assign(extension, handle)
+}
+
+interface HookDeps {
+  policy: Policy
+  source: FlagSource
+  hardened: boolean
+  reporter: Reporter
+  metrics: EnforcementMetrics
+  bypassReasons: readonly string[]
+  owner: object
+}
+
+function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner }: HookDeps) {
+  const histogram = metrics.checkDuration
+  return function tenantfenceCheck({ model, operation, args, query, __internalParams }: HookParams): Promise<unknown> {
+    const state = hardened ? undefined : source.current()
+    if (state !== undefined && state.mode === 'disabled') return query(args)
+    const store = tenantStorage.getStore()
+    if (model === undefined) {
+      if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return query(args)
+      if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
+      const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
+      // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
+      return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log')
+    }
+    if (!policy.models.has(model)) return query(args)
+    if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
+
+    const start = performance.now()
+    let found: Finding | null
+    try {
+      found = inspect(policy, model, operation, args, store?.context?.tenantId)
+    } catch {
+      // Fail open where nothing is blocked, closed where this model is blocked.
+      found = { model, severity: policy.models.get(model)!.severity, violation: 'inspection_error' }
+      try {
+        metrics.inspectionErrors.inc({ model })
+      } catch {}
+    }
+    const action = found === null ? 'off' : hardened ? 'block' : (state!.actions.get(found.model) ?? 'off')
+    const decision = decide(found, action)
+    histogram.observe((performance.now() - start) / 1000)
+    if (decision === 'allow') return query(args)
+    return apply(found!, decision)
+
+    function apply(f: Finding, d: 'log' | 'block'): Promise<unknown> {
+      reporter.violation(f, d, operation, args, store, hardened ? 'hardened' : state!.mode, state?.flags.logSampleRate ?? 1, __internalParams?.callsite?._error)
+      if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, operation, f.violation))
+      return query(args)
+    }
+  }
+}
+
+/** Is this bypass granted by the flags in force (or, hardened, by the config's reasons)? Counted once per bypass call. */
+function grantBypass(store: TenantStore, state: FlagState | undefined, hardened: boolean, reasons: readonly string[], reporter: Reporter, owner: object, model: string, operation: string): boolean {
+  const b = store.bypass!
+  const reason = b.reason
+  let refusal: string | undefined
+  if (hardened) {
+    if (!reasons.includes(reason)) refusal = `hardened mode allows only the documented reasons (${reasons.join(', ')})`
+  } else if (!state!.flags.allowBypass) {
+    refusal = 'TENANT_ENFORCEMENT_ALLOW_BYPASS is false'
+  } else if (state!.flags.bypassRequiresReason && reason === '') {
+    refusal = 'TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON is true and no reason was given'
+  }
+  if (refusal === undefined) {
+    if (!(b.usedBy ??= new WeakSet()).has(owner)) {
+      b.usedBy.add(owner)
+      reporter.bypass(b, store.context, model, operation, 'granted', undefined)
+    }
+    return true
+  }
+  if (!(b.deniedBy ??= new WeakSet()).has(owner)) {
+    b.deniedBy.add(owner)
+    reporter.bypass(b, store.context, model, operation, 'denied', refusal)
+  }
+  return false
+}

@@ -1,0 +1,110 @@
+// What happens after a decision: counters always, a TENANT_VIOLATION line when sampled, a
+// TENANT_BYPASS line per bypass. Telemetry failures are counted and swallowed: a query never
+// fails or waits because Loki, a label or the logger misbehaved.
+import type { ReportedMode, TenantFenceConfig } from '../config/schema.ts'
+import type { Logger } from '../telemetry/logger.ts'
+import { BYPASS_MESSAGE, VIOLATION_MESSAGE } from '../telemetry/metric-names.ts'
+import type { EnforcementMetrics } from '../telemetry/metrics.ts'
+import { sanitizeArgs } from '../telemetry/sanitize.ts'
+import { captureStack, cleanStack } from '../telemetry/stack.ts'
+import type { TenantViolationLine } from '../telemetry/violation-line.ts'
+import type { BypassScope, TenantContext } from './context.ts'
+import type { Finding } from './inspect.ts'
+
+export interface Reporter {
+  violation(f: Finding, decision: 'log' | 'block', operation: string, args: unknown, store: { context?: TenantContext } | undefined, mode: ReportedMode, sampleRate: number, callSite?: Error): void
+  bypass(b: BypassScope, ctx: TenantContext | undefined, model: string, operation: string, outcome: 'granted' | 'denied', refusal: string | undefined): void
+}
+
+export function endpointOf(ctx: TenantContext | undefined): string {
+  const e = ctx?.endpoint
+  if (typeof e === 'function') {
+    try {
+      return e() ?? 'unknown'
+    } catch {
+      return 'unknown'
+    }
+  }
+  return e ?? 'unknown'
+}
+
+const idOf = (v: string | number | undefined) => (v === undefined || v === null ? null : String(v))
+
+export function createReporter({ config, metrics, logger }: { config: TenantFenceConfig; metrics: EnforcementMetrics; logger: Logger }): Reporter {
+  const reasons = new Set(config.bypass.reasons)
+  const tenantField = config.tenant.field
+  return {
+    violation(f, decision, operation, args, store, mode, sampleRate, callSite) {
+      const ctx = store?.context
+      const endpoint = endpointOf(ctx)
+      try {
+        metrics.violations.inc({ model: f.model, severity: f.severity, violation: f.violation, decision: decision === 'block' ? 'blocked' : 'logged' })
+        if (decision === 'block') metrics.enforcementErrors.inc({ model: f.model, endpoint })
+      } catch {
+        safeInc(metrics, 'metrics')
+      }
+      // Counters above are never sampled; only the log line is.
+      if (sampleRate < 1 && Math.random() >= sampleRate) return
+      try {
+        const line: Omit<TenantViolationLine, 'level' | 'time' | 'msg'> = {
+          timestamp: new Date().toISOString(),
+          severity: f.severity,
+          model: f.model,
+          action: operation,
+          violation: f.violation,
+          decision: decision === 'block' ? 'blocked' : 'logged',
+          mode,
+          endpoint,
+          method: ctx?.method ?? 'unknown',
+          userId: idOf(ctx?.userId),
+          tenantId: idOf(ctx?.tenantId),
+          ...(f.queryTenantIds ? { queryTenantIds: [...f.queryTenantIds] } : {}),
+          // Prisma captured the app's call site when the query was built; our own stack at this point
+          // holds only Prisma frames (the query runs when awaited).
+          stackTrace: callSite?.stack ? cleanStack(callSite.stack) : captureStack(),
+          queryArgs: sanitizeArgs(args, tenantField),
+        }
+        if (decision === 'block') logger.error(line, VIOLATION_MESSAGE)
+        else logger.warn(line, VIOLATION_MESSAGE)
+      } catch {
+        safeInc(metrics, 'log')
+      }
+    },
+    bypass(b, ctx, model, operation, outcome, refusal) {
+      const label = reasons.has(b.reason) ? b.reason : b.reason === '' ? 'none' : 'other'
+      try {
+        if (outcome === 'granted') metrics.bypassUsage.inc({ reason: label })
+        else metrics.bypassDenied.inc({ reason: label })
+      } catch {
+        safeInc(metrics, 'metrics')
+      }
+      try {
+        const fields = {
+          timestamp: new Date().toISOString(),
+          outcome,
+          reason: b.reason || null,
+          actor: b.actor ?? null,
+          model,
+          action: operation,
+          endpoint: endpointOf(ctx),
+          userId: idOf(ctx?.userId),
+          tenantId: idOf(ctx?.tenantId),
+          stackTrace: cleanStack(b.stack),
+          ...(refusal ? { refusal } : {}),
+        }
+        if (outcome === 'granted') logger.warn(fields, BYPASS_MESSAGE)
+        else logger.error(fields, `${BYPASS_MESSAGE}_DENIED`)
+      } catch {
+        safeInc(metrics, 'log')
+      }
+    },
+  }
+}
+
+function safeInc(metrics: EnforcementMetrics, sink: string) {
+  try {
+    metrics.telemetryErrors.inc({ sink })
+  } catch {
+    // nothing left to tell
+  }
+}

@@ -1,0 +1,55 @@
+// prom-client metrics in a Registry the caller owns (or a fresh one): nothing is registered
+// into prom-client's global registry behind the user's back.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { ModelAction } from '../config/flags.ts'
+import { REPORTED_MODES, type ReportedMode, type Severity } from '../config/schema.ts'
+import { CHECK_DURATION_BUCKETS, METRIC } from './metric-names.ts'
+
+export interface EnforcementMetrics {
+  readonly registry: Registry
+  readonly violations: Counter<'model' | 'severity' | 'violation' | 'decision'>
+  readonly enforcementErrors: Counter<'model' | 'endpoint'>
+  readonly bypassUsage: Counter<'reason'>
+  readonly bypassDenied: Counter<'reason'>
+  readonly checkDuration: Histogram<string>
+  readonly mode: Gauge<'mode'>
+  readonly modelPolicy: Gauge<'model' | 'severity' | 'policy'>
+  readonly flagErrors: Counter<'flag'>
+  readonly inspectionErrors: Counter<'model'>
+  readonly telemetryErrors: Counter<'sink'>
+}
+
+const cache = new WeakMap<Registry, EnforcementMetrics>()
+
+/** The enforcement metrics of a registry; two clients sharing a registry share the metrics. */
+export function enforcementMetrics(registry: Registry = new Registry()): EnforcementMetrics {
+  const existing = cache.get(registry)
+  if (existing) return existing
+  const registers = [registry]
+  const metrics: EnforcementMetrics = {
+    registry,
+    violations: new Counter({ name: METRIC.violations, help: 'Tenant isolation violations seen, by model, severity, kind and whether the query was logged or blocked.', labelNames: ['model', 'severity', 'violation', 'decision'], registers }),
+    enforcementErrors: new Counter({ name: METRIC.enforcementErrors, help: 'Queries blocked with TENANT_CONTEXT_REQUIRED, by model and route template.', labelNames: ['model', 'endpoint'], registers }),
+    bypassUsage: new Counter({ name: METRIC.bypassUsage, help: 'Granted tenant enforcement bypasses (withoutTenantEnforcement), by documented reason ("other" when not documented).', labelNames: ['reason'], registers }),
+    bypassDenied: new Counter({ name: METRIC.bypassDenied, help: 'Refused bypass attempts (ALLOW_BYPASS off, reason missing or not documented).', labelNames: ['reason'], registers }),
+    checkDuration: new Histogram({ name: METRIC.checkDuration, help: 'Cost of the tenant check (inspect + decide) per query, in seconds. Its _count is the number of queries checked.', buckets: CHECK_DURATION_BUCKETS, registers }),
+    mode: new Gauge({ name: METRIC.mode, help: 'Tenant enforcement mode in force: 1 for the current mode, 0 for the others.', labelNames: ['mode'], registers }),
+    modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model.', labelNames: ['model', 'severity', 'policy'], registers }),
+    flagErrors: new Counter({ name: METRIC.flagErrors, help: 'Runtime flag values refused; the last good flags stayed in force.', labelNames: ['flag'], registers }),
+    inspectionErrors: new Counter({ name: METRIC.inspectionErrors, help: 'Internal errors of the tenant check (allowed in log_only, blocked in enforce).', labelNames: ['model'], registers }),
+    telemetryErrors: new Counter({ name: METRIC.telemetryErrors, help: 'Telemetry failures (log write, metric label); a query never fails for them.', labelNames: ['sink'], registers }),
+  }
+  cache.set(registry, metrics)
+  return metrics
+}
+
+const POLICIES: readonly ModelAction[] = ['off', 'log', 'block']
+
+/** Publish the mode and each model's policy (called when flags change, not per query). */
+export function publishPolicy(metrics: EnforcementMetrics, mode: ReportedMode, actions: ReadonlyMap<string, ModelAction>, severities: ReadonlyMap<string, Severity>): void {
+  for (const m of REPORTED_MODES) metrics.mode.set({ mode: m }, m === mode ? 1 : 0)
+  for (const [model, action] of actions) {
+    const severity = severities.get(model) ?? 'LOW'
+    for (const policy of POLICIES) metrics.modelPolicy.set({ model, severity, policy }, policy === action ? 1 : 0)
+  }
+}
