@@ -1,0 +1,84 @@
+// Phase success criteria as PromQL: one instant query per criterion kind, evaluated at the end
+// of the criterion's window. Reused by the phase gate, the demo and anything that wants to say
+// "does this criterion hold". Conventions:
+// - Counters that have never been incremented may have no series at all (prom-client exports
+//   labelled counters only once a label set is used): `or vector(0)` makes an absent counter
+//   read 0, so "no violation series" is "no violation".
+// - errorRate's denominator is HTTP requests. With no request in the window the ratio is
+//   undefined: the query returns nothing (or NaN) and the gate reports NO DATA, which does not
+//   pass. A gate that passes on no traffic would let a rollout advance on no evidence.
+// - checkP95Ms with no checked query in the window is NO DATA for the same reason.
+import type { CriterionKind, Criterion } from '../config/schema.ts'
+import { METRIC } from '../telemetry/metric-names.ts'
+
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
+
+/** A Prometheus duration (5m, 24h, 7d) in seconds. */
+export function durationSeconds(window: string): number {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(window)
+  if (!m) throw new Error(`not a Prometheus duration: ${window}`)
+  return Number(m[1]) * UNIT_SECONDS[m[2]!]!
+}
+
+const fmt = (x: number) => String(Number(x.toFixed(6)))
+const counter = (metric: string, w: string, matcher = '') => `(sum(increase(${metric}${matcher}[${w}])) or vector(0))`
+
+export interface CriterionInfo {
+  /** how the measured value reads: "violations/h", "%", "ms" */
+  unit: string
+  /** true when an absent series means 0 (counters); false when it means no data */
+  absentIsZero: boolean
+}
+
+export const CRITERION_INFO: Record<CriterionKind, CriterionInfo> = {
+  violationsPerHour: { unit: 'violations/h', absentIsZero: true },
+  criticalViolations: { unit: 'violations', absentIsZero: true },
+  violations: { unit: 'violations', absentIsZero: true },
+  errorRate: { unit: 'ratio', absentIsZero: false },
+  enforcementErrors: { unit: 'blocked queries', absentIsZero: true },
+  bypassesPerDay: { unit: 'bypasses/day', absentIsZero: true },
+  checkP95Ms: { unit: 'ms', absentIsZero: false },
+  flagErrors: { unit: 'flag errors', absentIsZero: true },
+}
+
+/** The PromQL instant query whose value is the criterion's measured value. */
+export function criterionPromQL(c: Pick<Criterion, 'kind' | 'window' | 'severity'>): string {
+  const w = c.window
+  const hours = durationSeconds(w) / 3600
+  switch (c.kind) {
+    case 'violationsPerHour':
+      return `${counter(METRIC.violations, w)} / ${fmt(hours)}`
+    case 'criticalViolations':
+      return counter(METRIC.violations, w, '{severity="CRITICAL"}')
+    case 'violations':
+      return counter(METRIC.violations, w, c.severity ? `{severity="${c.severity}"}` : '')
+    case 'errorRate':
+      return `${counter(METRIC.enforcementErrors, w)} / sum(increase(${METRIC.httpRequests}[${w}]))`
+    case 'enforcementErrors':
+      return counter(METRIC.enforcementErrors, w)
+    case 'bypassesPerDay':
+      return `${counter(METRIC.bypassUsage, w)} / ${fmt(hours / 24)}`
+    case 'checkP95Ms':
+      return `histogram_quantile(0.95, sum by (le) (rate(${METRIC.checkDuration}_bucket[${w}]))) * 1000`
+    case 'flagErrors':
+      return counter(METRIC.flagErrors, w)
+  }
+}
+
+export type Verdict = 'PASS' | 'FAIL' | 'NO DATA'
+
+/** A criterion holds when the measured value is at most its max; no data never holds. */
+export function judge(c: Pick<Criterion, 'kind' | 'max'>, value: number | undefined): Verdict {
+  if (value === undefined || Number.isNaN(value)) return CRITERION_INFO[c.kind].absentIsZero ? (c.max >= 0 ? 'PASS' : 'FAIL') : 'NO DATA'
+  return value <= c.max ? 'PASS' : 'FAIL'
+}
+
+/** A measured value or threshold as people read it (errorRate as a percentage). */
+export function formatValue(kind: CriterionKind, value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return 'no data'
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf'
+  if (kind === 'errorRate') return `${Number((value * 100).toPrecision(4))} %`
+  const unit = CRITERION_INFO[kind].unit
+  const rounded = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)))
+  return `${rounded} ${unit}`
+}

@@ -1,0 +1,38 @@
+// tenantfence status: the violations and enforcement dashboards in the terminal.
+import { CliError, parseArgs } from '../cli-error.ts'
+import { parseAt } from './dates.ts'
+import { baseUrl, joinUrl } from './http-errors.ts'
+import { PrometheusClient } from './prometheus-client.ts'
+import { collectFromMetrics, collectFromPrometheus } from './status/collect.ts'
+import { paletteFor, renderStatus } from './status/render.ts'
+
+export const summary = 'terminal dashboards: violations (24 h) and enforcement status'
+
+export const HELP = `tenantfence status (--prometheus URL | --metrics URL) [--at RFC3339|unix]
+
+  --prometheus URL  Prometheus base URL: last 24 h vs the 24 h before, last hour
+  --metrics URL     the app's /metrics endpoint, scraped once: totals since the process started
+  --at TIME         Prometheus: evaluate at this time instead of now
+Colour only when stdout is a terminal and NO_COLOR is unset.`
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, bools, positionals } = parseArgs(argv, { strings: ['prometheus', 'metrics', 'at'], booleans: ['help'] })
+  if (bools.help) {
+    console.log(HELP)
+    return 0
+  }
+  if (positionals.length) throw new CliError(`unexpected argument "${positionals[0]}"`, 2)
+  if (!!values.prometheus === !!values.metrics) throw new CliError('give exactly one of --prometheus URL or --metrics URL', 2)
+  let data
+  if (values.prometheus) {
+    const base = baseUrl(values.prometheus, '--prometheus')
+    const at = values.at === undefined ? undefined : parseAt(values.at)
+    data = await collectFromPrometheus(new PrometheusClient(base, at), `Prometheus ${base.origin}`)
+  } else {
+    if (values.at !== undefined) throw new CliError('--at needs --prometheus (a /metrics scrape is always "now")', 2)
+    const url = baseUrl(values.metrics!, '--metrics')
+    data = await collectFromMetrics(url.pathname === '/' ? joinUrl(url, '/metrics') : url)
+  }
+  process.stdout.write(renderStatus(data, paletteFor(process.stdout)))
+  return 0
+}

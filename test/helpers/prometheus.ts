@@ -1,0 +1,148 @@
+// A real Prometheus for tests: backfill OpenMetrics into a TSDB with promtool, start a server on
+// a free port, stop it. Tests that need it must FAIL (not skip) on CI when the binaries are
+// missing: call requirePrometheus()/requirePromtool() and let the error surface.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const INSTALL = 'install it with `apt-get install -y prometheus` (Debian/Ubuntu: gives prometheus and promtool)'
+
+function which(bin: string): boolean {
+  return spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0
+}
+
+/** Throws with install instructions when promtool is not on PATH. */
+export function requirePromtool(): void {
+  if (!which('promtool')) throw new Error(`promtool not found: ${INSTALL}`)
+}
+
+/** Throws with install instructions when prometheus is not on PATH. */
+export function requirePrometheus(): void {
+  if (!which('prometheus')) throw new Error(`prometheus not found: ${INSTALL}`)
+}
+
+/** True when both binaries exist. Outside CI a test may skip on false; on CI (CI=true) it must not. */
+export function hasPrometheus(): boolean {
+  return which('prometheus') && which('promtool')
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.once('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/**
+ * Backfill OpenMetrics text (timestamps in seconds, ending with `# EOF`) into `tsdbDir` with
+ * `promtool tsdb create-blocks-from openmetrics`. Appends `# EOF` when missing.
+ */
+export async function backfill(openmetricsText: string, tsdbDir: string): Promise<void> {
+  requirePromtool()
+  const dir = await mkdtemp(join(tmpdir(), 'tf-om-'))
+  const file = join(dir, 'data.om')
+  const text = openmetricsText.trimEnd().endsWith('# EOF') ? openmetricsText.trimEnd() + '\n' : openmetricsText.trimEnd() + '\n# EOF\n'
+  await writeFile(file, text)
+  try {
+    const res = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', file, tsdbDir], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    if (res.status !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${res.status}):\n${res.stderr || res.stdout}`)
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+export interface PrometheusServer {
+  /** http://127.0.0.1:<port> */
+  url: string
+  port: number
+  tsdbDir: string
+  /** SIGTERM, wait for exit (SIGKILL after 10 s); removes the TSDB dir when the helper created it */
+  stop(): Promise<void>
+}
+
+export interface StartOptions {
+  /** prometheus.yml content; default: a config with no scrape targets */
+  configYaml?: string
+  /** an existing (backfilled) TSDB; default: a new temp dir removed on stop */
+  tsdbDir?: string
+  extraArgs?: string[]
+  /** ms to wait for /-/ready (default 20 s) */
+  readyTimeoutMs?: number
+}
+
+export const EMPTY_CONFIG = 'global:\n  scrape_interval: 15s\n  evaluation_interval: 15s\nscrape_configs: []\n'
+
+/**
+ * Start a real Prometheus on a free port and wait for /-/ready. Retention is set to 100 years
+ * so backfilled blocks with old timestamps are not deleted at start.
+ */
+export async function startPrometheus(opts: StartOptions = {}): Promise<PrometheusServer> {
+  requirePrometheus()
+  const work = await mkdtemp(join(tmpdir(), 'tf-prom-'))
+  const ownTsdb = !opts.tsdbDir
+  const tsdbDir = opts.tsdbDir ?? join(work, 'data')
+  const configFile = join(work, 'prometheus.yml')
+  await writeFile(configFile, opts.configYaml ?? EMPTY_CONFIG)
+  const port = await freePort()
+  const args = [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${tsdbDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--storage.tsdb.retention.time=36500d',
+    '--web.enable-lifecycle',
+    ...(opts.extraArgs ?? []),
+  ]
+  const child: ChildProcess = spawn('prometheus', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-8000)
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  let dead = false
+  void exited.then(() => (dead = true))
+  const url = `http://127.0.0.1:${port}`
+  const cleanup = async () => {
+    await rm(work, { recursive: true, force: true })
+    if (ownTsdb) await rm(tsdbDir, { recursive: true, force: true })
+  }
+  const stop = async () => {
+    if (!dead) {
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
+      await exited
+      clearTimeout(timer)
+    }
+    await cleanup()
+  }
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000)
+  for (;;) {
+    if (dead) {
+      await cleanup()
+      throw new Error(`prometheus exited before it was ready:\n${stderr}`)
+    }
+    try {
+      const res = await fetch(`${url}/-/ready`)
+      if (res.ok) break
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop()
+      throw new Error(`prometheus was not ready within ${opts.readyTimeoutMs ?? 20_000} ms:\n${stderr}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { url, port, tsdbDir, stop }
+}
+
+/** A temp dir for a TSDB; remove it yourself, or pass it to startPrometheus and remove after stop. */
+export async function tempTsdbDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'tf-tsdb-'))
+}
