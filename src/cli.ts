@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // tenantfence <command>: each command lives in its own module and is loaded on demand, so
 // `tenantfence phase env` does not load the dashboard SDK and the other way round.
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { TenantConfigError } from './config/define.ts'
 import { TenantFlagError } from './config/flags.ts'
 
@@ -50,7 +52,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] && /cli\.(ts|js)$/.test(process.argv[1])
+// Run when executed (node dist/cli.js, the `tenantfence` bin symlink, tsx src/cli.ts), not when imported by tests.
+const invokedDirectly = (() => {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)
+  } catch {
+    return false
+  }
+})()
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
