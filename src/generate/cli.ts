@@ -1,0 +1,55 @@
+// `tenantfence generate [--check] [--config FILE] [--out DIR]`
+import { existsSync } from 'node:fs'
+import { basename, resolve } from 'node:path'
+import { CliError, parseArgs } from '../cli-error.ts'
+import { DEFAULT_CONFIG_FILES, loadConfig } from '../config/load.ts'
+import { generateFiles } from './files.ts'
+import { REGENERATE_COMMAND } from './notice.ts'
+import { checkGenerated, isClean, writeGenerated } from './write.ts'
+
+export const summary = 'write (or check) dashboards/ and alerts/ from the config'
+
+const HELP = `tenantfence generate [--check] [--config FILE] [--out DIR]
+
+Writes <out>/dashboards (Grafana JSON) and <out>/alerts (Prometheus rule files per phase,
+promtool tests, runbooks) from the typed config.
+
+  --config FILE   the config (default: tenantfence.config.ts, .mjs, .js or .json in the current directory)
+  --out DIR       where dashboards/ and alerts/ go (default: the current directory)
+  --check         write nothing; exit 1 naming every file that differs, is missing or is extra`
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, bools, positionals } = parseArgs(argv, { strings: ['config', 'out'], booleans: ['check', 'help'] })
+  if (bools.help) {
+    console.log(HELP)
+    return 0
+  }
+  if (positionals.length) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${HELP}`, 2)
+  const cwd = process.cwd()
+  const config = await loadConfig(values.config, cwd)
+  const configFile = values.config ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(resolve(cwd, f)))!
+  const outDir = resolve(cwd, values.out ?? '.')
+  const files = generateFiles(config, { configName: basename(configFile) })
+
+  if (bools.check) {
+    const result = await checkGenerated(outDir, files)
+    if (isClean(result)) {
+      console.log(`generate --check: ${files.length} files up to date in ${outDir}`)
+      return 0
+    }
+    const lines = [
+      ...result.changed.map((c) => `  changed: ${c.path} (first difference at line ${c.line})`),
+      ...result.missing.map((p) => `  missing: ${p}`),
+      ...result.extra.map((p) => `  extra:   ${p} (not generated from the config)`),
+    ]
+    console.error(`generate --check: generated files are out of date in ${outDir}:\n${lines.join('\n')}\nRun \`${REGENERATE_COMMAND}\` (or tenantfence generate${values.config ? ` --config ${values.config}` : ''}${values.out ? ` --out ${values.out}` : ''}) and commit the result.`)
+    return 1
+  }
+
+  const result = await writeGenerated(outDir, files)
+  for (const p of result.written) console.log(`  wrote    ${p}`)
+  for (const p of result.removed) console.log(`  removed  ${p} (no longer generated)`)
+  for (const p of result.foreign) console.warn(`  warning: ${p} is in a generated folder but was not generated; --check will report it`)
+  console.log(`generate: ${result.written.length} written, ${result.unchanged.length} unchanged, ${result.removed.length} removed in ${outDir}`)
+  return 0
+}

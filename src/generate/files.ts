@@ -1,0 +1,51 @@
+// Everything `generate` writes, as (path, content) pairs computed from the config alone:
+// no clock, no absolute paths, sorted, so the output is byte-for-byte deterministic.
+import type { TenantFenceConfig } from '../config/schema.ts'
+import { renderRulesFile } from './alerts/rules.ts'
+import { renderUnitTestFile } from './alerts/unit-tests.ts'
+import { latencyBuckets } from './alerts/unit-tests.ts'
+import { rulesFile, runbookFile, testFile } from './alerts/phases.ts'
+import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD } from './dashboards/catalog.ts'
+import { enforcementDashboard } from './dashboards/enforcement.ts'
+import { violationsDashboard } from './dashboards/violations.ts'
+import { generatedNotice } from './notice.ts'
+import { renderRunbook } from './runbooks.ts'
+
+/** The folders (under --out) the generator owns. */
+export const GENERATED_DIRS = ['dashboards', 'alerts'] as const
+
+export interface GeneratedFile {
+  /** relative to the output directory, with forward slashes */
+  path: string
+  content: string
+}
+
+export interface GenerateOptions {
+  /** how the files name their source (a file name, never an absolute path) */
+  configName?: string
+}
+
+/** Refuse settings that would generate alerts that can never fire, before writing anything. */
+export function validateForGenerate(config: TenantFenceConfig): void {
+  latencyBuckets(config.thresholds.checkLatencyWarningMs)
+  latencyBuckets(config.thresholds.checkLatencyCriticalMs)
+}
+
+export function generateFiles(config: TenantFenceConfig, options: GenerateOptions = {}): GeneratedFile[] {
+  validateForGenerate(config)
+  const configName = options.configName ?? 'tenantfence.config.ts'
+  const notice = generatedNotice(configName)
+  const dashboardJson = (dashboard: object) => `${JSON.stringify({ __generated: notice, ...dashboard }, null, 2)}\n`
+  const files: GeneratedFile[] = [
+    { path: `dashboards/${VIOLATIONS_DASHBOARD.file}`, content: dashboardJson(violationsDashboard(config, notice)) },
+    { path: `dashboards/${ENFORCEMENT_DASHBOARD.file}`, content: dashboardJson(enforcementDashboard(config, notice)) },
+  ]
+  for (const phase of config.phases) {
+    files.push(
+      { path: `alerts/${rulesFile(phase)}`, content: renderRulesFile(config, phase, configName) },
+      { path: `alerts/${testFile(phase)}`, content: renderUnitTestFile(config, phase, configName) },
+      { path: `alerts/${runbookFile(phase)}`, content: renderRunbook(config, phase, configName) },
+    )
+  }
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+}

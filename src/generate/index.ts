@@ -1,0 +1,13 @@
+// Public surface of the generator, for the compose stack, tests and users' own scripts.
+export { LOKI_DS, LOKI_DS_UID, LOKI_DS_VARIABLE, PROMETHEUS_DS, PROMETHEUS_DS_UID, PROMETHEUS_DS_VARIABLE } from './datasources.ts'
+export { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD } from './dashboards/catalog.ts'
+export { violationsDashboard, violationLinesQuery } from './dashboards/violations.ts'
+export { enforcementDashboard } from './dashboards/enforcement.ts'
+export { phaseRules, renderRulesFile, runbookUrl } from './alerts/rules.ts'
+export { alertSpec, WINDOW } from './alerts/specs.ts'
+export { phaseUnitTests, renderUnitTestFile } from './alerts/unit-tests.ts'
+export { phaseSlug, rulesFile, testFile, runbookFile, groupName } from './alerts/phases.ts'
+export { renderRunbook } from './runbooks.ts'
+export { rollbackCommand } from './rollback.ts'
+export { generateFiles, GENERATED_DIRS, type GeneratedFile } from './files.ts'
+export { checkGenerated, writeGenerated, isClean, type CheckResult } from './write.ts'
