@@ -1,0 +1,34 @@
+// The committed rule files load in Prometheus (promtool check rules) and their generated unit
+// tests pass (promtool test rules): each alert fires at `for`, not one step before, and not
+// while the app reports another phase's mode. All phase files together load at once too.
+import { readdirSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { join } from 'node:path'
+import { promtool, REPO } from './fixtures/generate/helpers.ts'
+
+const rules = readdirSync(join(REPO, 'alerts')).filter((f) => f.endsWith('.rules.yml')).map((f) => `alerts/${f}`)
+const tests = readdirSync(join(REPO, 'alerts/tests')).filter((f) => f.endsWith('.test.yml')).map((f) => `alerts/tests/${f}`)
+
+describe('generate: promtool', () => {
+  it('finds a rule file and a test file for each phase', () => {
+    expect(rules).toHaveLength(5)
+    expect(tests).toHaveLength(5)
+  })
+
+  it.each(rules)('promtool check rules %s', (file) => {
+    const { status, output } = promtool(['check', 'rules', file])
+    expect(output).toContain('SUCCESS')
+    expect(status).toBe(0)
+  })
+
+  it('every phase file loads into one Prometheus at once (distinct group names)', () => {
+    const { status, output } = promtool(['check', 'rules', ...rules])
+    expect(status, output).toBe(0)
+  })
+
+  it.each(tests)('promtool test rules %s', (file) => {
+    const { status, output } = promtool(['test', 'rules', file])
+    expect(output).toContain('SUCCESS')
+    expect(status, output).toBe(0)
+  })
+})
