@@ -22,7 +22,7 @@ export const VIOLATIONS_DASHBOARD = {
   panels: {
     total: { id: 1, title: 'Violations (last 24 h)' },
     bySeverity: { id: 2, title: 'Violations by severity (last 24 h)' },
-    trend: { id: 3, title: 'Change against the day before' },
+    trend: { id: 3, title: 'Violations in the last 24 h against the day before' },
     byModel: { id: 4, title: 'Violations by model (last 24 h)' },
     overTime: { id: 5, title: 'Violations per minute by model' },
     topEndpoints: { id: 6, title: 'Top violating endpoints (last 24 h)' },

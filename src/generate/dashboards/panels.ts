@@ -1,6 +1,7 @@
 // Small builders every dashboard panel goes through, so each one gets an explicit id, a
 // title, a description, a unit, the datasource variable and explicit refIds.
 import * as common from '@grafana/grafana-foundation-sdk/common'
+import type { DataSourceRef } from '@grafana/grafana-foundation-sdk/common'
 import { DatasourceVariableBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard'
 import * as loki from '@grafana/grafana-foundation-sdk/loki'
 import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus'
@@ -45,11 +46,12 @@ interface PanelLike<T> {
   unit(unit: string): T
   height(h: number): T
   span(w: number): T
+  datasource(ds: DataSourceRef): T
 }
 
-/** Apply the catalog's id and title plus description, unit and size. */
-export function describe<T extends PanelLike<T>>(panel: T, ref: PanelRef, description: string, unit: string, size: { w: number; h: number }): T {
-  return panel.id(ref.id).title(ref.title).description(description).unit(unit).span(size.w).height(size.h)
+/** Apply the catalog's id and title plus description, unit, size and datasource (Prometheus unless told). */
+export function describe<T extends PanelLike<T>>(panel: T, ref: PanelRef, description: string, unit: string, size: { w: number; h: number }, ds: DataSourceRef = PROMETHEUS_DS): T {
+  return panel.id(ref.id).title(ref.title).description(description).unit(unit).span(size.w).height(size.h).datasource(ds)
 }
 
 export const lastValue = () => new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false)

@@ -9,6 +9,7 @@ import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { TenantFenceConfig } from '../../config/schema.ts'
 import { VIOLATION_MESSAGE } from '../../telemetry/metric-names.ts'
 import { RATE_INTERVAL, violationsIncrease, violationsPerMinute } from '../promql.ts'
+import { LOKI_DS } from '../datasources.ts'
 import { VIOLATIONS_DASHBOARD as D } from './catalog.ts'
 import { describe, lastValue, lokiTarget, lokiVariable, prometheusVariable, promTarget, thresholds } from './panels.ts'
 
@@ -75,6 +76,7 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
     'The 10 route templates with the most violation lines in Loki over the last 24 hours (the metric has no endpoint label; the log line does).',
     'short',
     { w: 24, h: 8 },
+    LOKI_DS,
   )
     .withTarget(lokiTarget('A', `topk(10, sum by (endpoint) (count_over_time(${violationLinesQuery(config)} [24h])))`, 'instant', '{{endpoint}}'))
     .reduceOptions(lastValue())
@@ -88,6 +90,7 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
     'The latest TENANT_VIOLATION lines: model, action, endpoint, user, tenant, sanitized query arguments and the call site. Expand a line for its fields.',
     'none',
     { w: 24, h: 12 },
+    LOKI_DS,
   )
     .withTarget(lokiTarget('A', violationLinesQuery(config), 'range'))
     .showTime(true)

@@ -1,0 +1,112 @@
+// The dashboard lint of STYLE.md (monitoring-mixins), on the JSON model: Grafana itself is not
+// installable here. Datasource template variables behind every panel and target, a title,
+// description and unit on every panel, explicit ids and refIds, $__rate_interval in the ranges
+// of time series, counters only inside rate/increase, thresholds taken from the config.
+import { parser as promqlParser } from '@prometheus-io/lezer-promql'
+import type { SyntaxNode } from '@lezer/common'
+import { describe, expect, it } from 'vitest'
+import config from '../tenantfence.config.ts'
+import { generateFiles } from '../src/generate/files.ts'
+import { LOKI_DS_UID, LOKI_DS_VARIABLE, PROMETHEUS_DS_UID, PROMETHEUS_DS_VARIABLE } from '../src/generate/datasources.ts'
+import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD } from '../src/generate/dashboards/catalog.ts'
+import { dashboardsOf, substituteGrafanaVariables, type DashboardPanel } from './fixtures/generate/helpers.ts'
+
+const dashboards = dashboardsOf(generateFiles(config))
+const panels = dashboards.flatMap(({ path, json }) => json.panels.map((p) => [`${path} "${p.title}"`, p] as [string, DashboardPanel]))
+const VARIABLE_OF: Record<string, string> = { prometheus: PROMETHEUS_DS_VARIABLE, loki: LOKI_DS_VARIABLE }
+
+const isCounter = (name: string) => /_(total|bucket|count|sum)$/.test(name)
+const COUNTER_FUNCTIONS = new Set(['rate', 'increase', 'irate'])
+
+/** Counter selectors not wrapped as rate/increase(counter[range]). */
+function bareCounters(expr: string): string[] {
+  const bad: string[] = []
+  const tree = promqlParser.parse(expr)
+  tree.iterate({
+    enter: (ref) => {
+      if (ref.name !== 'VectorSelector') return
+      const node = ref.node
+      const name = node.getChild('Identifier')
+      const metric = name ? expr.slice(name.from, name.to) : ''
+      if (!isCounter(metric)) return
+      let up: SyntaxNode | null = node.parent
+      const ok = up?.name === 'MatrixSelector' && (up = up.parent) !== null && (up.name === 'OffsetExpr' ? (up = up.parent) : up)?.name === 'FunctionCallBody' && (() => {
+        const call = up!.parent
+        const fn = call?.getChild('FunctionIdentifier')
+        return call?.name === 'FunctionCall' && fn !== null && fn !== undefined && COUNTER_FUNCTIONS.has(expr.slice(fn.from, fn.to))
+      })()
+      if (!ok) bad.push(metric)
+    },
+  })
+  return bad
+}
+
+describe('generate: dashboard lint', () => {
+  it('stable uids and titles from the catalog', () => {
+    expect(dashboards.map((d) => d.json.uid).sort()).toEqual([ENFORCEMENT_DASHBOARD.uid, VIOLATIONS_DASHBOARD.uid].sort())
+  })
+
+  it.each(dashboards.map((d) => [d.path, d.json] as const))('%s declares a datasource variable for each datasource type it uses, defaulting to the provisioned uids', (_path, json) => {
+    const used = new Set(json.panels.flatMap((p) => (p.targets ?? []).map((t) => t.datasource?.type)))
+    const vars = json.templating.list
+    const prom = vars.find((v) => v.name === PROMETHEUS_DS_VARIABLE)
+    expect(prom).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: PROMETHEUS_DS_UID } })
+    if (used.has('loki')) expect(vars.find((v) => v.name === LOKI_DS_VARIABLE)).toMatchObject({ type: 'datasource', query: 'loki', current: { value: LOKI_DS_UID } })
+  })
+
+  it.each(panels)('%s has an id, title, description and unit', (_where, p) => {
+    expect(Number.isInteger(p.id)).toBe(true)
+    expect(p.title?.trim()).toBeTruthy()
+    expect(p.description?.trim()).toBeTruthy()
+    expect(p.fieldConfig?.defaults?.unit).toBeTruthy()
+  })
+
+  it.each(dashboards.map((d) => [d.path, d.json] as const))('%s has unique panel ids', (_path, json) => {
+    const ids = json.panels.map((p) => p.id)
+    expect(new Set(ids).size).toBe(ids.length)
+  })
+
+  it.each(panels)('%s: panel and every target use the datasource variable, with explicit unique refIds', (_where, p) => {
+    const targets = p.targets ?? []
+    expect(targets.length).toBeGreaterThan(0)
+    expect(p.datasource?.uid).toBe(`\${${VARIABLE_OF[p.datasource?.type ?? '']}}`)
+    for (const t of targets) {
+      expect(t.datasource).toEqual(p.datasource)
+      expect(t.refId).toMatch(/^[A-Z]$/)
+    }
+    expect(new Set(targets.map((t) => t.refId)).size).toBe(targets.length)
+  })
+
+  it.each(panels.filter(([, p]) => p.datasource?.type === 'prometheus'))('%s: ranges are $__rate_interval in time series, windows named in the title otherwise', (_where, p) => {
+    for (const t of p.targets ?? []) {
+      const ranges = [...(t.expr ?? '').matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!)
+      if (p.type === 'timeseries') expect(ranges.every((r) => r === '$__rate_interval'), t.expr).toBe(true)
+      else for (const r of ranges) expect(p.title, `${r} in ${t.expr}`).toContain(`last ${r.replace(/(\d+)([a-z]+)/, '$1 $2')}`)
+    }
+  })
+
+  it.each(panels.filter(([, p]) => p.datasource?.type === 'prometheus'))('%s: counters only inside rate/increase', (_where, p) => {
+    for (const t of p.targets ?? []) expect(bareCounters(substituteGrafanaVariables(t.expr ?? '')), t.expr).toEqual([])
+  })
+
+  it('the counter check flags a bare counter', () => {
+    expect(bareCounters('sum(tenant_violations_total) + sum(rate(http_requests_total[5m]))')).toEqual(['tenant_violations_total'])
+    expect(bareCounters('sum(increase(tenant_violations_total[24h] offset 1d))')).toEqual([])
+  })
+
+  it('thresholds on the panels are the config values the alerts use', () => {
+    const t = config.thresholds
+    const steps = (uid: string, id: number) =>
+      ((dashboards.find((d) => d.json.uid === uid)!.json.panels.find((p) => p.id === id)! as unknown as { fieldConfig: { defaults: { thresholds: { steps: Array<{ value: number | null }> } } } }).fieldConfig.defaults.thresholds.steps).map((s) => s.value)
+    const E = ENFORCEMENT_DASHBOARD
+    expect(steps(E.uid, E.panels.errorRate.id)).toEqual([null, t.errorRateWarning, t.errorRateRollback])
+    expect(steps(E.uid, E.panels.checkP95.id)).toEqual([null, t.checkLatencyWarningMs, t.checkLatencyCriticalMs])
+    expect(steps(E.uid, E.panels.bypassesLastHour.id)).toEqual([null, t.bypassPerHour])
+    expect(steps(VIOLATIONS_DASHBOARD.uid, VIOLATIONS_DASHBOARD.panels.overTime.id)).toEqual([null, t.violationSpikePerMinute])
+  })
+
+  it('the violation lines come from the app\'s Loki stream, filtered on TENANT_VIOLATION', () => {
+    const lines = dashboards.find((d) => d.json.uid === VIOLATIONS_DASHBOARD.uid)!.json.panels.find((p) => p.type === 'logs')!
+    expect(lines.targets?.[0]?.expr).toBe(`{app="${config.app.job}"} |= "TENANT_VIOLATION" | json | msg="TENANT_VIOLATION"`)
+  })
+})
