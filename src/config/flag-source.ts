@@ -1,7 +1,7 @@
 // Where flags come from at run time, and when they are re-parsed. The hot path calls
 // `current()` on every query: it reads the raw values, compares them with the last ones seen
 // and re-parses only on change. A bad value at run time keeps the last good flags.
-import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { actionTable, effectiveMode, FLAG_NAMES, parseFlags, TenantFlagError, type Flags, type ModelAction, type RawFlags } from './flags.ts'
 import type { Mode } from './schema.ts'
 
@@ -92,25 +92,38 @@ export function parseFlagFile(text: string): RawFlags {
 }
 
 /**
- * Flags from a file (a mounted ConfigMap, say), watched and re-read on change: a rollback with
- * no restart at all. Polls (fs.watchFile) because ConfigMap updates swap symlinks, which
- * fs.watch misses. Same validation and keep-the-last-good rule as the env source.
+ * Flags from a file (a mounted ConfigMap, say), re-read when it changes: a rollback with no
+ * restart at all. Polled with statSync on an unref'd timer (ConfigMap updates swap symlinks,
+ * which fs.watch misses, and fs.watchFile stalls when the libuv thread pool is busy). Same
+ * validation and keep-the-last-good rule as the env source.
  */
 export function fileFlagSource(path: string, models: readonly string[], hooks: FlagSourceHooks = {}, intervalMs = 1000): FlagSource {
   const load = () => toState(parseFlags(parseFlagFile(readFileSync(path, 'utf8')), models), models)
+  const stamp = () => {
+    try {
+      const st = statSync(path)
+      return `${st.ino}:${st.size}:${st.mtimeMs}`
+    } catch (err) {
+      return `missing:${(err as NodeJS.ErrnoException).code}`
+    }
+  }
+  let seen = stamp()
   let state = load() // start-up: a missing or bad file refuses to start
-  const onFileChange = () => {
+  const timer = setInterval(() => {
+    const now = stamp()
+    if (now === seen) return
+    seen = now
     try {
       state = load()
       hooks.onChange?.(state)
     } catch (err) {
       hooks.onError?.(err instanceof TenantFlagError ? err : new TenantFlagError(path, `flag file ${path}: ${(err as Error).message}`))
     }
-  }
-  watchFile(path, { interval: intervalMs, persistent: false }, onFileChange)
+  }, intervalMs)
+  timer.unref()
   return {
     current: () => state,
-    close: () => unwatchFile(path, onFileChange),
+    close: () => clearInterval(timer),
   }
 }
 
