@@ -33,6 +33,8 @@ export interface TenantEnforcementOptions {
   datamodel?: DataModel
   /** warn at start-up about schema models the config does not classify (default true) */
   audit?: boolean
+  /** replace the inspector (tests of the fail-open/fail-closed path; other ORMs' shapes) */
+  inspector?: typeof inspect
 }
 
 export interface TenantEnforcementHandle {
@@ -102,7 +104,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const unclassified = auditModels(config, datamodel)
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle })
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
   })
   return Object.assign(extension, handle)
@@ -116,9 +118,10 @@ interface HookDeps {
   metrics: EnforcementMetrics
   bypassReasons: readonly string[]
   owner: object
+  inspector: typeof inspect
 }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner }: HookDeps) {
+function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
   const histogram = metrics.checkDuration
   return function tenantfenceCheck({ model, operation, args, query, __internalParams }: HookParams): Promise<unknown> {
     const state = hardened ? undefined : source.current()
@@ -137,7 +140,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     const start = performance.now()
     let found: Finding | null
     try {
-      found = inspect(policy, model, operation, args, store?.context?.tenantId)
+      found = inspector(policy, model, operation, args, store?.context?.tenantId)
     } catch {
       // Fail open where nothing is blocked, closed where this model is blocked.
       found = { model, severity: policy.models.get(model)!.severity, violation: 'inspection_error' }

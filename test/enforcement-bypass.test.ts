@@ -1,0 +1,176 @@
+// Bypass (ALLOW_BYPASS, BYPASS_REQUIRES_REASON, hardened reasons), hardened mode, lazy Prisma
+// promises and the context, failure behaviour (telemetry, inspection errors), log hygiene.
+import { afterEach, describe, expect, it } from 'vitest'
+import { pino } from 'pino'
+import { Writable } from 'node:stream'
+import { Registry } from 'prom-client'
+import { getTenantContext, runWithTenant, tenantEnforcement, withoutTenantEnforcement } from '../src/index.ts'
+import { openDatabase } from '../src/demo/db.ts'
+import { captureLogger, config, fencedDatabase, seed, setFlags } from './helpers/fence.ts'
+
+let db: Awaited<ReturnType<typeof fencedDatabase>> | undefined
+afterEach(async () => {
+  await db?.close()
+  db = undefined
+  setFlags({})
+})
+
+const enforce = { TENANT_ENFORCEMENT_MODE: 'enforce', TENANT_ENFORCEMENT_ALLOW_BYPASS: 'true', TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON: 'true' }
+
+describe('bypass', () => {
+  it('granted: lets the nightly job read every tenant, counted once per bypass and logged with its stack', async () => {
+    db = await fencedDatabase(enforce)
+    async function nightlyCleanup() {
+      return withoutTenantEnforcement({ reason: 'nightly_cleanup', actor: 'cron' }, async () => [await db!.prisma.user.count(), await db!.prisma.refreshToken.count()])
+    }
+    expect(await nightlyCleanup()).toEqual([3, 2])
+    expect(await db.counter('tenant_bypass_usage_total', { reason: 'nightly_cleanup' })).toBe(1)
+    const line = db.lines.find((l) => l.msg === 'TENANT_BYPASS')
+    expect(line).toMatchObject({ outcome: 'granted', reason: 'nightly_cleanup', actor: 'cron' })
+    expect(String(line!.stackTrace)).toContain('nightlyCleanup')
+    expect(db.violations()).toHaveLength(0)
+  })
+
+  it('an undocumented reason is counted as "other" (bounded label), the reason itself only in the log', async () => {
+    db = await fencedDatabase(enforce)
+    await withoutTenantEnforcement({ reason: 'ticket_4711' }, () => db!.prisma.user.count())
+    expect(await db.counter('tenant_bypass_usage_total', { reason: 'other' })).toBe(1)
+    expect(db.lines.find((l) => l.msg === 'TENANT_BYPASS')).toMatchObject({ reason: 'ticket_4711' })
+  })
+
+  it('denied when ALLOW_BYPASS is false: the query gets the normal check (blocked in enforce)', async () => {
+    db = await fencedDatabase({ ...enforce, TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' })
+    await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
+    expect(await db.counter('tenant_bypass_denied_total', { reason: 'nightly_cleanup' })).toBe(1)
+    expect(await db.counter('tenant_bypass_usage_total')).toBe(0)
+    expect(db.lines.find((l) => l.msg === 'TENANT_BYPASS_DENIED')).toMatchObject({ refusal: expect.stringContaining('ALLOW_BYPASS is false') })
+  })
+
+  it('denied without a reason when BYPASS_REQUIRES_REASON is true, granted when it is false', async () => {
+    db = await fencedDatabase(enforce)
+    await expect(withoutTenantEnforcement({}, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
+    process.env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON = 'false'
+    await expect(withoutTenantEnforcement({}, () => db!.prisma.user.count())).resolves.toBe(3)
+    expect(await db.counter('tenant_bypass_usage_total', { reason: 'none' })).toBe(1)
+  })
+
+  it('denied bypass in log_only is logged and counted but breaks nothing', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.count())).resolves.toBe(3)
+    expect(await db.counter('tenant_bypass_denied_total')).toBe(1)
+    expect(db.violations()).toHaveLength(1)
+  })
+
+  it('raw SQL under a granted bypass is the documented way to run reviewed raw queries', async () => {
+    db = await fencedDatabase(enforce)
+    const rows = await withoutTenantEnforcement({ reason: 'data_migration' }, () => db!.prisma.$queryRaw<{ n: number }[]>`SELECT count(*) AS n FROM "User"`)
+    expect(Number(rows[0]!.n)).toBe(3)
+  })
+})
+
+describe('hardened (phase 4)', () => {
+  it('ignores the flags: blocks even with MODE=disabled', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'disabled', TENANT_ENFORCEMENT_ENABLED: 'false' }, { hardened: true })
+    await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
+    await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).resolves.toHaveLength(2)
+    const mode = (await db.registry.getSingleMetric('tenant_enforcement_mode')!.get()).values.find((v) => v.value === 1)
+    expect(mode?.labels.mode).toBe('hardened')
+    expect(db.violations()[0]).toMatchObject({ mode: 'hardened', decision: 'blocked' })
+  })
+
+  it('allows bypass only for the documented reasons, even with ALLOW_BYPASS=false', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' }, { hardened: true })
+    await expect(withoutTenantEnforcement({ reason: 'security_incident' }, () => db!.prisma.user.count())).resolves.toBe(3)
+    await expect(withoutTenantEnforcement({ reason: 'because' }, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
+    expect(db.lines.find((l) => l.msg === 'TENANT_BYPASS_DENIED')).toMatchObject({ refusal: expect.stringContaining('nightly_cleanup') })
+  })
+})
+
+describe('context survives the way people write code', () => {
+  it('runWithTenant applies to the lazy query returned by the callback', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    // Not awaited inside: the PrismaPromise runs when runWithTenant awaits it, still as tenant 1.
+    const users = await runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))
+    expect(users).toHaveLength(2)
+    await expect(runWithTenant({ tenantId: 2 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).rejects.toMatchObject({ violation: 'tenant_mismatch' })
+  })
+
+  it('withoutTenantEnforcement applies to a lazy query too, and keeps the tenant context', async () => {
+    db = await fencedDatabase(enforce)
+    const seen = await runWithTenant({ tenantId: 2 }, () => withoutTenantEnforcement({ reason: 'support_investigation' }, () => getTenantContext()?.tenantId))
+    expect(seen).toBe(2)
+    await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.findMany())).resolves.toHaveLength(3)
+  })
+
+  it('concurrent requests keep their own tenants', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    const results = await Promise.all(
+      [1, 2, 1, 2].map((t) => runWithTenant({ tenantId: t }, async () => {
+        await new Promise((r) => setTimeout(r, Math.random() * 10))
+        return db!.prisma.user.findMany({ where: { tenantId: getTenantContext()!.tenantId as number } })
+      })),
+    )
+    expect(results.map((r) => r.map((u) => u.tenantId))).toEqual([[1, 1], [2], [1, 1], [2]])
+  })
+})
+
+describe('failure behaviour', () => {
+  it('a logger that throws never fails a query; the failure is counted', async () => {
+    setFlags({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    const base = await openDatabase()
+    await seed(base.prisma)
+    const broken = pino({}, new Writable({ write: (_c, _e, cb) => cb() }))
+    broken.warn = () => {
+      throw new Error('loki down')
+    }
+    const registry = new Registry()
+    const prisma = base.prisma.$extends(tenantEnforcement({ config, logger: broken, registry }))
+    try {
+      await expect(runWithTenant({ tenantId: 1 }, () => prisma.user.findMany())).resolves.toHaveLength(3)
+      const text = await registry.metrics()
+      expect(text).toMatch(/tenant_telemetry_errors_total\{sink="log"\} 1/)
+      expect(text).toMatch(/tenant_violations_total\{[^}]*decision="logged"\} 1/)
+    } finally {
+      await base.close()
+    }
+  })
+
+  it('an inspection error allows in log_only and blocks in enforce (fail closed), counted both times', async () => {
+    const inspector = () => {
+      throw new Error('inspector bug')
+    }
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, { inspector })
+    await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).resolves.toHaveLength(2)
+    expect(await db.counter('tenant_inspection_errors_total', { model: 'User' })).toBe(1)
+    expect(db.violations()[0]).toMatchObject({ violation: 'inspection_error', decision: 'logged' })
+    process.env.TENANT_ENFORCEMENT_MODE = 'enforce'
+    await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED', violation: 'inspection_error' })
+    expect(await db.counter('tenant_inspection_errors_total', { model: 'User' })).toBe(2)
+  })
+})
+
+describe('log hygiene', () => {
+  it('no secret or personal value reaches a violation line', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    await runWithTenant({ tenantId: 1, userId: 1, endpoint: '/api/tokens', method: 'POST' }, () =>
+      db!.prisma.refreshToken.findMany({ where: { tokenHash: 'sekrit-hash-value', user: { email: { contains: 'alice@acme.test' } }, expiresAt: { gt: new Date() } } }),
+    )
+    const line = JSON.stringify(db.violations())
+    expect(line).not.toContain('sekrit')
+    expect(line).not.toContain('alice@acme')
+    expect(db.violations()[0]).toMatchObject({ endpoint: '/api/tokens', method: 'POST', userId: '1', tenantId: '1', queryArgs: { where: { tokenHash: '[redacted]', user: { email: { contains: '[redacted]' } }, expiresAt: { gt: '[date]' } } } })
+  })
+
+  it('a violation line carries the fields of the TenantViolation schema and the app call site', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    async function listAdminUsers() {
+      return db!.prisma.user.findMany({ where: { isActive: true } })
+    }
+    await runWithTenant({ tenantId: 1, userId: 1, endpoint: () => '/api/admin/users', method: 'GET' }, () => listAdminUsers())
+    const v = db.violations()[0]!
+    for (const field of ['severity', 'model', 'action', 'violation', 'endpoint', 'method', 'userId', 'tenantId', 'stackTrace', 'queryArgs', 'timestamp']) expect(v).toHaveProperty(field)
+    expect(v.endpoint).toBe('/api/admin/users')
+    expect(String(v.stackTrace)).toContain('listAdminUsers')
+    expect(String(v.stackTrace)).not.toContain('node_modules')
+  })
+})
