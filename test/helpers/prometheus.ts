@@ -51,8 +51,17 @@ export async function backfill(openmetricsText: string, tsdbDir: string): Promis
   const text = openmetricsText.trimEnd().endsWith('# EOF') ? openmetricsText.trimEnd() + '\n' : openmetricsText.trimEnd() + '\n# EOF\n'
   await writeFile(file, text)
   try {
-    const res = spawnSync('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', file, tsdbDir], { encoding: 'utf8', maxBuffer: 64 << 20 })
-    if (res.status !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${res.status}):\n${res.stderr || res.stdout}`)
+    // Async so several backfills (one file per time range: promtool re-reads its whole input
+    // for every 2 h block, so small files are much faster) can run side by side.
+    const child = spawn('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, tsdbDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)))
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)))
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('exit', resolve)
+    })
+    if (code !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${code}):\n${output}`)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
