@@ -1,0 +1,105 @@
+// `tenantfence generate` from the outside: a user's own config via --config/--out gets its own
+// files and thresholds (and its promtool tests pass), and --check names what differs.
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import demo from '../tenantfence.config.ts'
+import { parseConfig } from '../src/config/define.ts'
+import { generateFiles } from '../src/generate/files.ts'
+import { promtool, REPO, runCli } from './fixtures/generate/helpers.ts'
+
+const dir = mkdtempSync(join(tmpdir(), 'tenantfence-generate-'))
+const out = join(dir, 'ops')
+const configFile = join(dir, 'acme.config.ts')
+
+beforeAll(() => {
+  const template = readFileSync(resolve(REPO, 'test/fixtures/generate/user.config.ts.template'), 'utf8')
+  writeFileSync(configFile, template.replaceAll('__CONFIG_INDEX__', resolve(REPO, 'src/config/index.ts')))
+  const r = runCli(['generate', '--config', configFile, '--out', out], dir)
+  expect(r.stderr).toBe('')
+  expect(r.status).toBe(0)
+})
+
+const read = (path: string) => readFileSync(join(out, path), 'utf8')
+
+describe('generate: a user config via --config and --out', () => {
+  it('writes files named after its own phases, sourced from its own config file', () => {
+    for (const f of ['alerts/phase-1-watch.rules.yml', 'alerts/phase-2-block-invoices.rules.yml', 'alerts/tests/phase-4-locked.test.yml', 'alerts/runbooks/phase-3-block-all.md', 'dashboards/tenant-violations.json', 'dashboards/tenant-enforcement.json']) {
+      expect(existsSync(join(out, f)), f).toBe(true)
+    }
+    expect(read('alerts/phase-1-watch.rules.yml')).toContain('from acme.config.ts. DO NOT EDIT')
+    expect(existsSync(join(out, 'alerts/phase-1-log-only.rules.yml'))).toBe(false)
+  })
+
+  it('uses its job, thresholds, fors, rollback and runbook base', () => {
+    const phase2 = read('alerts/phase-2-block-invoices.rules.yml')
+    expect(phase2).toContain('job="acme-billing"')
+    expect(phase2).toContain('> 0.05\n')
+    expect(phase2).toContain('> 0.002\n')
+    expect(phase2).toContain('for: 4m')
+    expect(phase2).not.toContain('tenantfence-demo')
+    expect(phase2).toContain('runbook_url: https://wiki.acme.test/runbooks/tenancy/phase-2-block-invoices.md#tenantenforcementrollback')
+    expect(phase2).toContain('kubectl set env deployment/acme-billing TENANT_ENFORCEMENT_MODE=log_only TENANT_ENFORCEMENT_ENABLED=true')
+    const enforcement = JSON.parse(read('dashboards/tenant-enforcement.json'))
+    const errorRate = enforcement.panels.find((p: { id: number }) => p.id === 5)
+    expect(errorRate.fieldConfig.defaults.thresholds.steps.map((s: { value: number | null }) => s.value)).toEqual([null, 0.002, 0.05])
+  })
+
+  it('differs from the demo config output', () => {
+    const demoFiles = generateFiles(demo)
+    const demoViolations = demoFiles.find((f) => f.path === 'dashboards/tenant-violations.json')!.content
+    expect(read('dashboards/tenant-violations.json')).not.toBe(demoViolations)
+  })
+
+  it('its rule files load and its generated promtool tests pass', () => {
+    const rules = ['phase-0-ship-it-dark', 'phase-1-watch', 'phase-2-block-invoices', 'phase-3-block-all', 'phase-4-locked']
+    const check = promtool(['check', 'rules', ...rules.map((r) => join(out, `alerts/${r}.rules.yml`))])
+    expect(check.status, check.output).toBe(0)
+    for (const r of rules) {
+      const test = promtool(['test', 'rules', join(out, `alerts/tests/${r}.test.yml`)])
+      expect(test.status, test.output).toBe(0)
+    }
+  })
+
+  it('--check passes right after generating', () => {
+    const r = runCli(['generate', '--check', '--config', configFile, '--out', out], dir)
+    expect(r.status, r.stderr).toBe(0)
+  })
+
+  it('--check exits non-zero naming each changed, missing and extra file', () => {
+    appendFileSync(join(out, 'alerts/phase-1-watch.rules.yml'), '# hand edit\n')
+    rmSync(join(out, 'dashboards/tenant-enforcement.json'))
+    writeFileSync(join(out, 'alerts/hand-made.rules.yml'), 'groups: []\n')
+    const r = runCli(['generate', '--check', '--config', configFile, '--out', out], dir)
+    expect(r.status).toBe(1)
+    expect(r.stderr).toContain('changed: alerts/phase-1-watch.rules.yml')
+    expect(r.stderr).toContain('missing: dashboards/tenant-enforcement.json')
+    expect(r.stderr).toContain('extra:   alerts/hand-made.rules.yml')
+    expect(r.stderr).not.toContain('phase-2-block-invoices')
+    // regenerating repairs it and leaves the hand-made file alone
+    expect(runCli(['generate', '--config', configFile, '--out', out], dir).status).toBe(0)
+    expect(existsSync(join(out, 'alerts/hand-made.rules.yml'))).toBe(true)
+    rmSync(join(out, 'alerts/hand-made.rules.yml'))
+    expect(runCli(['generate', '--check', '--config', configFile, '--out', out], dir).status).toBe(0)
+  })
+})
+
+describe('generate: the repo', () => {
+  it('generate --check passes on the committed dashboards/ and alerts/', () => {
+    const r = runCli(['generate', '--check'])
+    expect(r.stdout).toContain('up to date')
+    expect(r.status, r.stderr).toBe(0)
+  })
+
+  it('an unknown option exits 2 with the options', () => {
+    const r = runCli(['generate', '--chek'])
+    expect(r.status).toBe(2)
+    expect(r.stderr).toContain('--check')
+  })
+
+  it('refuses a latency threshold the histogram cannot reach (the alert would never fire)', () => {
+    const config = parseConfig({ ...demo, thresholds: { ...demo.thresholds, checkLatencyCriticalMs: 30 } })
+    expect(() => generateFiles(config)).toThrow(/checkLatency\*Ms = 30 ms can never fire/)
+  })
+})
