@@ -25,9 +25,7 @@ export function stringifyFlags(flags: Record<string, string | number | boolean>)
 
 export function parseConfig(input: unknown): TenantFenceConfig {
   const result = configSchema.safeParse(input)
-  if (!result.success) {
-    throw new TenantConfigError(`tenantfence config is invalid:\n${z.prettifyError(result.error)}`)
-  }
+  if (!result.success) throw new TenantConfigError(`tenantfence config is invalid:\n${formatIssues(result.error, input)}`)
   const config = result.data
   const models = Object.keys(config.models)
   const problems: string[] = []
@@ -46,6 +44,22 @@ export function parseConfig(input: unknown): TenantFenceConfig {
   checkFlags('rollback.flags', config.rollback.flags)
   if (problems.length) throw new TenantConfigError(`tenantfence config is invalid:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`)
   return Object.freeze(config) as TenantFenceConfig
+}
+
+/** One line per problem: where, what was given, what is valid (with a "did you mean"). */
+function formatIssues(error: z.ZodError, input: unknown): string {
+  return error.issues
+    .map((issue) => {
+      const where = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)'
+      const given = issue.path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), input)
+      if (issue.code === 'invalid_value' && typeof given === 'string') {
+        return `  ✖ ${where}: ${describeInvalid(where, given, issue.values.map(String))}`
+      }
+      if (issue.code === 'unrecognized_keys') return `  ✖ ${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      const shown = given === undefined ? '' : ` (got ${JSON.stringify(given)?.slice(0, 80)})`
+      return `  ✖ ${where}: ${issue.message}${shown}`
+    })
+    .join('\n')
 }
 
 const validated = new WeakSet<object>()
