@@ -155,3 +155,11 @@ export async function startPrometheus(opts: StartOptions = {}): Promise<Promethe
 export async function tempTsdbDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tf-tsdb-'))
 }
+
+/**
+ * Whether tests that need a real Prometheus run: yes when it is installed, and always on CI
+ * (CI=true), where a missing binary must fail the run with the install hint, not skip.
+ */
+export function prometheusTestsEnabled(): boolean {
+  return hasPrometheus() || process.env.CI === 'true'
+}

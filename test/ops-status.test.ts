@@ -1,0 +1,104 @@
+// status --metrics: one scrape of a /metrics endpoint served by prom-client (the real
+// exposition format), totals since the process started.
+import { createServer, type Server } from 'node:http'
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bucketQuantile, parseMetricsText } from '../src/ops/metrics-text.ts'
+import { paletteFor, PLAIN, ANSI } from '../src/ops/status/render.ts'
+import { CHECK_DURATION_BUCKETS, METRIC } from '../src/telemetry/metric-names.ts'
+import { runCli } from './fixtures/ops/run-cli.ts'
+
+let server: Server
+let base: string
+let body = ''
+
+async function appMetrics(): Promise<string> {
+  const registry = new Registry()
+  const violations = new Counter({ name: METRIC.violations, help: 'v', labelNames: ['model', 'severity', 'violation', 'decision'], registers: [registry] })
+  violations.inc({ model: 'User', severity: 'CRITICAL', violation: 'missing_tenant_id', decision: 'logged' }, 30)
+  violations.inc({ model: 'User', severity: 'CRITICAL', violation: 'tenant_mismatch', decision: 'logged' }, 12)
+  violations.inc({ model: 'Role', severity: 'HIGH', violation: 'missing_tenant_id', decision: 'logged' }, 7)
+  violations.inc({ model: 'RolePermission', severity: 'MEDIUM', violation: 'missing_relation_filter', decision: 'logged' }, 1)
+  const errors = new Counter({ name: METRIC.enforcementErrors, help: 'e', labelNames: ['model', 'endpoint'], registers: [registry] })
+  errors.inc({ model: 'User', endpoint: '/api/admin/users' }, 3)
+  new Counter({ name: METRIC.bypassUsage, help: 'b', labelNames: ['reason'], registers: [registry] }).inc({ reason: 'nightly_cleanup' }, 2)
+  new Counter({ name: METRIC.httpRequests, help: 'h', labelNames: ['method', 'route', 'status'], registers: [registry] }).inc({ method: 'GET', route: '/api/users', status: '200' }, 1500)
+  const mode = new Gauge({ name: METRIC.mode, help: 'm', labelNames: ['mode'], registers: [registry] })
+  for (const m of ['disabled', 'log_only', 'selective', 'enforce', 'hardened']) mode.set({ mode: m }, m === 'log_only' ? 1 : 0)
+  const policy = new Gauge({ name: METRIC.modelPolicy, help: 'p', labelNames: ['model', 'severity', 'policy'], registers: [registry] })
+  for (const model of ['User', 'Role', 'RolePermission']) {
+    for (const p of ['off', 'log', 'block']) policy.set({ model, severity: 'HIGH', policy: p }, p === 'log' ? 1 : 0)
+  }
+  const h = new Histogram({ name: METRIC.checkDuration, help: 'd', buckets: CHECK_DURATION_BUCKETS, registers: [registry] })
+  for (let i = 0; i < 100; i++) h.observe(i < 90 ? 0.000008 : 0.00004)
+  return registry.metrics()
+}
+
+beforeAll(async () => {
+  body = await appMetrics()
+  server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      res.end(body)
+    } else if (req.url === '/empty') {
+      res.end('# nothing here\nprocess_cpu_seconds_total 1\n')
+    } else {
+      res.writeHead(404).end('not found')
+    }
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  base = `http://127.0.0.1:${(server.address() as { port: number }).port}`
+})
+afterAll(() => new Promise<void>((r) => server.close(() => r())))
+
+describe('status --metrics', () => {
+  it('prints both dashboards from one scrape, saying the numbers are totals since start', async () => {
+    const res = await runCli(['status', '--metrics', `${base}/metrics`])
+    expect(res.code).toBe(0)
+    expect(res.stdout).not.toContain('\u001b[') // not a TTY in tests
+    expect(res.stdout.replace(base, 'http://app:3000')).toMatchSnapshot()
+  })
+
+  it('appends /metrics to a bare base URL', async () => {
+    const res = await runCli(['status', '--metrics', base])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('Total 50')
+  })
+
+  it('says so when the endpoint has no tenant metrics or is missing', async () => {
+    const empty = await runCli(['status', '--metrics', `${base}/empty`])
+    expect([empty.code, empty.stderr]).toEqual([1, `tenantfence status: ${base}/empty serves no tenant_* metric; is this the app's /metrics with the tenantfence registry?\n`])
+    const missing = await runCli(['status', '--metrics', `${base}/nope`])
+    expect(missing.code).toBe(1)
+    expect(missing.stderr).toContain('answered HTTP 404')
+  })
+})
+
+describe('exposition parsing', () => {
+  it('parses labels with escapes, special values and timestamps', () => {
+    const s = parseMetricsText('# HELP x y\nx{a="q\\"uote",b="new\\nline"} 1.5 1700000000000\ny NaN\nz{le="+Inf"} +Inf\n')
+    expect(s).toEqual([
+      { name: 'x', labels: { a: 'q"uote', b: 'new\nline' }, value: 1.5 },
+      { name: 'y', labels: {}, value: NaN },
+      { name: 'z', labels: { le: '+Inf' }, value: Infinity },
+    ])
+    expect(() => parseMetricsText('ok 1\nbad{a=1} 2')).toThrow(/line 2/)
+  })
+
+  it('interpolates a quantile within a bucket like histogram_quantile', () => {
+    const b = [
+      { le: 0.1, count: 50 },
+      { le: 0.2, count: 100 },
+      { le: Infinity, count: 100 },
+    ]
+    expect(bucketQuantile(0.95, b)).toBeCloseTo(0.19)
+    expect(bucketQuantile(0.5, b)).toBeCloseTo(0.1)
+    expect(bucketQuantile(0.95, [{ le: Infinity, count: 0 }])).toBeUndefined()
+  })
+
+  it('colours only for a TTY without NO_COLOR', () => {
+    expect(paletteFor({ isTTY: true }, {})).toBe(ANSI)
+    expect(paletteFor({ isTTY: true }, { NO_COLOR: '1' })).toBe(PLAIN)
+    expect(paletteFor({ isTTY: false }, {})).toBe(PLAIN)
+  })
+})
