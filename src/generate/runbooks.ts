@@ -44,7 +44,7 @@ export function renderRunbook(config: TenantFenceConfig, phase: PhaseConfig, con
     lines.push(
       `## ${name}`,
       '',
-      `Severity: **${spec.severity}**. Fires after ${spec.for} of: ${spec.summary}`,
+      `${spec.summary} Severity **${spec.severity}**; fires once the condition has held for ${spec.for}.`,
       '',
       `**What it means.** ${spec.meaning}`,
       '',

@@ -45,7 +45,7 @@ export function percent(ratio: number): string {
 
 export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName): AlertSpec {
   const t = config.thresholds
-  const report = '`tenantfence report` lists the day\'s violations by model, endpoint and call site'
+  const report = 'it lists the day\'s violations by model, endpoint and call site'
   const rollback = phase.mode === 'hardened' ? `hardened mode ignores the flags: redeploy with \`hardened: false\`, then run \`${rollbackCommand(config)}\`` : `run \`${rollbackCommand(config)}\``
   switch (name) {
     case 'TenantViolationSummary':
@@ -70,7 +70,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         summary: 'Tenant violations are arriving faster than usual.',
         description: `{{ $value | humanize }} tenant violations per minute over the last 5 minutes, above the threshold of ${t.violationSpikePerMinute} a minute (phase ${phase.phase}, ${phase.mode}).`,
         meaning: 'A new code path (often a fresh deploy or a new background job) is issuing unscoped queries at a high rate.',
-        actions: ['Find the model and endpoint that jumped on the panels below; compare the start time with the latest deploy.', `Run \`tenantfence report\`: ${report}.`],
+        actions: ['Find the model and endpoint that jumped on the panels above; compare the start time with the latest deploy.', `Run \`tenantfence report\`: ${report}.`],
         panels: [[VIO, VIO.panels.overTime], [VIO, VIO.panels.topEndpoints], [VIO, VIO.panels.recentLines]],
         rollback: false,
       }
@@ -96,7 +96,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         summary: 'Tenant enforcement is blocking more requests than expected.',
         description: `{{ $value | humanizePercentage }} of requests hit a blocked query over the last 5 minutes, above the warning level of ${percent(t.errorRateWarning)} (rollback at ${percent(t.errorRateRollback)}).`,
         meaning: 'Queries the phase enforces are being blocked (403 TENANT_CONTEXT_REQUIRED). Either a code path lost its tenant context or an attack is being stopped.',
-        actions: ['Find the model and endpoint on the panels below.', `Run \`tenantfence report\`: ${report}.`, `If it keeps rising towards ${percent(t.errorRateRollback)}, roll back: ${rollback}.`],
+        actions: ['Find the model and endpoint on the panels above.', `Run \`tenantfence report\`: ${report}.`, `If it keeps rising towards ${percent(t.errorRateRollback)}, roll back: ${rollback}.`],
         panels: [[ENF, ENF.panels.errorRate], [ENF, ENF.panels.errorsByModel], [ENF, ENF.panels.errorsByEndpoint]],
         rollback: false,
       }
@@ -122,7 +122,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         summary: 'Tenant enforcement is being bypassed more often than expected.',
         description: `{{ $value | humanize }} bypasses of tenant enforcement in the last hour, above ${t.bypassPerHour} (phase ${phase.phase}, ${phase.mode}).`,
         meaning: 'Code ran queries through `withoutTenantEnforcement`. Each use is counted and logged with its reason and stack; a rise means a bypass leaked into a request path.',
-        actions: ['See which reason grew on the panel below.', 'Search the logs for `TENANT_BYPASS` lines to find the call site, and check the reason is one of the documented ones.'],
+        actions: ['See which reason grew on the panels above.', 'Search the logs for `TENANT_BYPASS` lines to find the call site, and check the reason is one of the documented ones.'],
         panels: [[ENF, ENF.panels.bypassesLastHour], [ENF, ENF.panels.bypassesByReason]],
         rollback: false,
       }
