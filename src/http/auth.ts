@@ -3,7 +3,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
-import { routeTemplate } from './route.ts'
+import { routeTemplate, trackRoute } from './route.ts'
 
 export interface TenantContextOptions {
   /** HS256 shared secret (string is UTF-8 encoded). Give this or `jwks`. */
@@ -74,6 +74,7 @@ export function tenantContext(options: TenantContextOptions): RequestHandler {
         return
       }
     }
+    trackRoute(req)
     const context: TenantContext = { tenantId, userId, method: req.method, endpoint: () => routeTemplate(req) }
     res.locals.tenant = context
     tenantStorage.run({ context, bypass: undefined }, next)

@@ -3,4 +3,4 @@
 export { tenantContext, type TenantContextOptions, type AuthFailure } from './auth.ts'
 export { requestMetrics, httpMetrics, metricsHandler, HTTP_DURATION_BUCKETS, type HttpMetrics } from './metrics.ts'
 export { tenantErrorHandler, type ErrorHandlerOptions } from './errors.ts'
-export { routeTemplate, UNMATCHED_ROUTE } from './route.ts'
+export { routeTemplate, trackRoute, UNMATCHED_ROUTE } from './route.ts'

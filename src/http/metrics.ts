@@ -3,7 +3,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { Counter, Histogram, type Registry } from 'prom-client'
 import { METRIC } from '../telemetry/metric-names.ts'
-import { routeTemplate } from './route.ts'
+import { routeTemplate, trackRoute } from './route.ts'
 
 export interface HttpMetrics {
   readonly requests: Counter<'method' | 'route' | 'status'>
@@ -47,12 +47,7 @@ export function requestMetrics(options: { registry: Registry }): RequestHandler 
         // a metric must never fail a request
       }
     }
-    // Read the template while the handler's router state is still in place.
-    const writeHead = res.writeHead
-    res.writeHead = function (this: Response, ...args: unknown[]) {
-      routeTemplate(req)
-      return (writeHead as (...a: unknown[]) => Response).apply(this, args)
-    } as typeof res.writeHead
+    trackRoute(req)
     res.once('finish', () => record(true))
     res.once('close', () => record(res.writableFinished))
     next()

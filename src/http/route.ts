@@ -2,25 +2,41 @@
 // and an id in a metric label or a violation's endpoint is an unbounded series per user.
 import type { Request } from 'express'
 
-/** Label of requests that matched no route (404s, requests rejected before routing such as 401s). */
+/** Label of requests that matched no route (404s, requests refused before routing such as 401s). */
 export const UNMATCHED_ROUTE = 'unmatched'
 
-const cache = new WeakMap<Request, string>()
+const tracked = new WeakMap<Request, string>()
 
 /**
- * `req.baseUrl + req.route.path` while a route handler runs, else "unmatched".
- *
- * Express restores `req.baseUrl` when an error leaves a sub-router, so the template is cached
- * the first time it is read inside the handler (a violation report, the response being sent).
- * Mount paths with parameters (`/tenants/:tid`) appear as their matched value in `baseUrl`:
- * mount routers on fixed paths, or register such routes on the app itself.
+ * Remember `req.baseUrl + route.path` at the moment the router matches a route. Express restores
+ * `req.baseUrl` when an error leaves a sub-router, so reading it later (in the error handler,
+ * when the response finishes) would lose the mount path. Called by requestMetrics() and
+ * tenantContext(); idempotent.
+ */
+export function trackRoute(req: Request): void {
+  const own = Object.getOwnPropertyDescriptor(req, 'route')
+  if (own?.set) return
+  let value: unknown = req.route
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => value,
+    set(v: unknown) {
+      value = v
+      const path = (v as { path?: unknown } | undefined)?.path
+      if (typeof path === 'string') tracked.set(req, (req.baseUrl ?? '') + path || '/')
+    },
+  })
+}
+
+/**
+ * The matched route's template: the mount path plus the route path as registered, or
+ * "unmatched". Mount paths with parameters (`/tenants/:tid`) appear with their matched value
+ * (Express keeps no template for them): mount routers on fixed paths.
  */
 export function routeTemplate(req: Request): string {
-  const cached = cache.get(req)
-  if (cached !== undefined) return cached
+  const t = tracked.get(req)
+  if (t !== undefined) return t
   const path = (req.route as { path?: unknown } | undefined)?.path
-  if (typeof path !== 'string') return UNMATCHED_ROUTE
-  const template = (req.baseUrl ?? '') + path || '/'
-  cache.set(req, template)
-  return template
+  return typeof path === 'string' ? (req.baseUrl ?? '') + path || '/' : UNMATCHED_ROUTE
 }
