@@ -1,0 +1,68 @@
+// The benchmark still runs end to end (`npm run bench -- --quick`) and reports every scenario.
+// No timing assertion here on purpose: performance goals live in the benchmark, which prints
+// them as MET / NOT MET; a timed unit test would only measure how busy the CI machine is.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const dir = mkdtempSync(join(tmpdir(), 'tenantfence-bench-'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+interface BenchJson {
+  quick: boolean
+  core: { shapes: { name: string; calls: number; mean: number }[]; mixedTypical: { calls: number } }
+  hook: { id: string; calls: number; linesLogged: number }[]
+  verify: { flagReparse: { ok: boolean }; stackCapture: { ok: boolean } }
+  memory: { id: string; checks: number }[]
+  e2e: { db: string; scenarios: { id: string; queries: number; opsPerSec: number; p50Us: number; p99Us: number; logLines: number }[] }[]
+  series: { requests: number; distinctRawPaths: number; blocked: number; enforcementErrorSeries: number; bound: number; bounded: boolean }
+  targets: { name: string; met: boolean }[]
+}
+
+const SCENARIOS = ['plain', 'empty_hook', 'disabled', 'log_only', 'enforce', 'log_violations_1', 'log_violations_0.01']
+
+describe('npm run bench -- --quick', () => {
+  it('runs every scenario and writes the JSON report', { timeout: 90_000 }, () => {
+    const file = join(dir, 'bench.json')
+    const run = spawnSync('npx', ['tsx', 'bench/run.ts', '--quick', '--json', file], { encoding: 'utf8', timeout: 85_000, env: { ...process.env, CI: 'true' } })
+    expect(run.stderr).not.toMatch(/bench failed/)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/targets/)
+
+    const r = JSON.parse(readFileSync(file, 'utf8')) as BenchJson
+    expect(r.quick).toBe(true)
+    expect(r.e2e.map((e) => e.db).sort()).toEqual(['file', 'memory'])
+    for (const e of r.e2e) {
+      expect(e.scenarios.map((s) => s.id)).toEqual(SCENARIOS)
+      for (const s of e.scenarios) {
+        expect(s.queries, `${e.db} ${s.id}`).toBeGreaterThan(0)
+        expect(s.opsPerSec, `${e.db} ${s.id}`).toBeGreaterThan(0)
+        expect(s.p50Us).toBeGreaterThan(0)
+        expect(s.p99Us).toBeGreaterThanOrEqual(s.p50Us)
+      }
+      const lines = Object.fromEntries(e.scenarios.map((s) => [s.id, s.logLines]))
+      // Scoped queries log nothing; every violation is logged at sample rate 1.0.
+      expect(lines.enforce).toBe(0)
+      expect(lines.log_only).toBe(0)
+      expect(lines.log_violations_1).toBeGreaterThanOrEqual(e.scenarios.find((s) => s.id === 'log_violations_1')!.queries)
+    }
+
+    expect(r.core.shapes.length).toBeGreaterThan(10)
+    for (const s of r.core.shapes) expect(s.mean, s.name).toBeGreaterThan(0)
+    expect(r.hook.map((h) => h.id)).toEqual(['disabled', 'log_only', 'enforce', 'enforce_findMany', 'log_violations_1', 'log_violations_0.01', 'enforce_blocked'])
+    expect(r.verify.flagReparse.ok).toBe(true)
+    expect(r.verify.stackCapture.ok).toBe(true)
+    expect(r.memory.map((m) => m.checks).every((c) => c > 0)).toBe(true)
+
+    // Cardinality: 10 000 raw paths, a bounded number of series.
+    expect(r.series.requests).toBe(10_000)
+    expect(r.series.distinctRawPaths).toBe(10_000)
+    expect(r.series.blocked).toBe(10_000)
+    expect(r.series.bounded).toBe(true)
+    expect(r.series.enforcementErrorSeries).toBeLessThanOrEqual(r.series.bound)
+
+    expect(r.targets.map((t) => t.name)).toHaveLength(4)
+  })
+})
