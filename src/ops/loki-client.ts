@@ -49,7 +49,7 @@ export async function* lokiLines(q: LokiQuery): AsyncGenerator<string> {
     const entries: [bigint, string][] = []
     for (const stream of body.data.result) {
       for (const v of stream.values ?? []) {
-        if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') continue
+        if (!Array.isArray(v) || typeof v[0] !== 'string' || !/^\d+$/.test(v[0]) || typeof v[1] !== 'string') continue
         entries.push([BigInt(v[0]), v[1]])
       }
     }
