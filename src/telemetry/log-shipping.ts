@@ -42,15 +42,16 @@ export interface ShippingLogger {
 
 export function createLogger(options: CreateLoggerOptions): ShippingLogger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info'
-  const local = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: false }) : (options.destination ?? pino.destination({ dest: 1, sync: false }))
   const url = (options.lokiUrl ?? process.env.LOKI_URL ?? '').trim()
+  const host = url ? new URL(url) : undefined // a malformed LOKI_URL refuses to start, naming the value
+  const owned = typeof options.destination === 'string'
+  const local = typeof options.destination === 'string' ? pino.destination({ dest: options.destination, mkdir: true, sync: false }) : (options.destination ?? pino.destination({ dest: 1, sync: false }))
   // base: app and env only (no hostname/pid): pino-loki turns a `hostname` field into a label.
   const base = { app: options.app, env: options.env }
-  if (!url) {
+  if (!host) {
     const logger = pino({ level, base }, local)
-    return { logger, lokiUrl: undefined, close: () => flushLocal(local) }
+    return { logger, lokiUrl: undefined, close: () => flushLocal(local, owned) }
   }
-  const host = new URL(url) // a malformed LOKI_URL refuses to start, naming the value
   const timeoutMs = options.loki?.timeoutMs ?? 2000
   const loki = pinoLoki({
     host: host.toString(),
@@ -71,7 +72,7 @@ export function createLogger(options: CreateLoggerOptions): ShippingLogger {
     lokiUrl: new URL('loki/api/v1/push', host).toString(),
     close() {
       closing ??= Promise.all([
-        flushLocal(local),
+        flushLocal(local, owned),
         // the last push is bounded by the push timeout; never wait longer than that
         withTimeout(new Promise<void>((resolve) => {
           loki.once('close', () => resolve())
@@ -83,15 +84,28 @@ export function createLogger(options: CreateLoggerOptions): ShippingLogger {
   }
 }
 
-function flushLocal(stream: DestinationStream): Promise<void> {
-  const s = stream as DestinationStream & { flush?: (cb?: (err?: Error) => void) => void; fd?: number }
+/** Flush the local destination (waiting for a file to open first); end it when we opened it. */
+function flushLocal(stream: DestinationStream, owned: boolean): Promise<void> {
+  const s = stream as DestinationStream & { flush?: (cb?: (err?: Error) => void) => void; end?: () => void; fd?: number; once?: (e: string, f: (...a: unknown[]) => void) => void }
   return new Promise<void>((resolve) => {
     if (typeof s.flush !== 'function') return resolve()
-    try {
-      s.flush(() => resolve())
-    } catch {
-      resolve()
+    const done = () => {
+      if (!owned || typeof s.end !== 'function') return resolve()
+      s.once?.('close', () => resolve())
+      s.once?.('error', () => resolve())
+      s.end()
     }
+    const flush = () => {
+      try {
+        s.flush!(() => done())
+      } catch {
+        resolve()
+      }
+    }
+    if (typeof s.fd === 'number' && s.fd < 0 && typeof s.once === 'function') {
+      s.once('ready', flush)
+      s.once('error', () => resolve())
+    } else flush()
   })
 }
 
