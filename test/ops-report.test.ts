@@ -92,6 +92,14 @@ describe('aggregation bounds', () => {
     expect(renderReport(r, 'text')).toContain('folded into "(other)"')
   })
 
+  it('names violations outside a request as such', () => {
+    const agg = new ReportAggregator()
+    agg.add(JSON.stringify({ msg: 'TENANT_VIOLATION', timestamp: '2025-01-01T03:00:00Z', severity: 'HIGH', model: 'Role', action: 'deleteMany', violation: 'missing_tenant_id', endpoint: 'unknown', method: 'unknown' }))
+    const r = buildReport(agg, { source: 't' })
+    expect(r.actions[0]!.text).toBe('Scope Role.deleteMany at no endpoint (outside a request) (missing_tenant_id, 1 time)')
+    expect(r.topEndpoints[0]).toEqual({ method: '-', endpoint: 'unknown', count: 1 })
+  })
+
   it('treats violation lines without a valid severity, model or time as malformed', () => {
     const agg = new ReportAggregator()
     agg.add('{"msg":"TENANT_VIOLATION","model":"User","timestamp":"2025-01-01T00:00:00Z"}')

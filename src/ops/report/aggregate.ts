@@ -113,7 +113,9 @@ export class ReportAggregator {
     this.stats.violations++
     const sev = severity as Severity
     const action = str(rec.action, 'unknown')!
-    const method = str(rec.method, '-')!.toUpperCase()
+    // The extension writes method "unknown" outside a request (a job, a script): keep it as "-".
+    const rawMethod = str(rec.method, '-')!
+    const method = rawMethod.toLowerCase() === 'unknown' ? '-' : rawMethod.toUpperCase()
     const endpoint = str(rec.endpoint, 'unknown')!
     const violation = str(rec.violation, 'unknown')!
     counters.total++

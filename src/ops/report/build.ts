@@ -99,7 +99,7 @@ export function buildReport(agg: ReportAggregator, opts: BuildOptions, today = n
     .filter(([k]) => k !== OTHER_KEY)
     .map(([key, count]) => {
       const [severity, model, action, method, endpoint, violation] = splitKey(key) as [Severity, string, string, string, string, string]
-      const at = method === '-' ? endpoint : `${method} ${endpoint}`
+      const at = method !== '-' ? `${method} ${endpoint}` : endpoint === 'unknown' ? 'no endpoint (outside a request)' : endpoint
       return { severity, model, action, method, endpoint, violation, count, text: recommend(violation, model, action, at, count) }
     })
     // Ranked by severity, then count; ties by name so the output is stable.
