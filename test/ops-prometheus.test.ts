@@ -10,12 +10,12 @@ import { collectFromPrometheus } from '../src/ops/status/collect.ts'
 import { ANSI, renderStatus } from '../src/ops/status/render.ts'
 import { atOf, scenarioFiles, type ScenarioName } from './fixtures/ops/scenarios.ts'
 import { runCli } from './fixtures/ops/run-cli.ts'
-import { backfill, prometheusTestsEnabled, requirePrometheus, requirePromtool, startPrometheus, tempTsdbDir, type PrometheusServer } from './helpers/prometheus.ts'
+import { backfill, requirePrometheus, requirePromtool, startPrometheus, tempTsdbDir, type PrometheusServer } from './helpers/prometheus.ts'
 
 let prom: PrometheusServer
 let tsdb: string
 
-describe.skipIf(!prometheusTestsEnabled())('against a real Prometheus (backfilled)', () => {
+describe('against a real Prometheus (backfilled)', () => {
   beforeAll(async () => {
     requirePromtool()
     requirePrometheus()

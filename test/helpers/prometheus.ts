@@ -156,10 +156,3 @@ export async function tempTsdbDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'tf-tsdb-'))
 }
 
-/**
- * Whether tests that need a real Prometheus run: yes when it is installed, and always on CI
- * (CI=true), where a missing binary must fail the run with the install hint, not skip.
- */
-export function prometheusTestsEnabled(): boolean {
-  return hasPrometheus() || process.env.CI === 'true'
-}
