@@ -1,0 +1,21 @@
+# The demo API (and the traffic driver) of the compose stack: the repository's TypeScript run
+# with tsx, as `npm run demo` does. Not a production image of a user's app.
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+
+# Install first (cached while only src/ changes). `npm ci` runs `prepare`, which generates the
+# demo's Prisma client from prisma/schema.prisma, so the schema and the script come along.
+# Dev dependencies are needed: Prisma, better-sqlite3 and Express are the demo's, not the package's.
+COPY package.json package-lock.json prisma.config.ts ./
+COPY scripts ./scripts
+COPY prisma ./prisma
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+
+COPY tsconfig.json tenantfence.config.ts ./
+COPY src ./src
+
+ENV HOST=0.0.0.0 PORT=3001
+EXPOSE 3001
+USER node
+CMD ["node_modules/.bin/tsx", "src/demo/serve.ts"]

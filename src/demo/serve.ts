@@ -1,0 +1,98 @@
+// The demo API as a server: what the compose stack's `demo` service runs
+// (`tsx src/demo/serve.ts`). Everything comes from the environment:
+//
+//   PORT (3001), HOST (127.0.0.1; 0.0.0.0 in a container)
+//   DATABASE_URL       file:<path> of the SQLite database (default: a private temp database)
+//   LOKI_URL           push the log lines to this Loki as well as stdout (unset: stdout only)
+//   DEMO_FIXES         fixes deployed at start: comma list of names from fixes.ts, or `all`
+//   DEMO_HARDENED      true: phase 4, the hardened client (flags ignored)
+//   TENANT_ENFORCEMENT_*  the enforcement flags, read at query time as in any app
+import { pathToFileURL } from 'node:url'
+import type { AddressInfo } from 'node:net'
+import type { Logger } from 'pino'
+import { createLogger } from '../telemetry/log-shipping.ts'
+import { ALL_FIXES, type DemoFix } from './fixes.ts'
+import { createDemo, demoConfig, type Demo } from './harness.ts'
+
+export interface DemoServerOptions {
+  port?: number
+  host?: string
+  /** default: process.env */
+  env?: NodeJS.ProcessEnv
+  /** default: stdout, and Loki when LOKI_URL is set */
+  logger?: Logger
+}
+
+export interface DemoServer {
+  demo: Demo
+  /** http://<host>:<port> */
+  url: string
+  port: number
+  close(): Promise<void>
+}
+
+/** Parse DEMO_FIXES; an unknown name refuses to start, naming the valid ones. */
+export function parseFixes(raw: string | undefined): DemoFix[] {
+  const value = (raw ?? '').trim()
+  if (!value) return []
+  if (value === 'all') return [...ALL_FIXES]
+  const names = value.split(',').map((s) => s.trim()).filter(Boolean)
+  for (const n of names) {
+    if (!(ALL_FIXES as string[]).includes(n)) throw new Error(`DEMO_FIXES names "${n}": valid fixes are ${ALL_FIXES.join(', ')}, or all`)
+  }
+  return names as DemoFix[]
+}
+
+function parsePort(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw.trim() === '') return fallback
+  const port = Number(raw)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${raw}: expected a port number 0-65535`)
+  return port
+}
+
+export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
+  const env = options.env ?? process.env
+  const port = options.port ?? parsePort(env.PORT, 3001)
+  const host = options.host ?? env.HOST ?? '127.0.0.1'
+  const fixes = parseFixes(env.DEMO_FIXES)
+  const shipping = options.logger ? undefined : createLogger({ app: demoConfig.app.job, env: env.DEMO_ENV ?? 'demo', lokiUrl: env.LOKI_URL })
+  const logger = options.logger ?? shipping!.logger
+  const demo = await createDemo({ url: env.DATABASE_URL || undefined, logger, fixes, hardened: env.DEMO_HARDENED === 'true' })
+  const server = demo.app.listen(port, host)
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve)
+    server.once('error', reject)
+  })
+  const actual = (server.address() as AddressInfo).port
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`
+  logger.info({ url, fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl }, 'demo API listening')
+  let closing: Promise<void> | undefined
+  return {
+    demo,
+    url,
+    port: actual,
+    close() {
+      closing ??= (async () => {
+        server.closeAllConnections()
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        await demo.close()
+        await shipping?.close()
+      })()
+      return closing
+    },
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  startDemoServer().then(
+    (s) => {
+      const stop = () => void s.close().then(() => process.exit(0))
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    },
+    (err: Error) => {
+      console.error(`demo API refused to start: ${err.message}`)
+      process.exit(1)
+    },
+  )
+}
