@@ -1,0 +1,122 @@
+// What happened in one phase window, read from the app's registry: counter and histogram
+// deltas between two snapshots, and the phase's success criteria judged on them. The demo's
+// window stands in for each criterion's window (24 h, 7 d): counts are judged as if they were
+// that window's, so per-hour and per-day rates divide by the criterion's window, not the demo's.
+import type { Registry } from 'prom-client'
+import type { Criterion, PhaseConfig } from '../config/schema.ts'
+import { durationSeconds, formatValue, judge, type Verdict } from '../ops/criteria.ts'
+import { bucketQuantile } from '../ops/metrics-text.ts'
+import { METRIC } from '../telemetry/metric-names.ts'
+
+export interface Sample {
+  name: string
+  labels: Record<string, string>
+  value: number
+}
+export type Snapshot = Sample[]
+
+export async function snapshot(registry: Registry): Promise<Snapshot> {
+  const out: Snapshot = []
+  for (const m of await registry.getMetricsAsJSON()) {
+    for (const v of m.values as { value: number; labels: Record<string, string | number>; metricName?: string }[]) {
+      out.push({ name: v.metricName ?? m.name, labels: Object.fromEntries(Object.entries(v.labels).map(([k, x]) => [k, String(x)])), value: v.value })
+    }
+  }
+  return out
+}
+
+const key = (s: Sample) => `${s.name}${JSON.stringify(Object.entries(s.labels).sort())}`
+
+/** after − before, per series (a series absent before counts from 0). */
+export function delta(before: Snapshot, after: Snapshot): Snapshot {
+  const prev = new Map(before.map((s) => [key(s), s.value]))
+  return after.map((s) => ({ ...s, value: s.value - (prev.get(key(s)) ?? 0) }))
+}
+
+const sum = (d: Snapshot, name: string, match: Record<string, string> = {}) => d.filter((s) => s.name === name && Object.entries(match).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0)
+
+export interface WindowStats {
+  requests: number
+  byStatus: Record<string, number>
+  /** HTTP 403 answers that carried TENANT_CONTEXT_REQUIRED (the blocked queries' requests) */
+  blockedQueries: number
+  violations: number
+  /** "Model SEVERITY" → { logged, blocked } */
+  violationsByModel: Record<string, { severity: string; logged: number; blocked: number }>
+  bypasses: Record<string, number>
+  bypassDenied: number
+  checkedQueries: number
+  /** p95 of the check from the histogram buckets (seconds), undefined with no checked query */
+  checkP95: number | undefined
+  errorRate: number | undefined
+  flagErrors: number
+}
+
+export function stats(d: Snapshot): WindowStats {
+  const byStatus: Record<string, number> = {}
+  for (const s of d) if (s.name === METRIC.httpRequests && s.value > 0) byStatus[s.labels.status!] = (byStatus[s.labels.status!] ?? 0) + s.value
+  const violationsByModel: WindowStats['violationsByModel'] = {}
+  for (const s of d) {
+    if (s.name !== METRIC.violations || s.value <= 0) continue
+    const v = (violationsByModel[s.labels.model!] ??= { severity: s.labels.severity!, logged: 0, blocked: 0 })
+    if (s.labels.decision === 'blocked') v.blocked += s.value
+    else v.logged += s.value
+  }
+  const bypasses: Record<string, number> = {}
+  for (const s of d) if (s.name === METRIC.bypassUsage && s.value > 0) bypasses[s.labels.reason!] = (bypasses[s.labels.reason!] ?? 0) + s.value
+  const buckets = d.filter((s) => s.name === `${METRIC.checkDuration}_bucket`).map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value }))
+  const requests = sum(d, METRIC.httpRequests)
+  const blockedQueries = sum(d, METRIC.enforcementErrors)
+  return {
+    requests,
+    byStatus,
+    blockedQueries,
+    violations: sum(d, METRIC.violations),
+    violationsByModel,
+    bypasses,
+    bypassDenied: sum(d, METRIC.bypassDenied),
+    checkedQueries: sum(d, `${METRIC.checkDuration}_count`),
+    checkP95: bucketQuantile(0.95, buckets),
+    errorRate: requests > 0 ? blockedQueries / requests : undefined,
+    flagErrors: sum(d, METRIC.flagErrors),
+  }
+}
+
+export interface CriterionVerdict {
+  criterion: Criterion
+  value: number | undefined
+  verdict: Verdict
+  text: string
+}
+
+/** The criterion's measured value over the window, as `tenantfence phase check` would read it from Prometheus. */
+export function measure(c: Criterion, d: Snapshot, s: WindowStats): number | undefined {
+  const hours = durationSeconds(c.window) / 3600
+  switch (c.kind) {
+    case 'violationsPerHour':
+      return s.violations / hours
+    case 'criticalViolations':
+      return sum(d, METRIC.violations, { severity: 'CRITICAL' })
+    case 'violations':
+      return sum(d, METRIC.violations, c.severity ? { severity: c.severity } : {})
+    case 'errorRate':
+      return s.errorRate
+    case 'enforcementErrors':
+      return s.blockedQueries
+    case 'bypassesPerDay':
+      return sum(d, METRIC.bypassUsage) / (hours / 24)
+    case 'checkP95Ms':
+      return s.checkP95 === undefined ? undefined : s.checkP95 * 1000
+    case 'flagErrors':
+      return s.flagErrors
+  }
+}
+
+export function judgePhase(phase: PhaseConfig, d: Snapshot, s: WindowStats): { passed: boolean; results: CriterionVerdict[] } {
+  const results = phase.successCriteria.map((criterion) => {
+    const value = measure(criterion, d, s)
+    const verdict = judge(criterion, value)
+    return { criterion, value, verdict, text: `${formatValue(criterion.kind, value)} (max ${formatValue(criterion.kind, criterion.max)} over ${criterion.window})` }
+  })
+  return { passed: results.every((r) => r.verdict === 'PASS'), results }
+}
