@@ -1,0 +1,292 @@
+// End to end on a real Prometheus: the demo API (src/demo/serve.ts) runs in this process under
+// traffic (src/demo/traffic.ts); Prometheus scrapes it with the project's prometheus.yml (target
+// pointed at this test's port, 1 s intervals) and every phase's generated rule file, generated
+// from the project's config with `for: 0s` and a low spike threshold so the alerts fire within
+// seconds. The flags change live in process.env, as a rollout changes them, and the alert state
+// is read back through Prometheus's HTTP API after each change: the phase the app reports is the
+// only one whose alerts fire.
+//
+// The project's real rule files (thresholds and `for` of tenantfence.config.ts) are checked by
+// promtool in stack-config.test.ts; here they are compared alert by alert with the ones loaded.
+import { spawn } from 'node:child_process'
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml, stringify as toYaml } from 'yaml'
+import config from '../tenantfence.config.ts'
+import { FLAG_NAMES } from '../src/config/flags.ts'
+import { startDemoServer, type DemoServer } from '../src/demo/serve.ts'
+import { runTraffic, type TrafficResult } from '../src/demo/traffic.ts'
+import { normalizeFlags } from '../src/ops/phase-env.ts'
+import { METRIC } from '../src/telemetry/metric-names.ts'
+import { requirePrometheus, requirePromtool, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts'
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const JOB = config.app.job
+const POLL = { timeout: 20_000, interval: 250 }
+
+/** The project's config with every alert's `for` at 0s and a spike threshold the test traffic crosses. */
+const E2E_THRESHOLDS = {
+  violationSpikePerMinute: 1,
+  violationSpikeFor: '0s',
+  violationSummaryFor: '0s',
+  errorRateFor: '0s',
+  errorRateRollbackFor: '0s',
+  bypassFor: '0s',
+  checkLatencyFor: '0s',
+  criticalViolationFor: '0s',
+}
+
+let work: string
+let server: DemoServer | undefined
+let prom: PrometheusServer | undefined
+let traffic: Promise<TrafficResult> | undefined
+const stopTraffic = new AbortController()
+const savedEnv = Object.fromEntries(FLAG_NAMES.map((f) => [f, process.env[f]]))
+
+// ── helpers ───────────────────────────────────────────────────────────────────────────────────
+function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((res, rej) => {
+    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
+    child.once('error', rej)
+    child.once('exit', (code) => res({ code, output }))
+  })
+}
+
+/** Switch the running app to phase n's flags, exactly: flags of an earlier phase are removed. */
+function setPhaseFlags(n: number): void {
+  for (const f of FLAG_NAMES) delete process.env[f]
+  Object.assign(process.env, normalizeFlags(config.phases.find((p) => p.phase === n)!.flags))
+}
+
+async function api<T>(path: string): Promise<T> {
+  const res = await fetch(`${prom!.url}${path}`, { signal: AbortSignal.timeout(5000) })
+  const body = (await res.json()) as { status: string; data: T; error?: string }
+  if (body.status !== 'success') throw new Error(`${path}: ${body.error}`)
+  return body.data
+}
+
+type Labels = Record<string, string>
+async function query(promql: string): Promise<{ metric: Labels; value: [number, string] }[]> {
+  const data = await api<{ result: { metric: Labels; value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(promql)}`)
+  return data.result
+}
+
+interface Alert {
+  labels: Labels
+  annotations: Labels
+  state: 'pending' | 'firing'
+}
+async function firing(): Promise<Alert[]> {
+  const { alerts } = await api<{ alerts: Alert[] }>('/api/v1/alerts')
+  return alerts.filter((a) => a.state === 'firing')
+}
+/** `AlertName/phase` of every firing alert, sorted and deduplicated. */
+async function firingKeys(): Promise<string[]> {
+  return [...new Set((await firing()).map((a) => `${a.labels.alertname}/${a.labels.phase}`))].sort()
+}
+async function firingPhases(): Promise<string[]> {
+  return [...new Set((await firing()).map((a) => a.labels.phase!))].sort()
+}
+const alertsOf = (n: number) => config.phases.find((p) => p.phase === n)!.alerts as readonly string[]
+
+async function modeReported(): Promise<string | undefined> {
+  return (await query(`${METRIC.mode}{job="${JOB}"} == 1`))[0]?.metric.mode
+}
+
+/** The alerts of phase n that the traffic must make fire: all of them in that phase's list, and firing with phase="n". */
+async function expectPhaseAlerts(n: number, names: string[]): Promise<void> {
+  for (const name of names) expect(alertsOf(n), `${name} is not an alert of phase ${n}`).toContain(name)
+  await expect.poll(firingKeys, POLL).toEqual(expect.arrayContaining(names.map((a) => `${a}/${n}`)))
+  // every other phase's alerts go silent: the rule files of all phases are loaded, the mode picks
+  await expect.poll(firingPhases, POLL).toEqual([String(n)])
+  for (const a of await firing()) {
+    expect(alertsOf(n)).toContain(a.labels.alertname)
+    expect(['critical', 'warning', 'info']).toContain(a.labels.severity)
+    expect(a.annotations.summary).toBeTruthy()
+    expect(a.annotations.description).toBeTruthy()
+    expect(a.annotations.runbook_url).toContain(`${config.app.runbookBaseUrl}/phase-${n}-`)
+    expect(a.annotations.runbook_url).toContain(`#${a.labels.alertname!.toLowerCase()}`)
+  }
+}
+
+// ── the stack ─────────────────────────────────────────────────────────────────────────────────
+beforeAll(async () => {
+  requirePromtool()
+  requirePrometheus()
+  work = await mkdtemp(join(tmpdir(), 'tf-stack-e2e-'))
+
+  // Rule files from the project's config with `for: 0s`, through the generator's CLI.
+  const testConfig = { ...config, thresholds: { ...config.thresholds, ...E2E_THRESHOLDS } }
+  await writeFile(join(work, 'tenantfence.config.json'), JSON.stringify(testConfig, null, 2))
+  const generating = run(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'src/cli.ts'), 'generate', '--config', join(work, 'tenantfence.config.json'), '--out', work])
+
+  setPhaseFlags(1)
+  server = await startDemoServer({ port: 0, host: '127.0.0.1', env: {}, logger: pino({ level: 'silent' }) })
+  traffic = runTraffic({ url: server.url, rps: 40, durationMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 } })
+
+  const gen = await generating
+  expect(gen.code, gen.output).toBe(0)
+
+  // The project's prometheus.yml, with the demo target at this test's port, 1 s intervals and
+  // the generated rule files by absolute path (the helper writes the config to its own dir).
+  const projectConfig = parseYaml(await readFile(join(REPO, 'prometheus/prometheus.yml'), 'utf8')) as {
+    global: Record<string, string>
+    rule_files: string[]
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[]
+  }
+  const demoJob = projectConfig.scrape_configs.find((j) => j.job_name === JOB)
+  expect(demoJob, `prometheus/prometheus.yml has no scrape job ${JOB}`).toBeDefined()
+  const e2eConfig = {
+    ...projectConfig,
+    global: { ...projectConfig.global, scrape_interval: '1s', evaluation_interval: '1s' },
+    rule_files: [join(work, 'alerts', '*.rules.yml')],
+    scrape_configs: [{ ...demoJob!, static_configs: [{ targets: [`127.0.0.1:${server.port}`] }] }],
+  }
+  const configYaml = toYaml(e2eConfig)
+  await writeFile(join(work, 'prometheus.yml'), configYaml)
+  const check = await run('promtool', ['check', 'config', join(work, 'prometheus.yml')])
+  expect(check.code, check.output).toBe(0)
+  prom = await startPrometheus({ configYaml })
+})
+
+afterAll(async () => {
+  // each step runs even when an earlier one failed
+  const steps: (() => Promise<unknown>)[] = [
+    async () => {
+      stopTraffic.abort()
+      await traffic
+    },
+    async () => prom?.stop(),
+    async () => server?.close(),
+    async () => {
+      for (const f of FLAG_NAMES) {
+        if (savedEnv[f] === undefined) delete process.env[f]
+        else process.env[f] = savedEnv[f]
+      }
+    },
+    async () => work && rm(work, { recursive: true, force: true }),
+  ]
+  const errors: unknown[] = []
+  for (const s of steps) await s().catch((e: unknown) => errors.push(e))
+  if (errors.length) throw errors[0]
+})
+
+describe('stack end to end: demo API → real Prometheus → alerts', { timeout: 30_000 }, () => {
+  it('loads the same alerts per phase as the project\'s rule files, only thresholds and `for` differ', async () => {
+    const names = async (dir: string) => {
+      const out: Record<string, string[]> = {}
+      for (const f of (await readdir(dir)).filter((x) => x.endsWith('.rules.yml')).sort()) {
+        const doc = parseYaml(await readFile(join(dir, f), 'utf8')) as { groups: { rules: { alert: string }[] }[] }
+        out[f] = doc.groups.flatMap((g) => g.rules.map((r) => r.alert))
+      }
+      return out
+    }
+    const loaded = await names(join(work, 'alerts'))
+    expect(loaded).toEqual(await names(join(REPO, 'alerts')))
+    expect(Object.keys(loaded)).toHaveLength(config.phases.length)
+  })
+
+  it('scrapes the demo API as up, under the job every alert selects', async () => {
+    await expect
+      .poll(async () => {
+        const { activeTargets } = await api<{ activeTargets: { labels: Labels; health: string; lastError: string }[] }>('/api/v1/targets')
+        return activeTargets.filter((t) => t.labels.job === JOB).map((t) => t.health)
+      }, POLL)
+      .toEqual(['up'])
+    expect(await modeReported()).toBe('log_only')
+  })
+
+  it('phase 1 (log only): violation series arrive with model, severity, violation and decision', async () => {
+    const series = async () => (await query(`${METRIC.violations}{job="${JOB}"}`)).map((r) => r.metric)
+    const pick = (l: Labels) => ({ model: l.model, severity: l.severity, violation: l.violation, decision: l.decision })
+    await expect
+      .poll(async () => (await series()).map(pick), POLL)
+      .toEqual(
+        expect.arrayContaining([
+          { model: 'User', severity: 'CRITICAL', violation: 'missing_tenant_id', decision: 'logged' },
+          { model: 'RefreshToken', severity: 'CRITICAL', violation: 'missing_relation_filter', decision: 'logged' },
+          { model: 'PasswordResetToken', severity: 'CRITICAL', violation: 'missing_relation_filter', decision: 'logged' },
+          { model: 'Role', severity: 'HIGH', violation: 'missing_tenant_id', decision: 'logged' },
+          { model: 'UserRole', severity: 'HIGH', violation: 'missing_relation_filter', decision: 'logged' },
+          { model: 'RolePermission', severity: 'MEDIUM', violation: 'missing_relation_filter', decision: 'logged' },
+        ]),
+      )
+    for (const l of await series()) {
+      expect(l.severity, `${l.model}`).toBe((config.models as Record<string, { severity: string }>)[l.model!]?.severity)
+      expect(l.decision).toBe('logged')
+      expect(l.instance).toBe(`127.0.0.1:${server!.port}`)
+    }
+    // nothing is blocked while logging only
+    expect(await query(`sum(${METRIC.enforcementErrors}{job="${JOB}"})`)).toEqual([])
+  })
+
+  it('phase 1 (log only): TenantViolationSummary and TenantViolationSpike fire, no other phase\'s alert does', async () => {
+    await expectPhaseAlerts(1, ['TenantViolationSummary', 'TenantViolationSpike'])
+    // CRITICAL violations are happening, but TenantCriticalModelViolation belongs to phase 2
+    expect(await firingKeys()).not.toContain('TenantCriticalModelViolation/2')
+  })
+
+  it('phase 2 (selective), flags changed live: CRITICAL models blocked, the others logged; phase 2 alerts take over', async () => {
+    setPhaseFlags(2)
+    await expect.poll(modeReported, POLL).toBe('selective')
+    await expectPhaseAlerts(2, ['TenantCriticalModelViolation', 'TenantViolationSpike', 'TenantEnforcementErrors', 'TenantEnforcementRollback'])
+    const critical = (await firing()).filter((a) => a.labels.alertname === 'TenantCriticalModelViolation').map((a) => a.labels.model)
+    for (const m of critical) expect((config.models as Record<string, { severity: string }>)[m!]?.severity).toBe('CRITICAL')
+    const decisions = async () => (await query(`sum by (model, decision) (${METRIC.violations}{job="${JOB}", decision="blocked"})`)).map((r) => r.metric.model).sort()
+    await expect.poll(decisions, POLL).toEqual(expect.arrayContaining(['User', 'RefreshToken', 'PasswordResetToken']))
+    expect(await decisions()).not.toContain('Role')
+  })
+
+  it('phase 3 (enforce): TenantEnforcementErrors and TenantEnforcementRollback fire; phases 1 and 2 are silent', async () => {
+    setPhaseFlags(3)
+    await expect.poll(modeReported, POLL).toBe('enforce')
+    await expectPhaseAlerts(3, ['TenantEnforcementErrors', 'TenantEnforcementRollback'])
+    // blocked queries are counted by model and route template, never a raw path
+    const blocked = (await query(`sum by (model, endpoint) (${METRIC.enforcementErrors}{job="${JOB}"})`)).map((r) => r.metric)
+    expect(blocked.map((l) => l.model)).toEqual(expect.arrayContaining(['Role', 'UserRole', 'RolePermission']))
+    for (const l of blocked) expect(l.endpoint).not.toMatch(/\/\d+(\/|$)/)
+    expect(blocked.map((l) => l.endpoint).join(' ')).toContain('/api/password-resets/:id')
+  })
+
+  it('rollback (MODE=log_only only, no restart): the enforcement alerts stop and phase 1 alerts fire again', async () => {
+    Object.assign(process.env, normalizeFlags(config.rollback.flags))
+    await expect.poll(modeReported, POLL).toBe('log_only')
+    await expectPhaseAlerts(1, ['TenantViolationSummary', 'TenantViolationSpike'])
+    const keys = await firingKeys()
+    expect(keys).not.toContain('TenantEnforcementErrors/3')
+    expect(keys).not.toContain('TenantEnforcementRollback/3')
+  })
+
+  it('phase 0 (disabled): no alert fires', async () => {
+    setPhaseFlags(0)
+    await expect.poll(modeReported, POLL).toBe('disabled')
+    await expect.poll(firingKeys, POLL).toEqual([])
+  })
+
+  it('phase 4 (hardened client): flags ignored, the phase 4 enforcement alerts fire', async () => {
+    setPhaseFlags(4)
+    server!.demo.harden()
+    await expect.poll(modeReported, POLL).toBe('hardened')
+    await expectPhaseAlerts(4, ['TenantEnforcementErrors', 'TenantEnforcementRollback'])
+    // a hardened app ignores the flags: a rollback by flag changes nothing
+    Object.assign(process.env, normalizeFlags(config.rollback.flags))
+    await new Promise((r) => setTimeout(r, 2500))
+    expect(await modeReported()).toBe('hardened')
+    expect(await firingPhases()).toEqual(['4'])
+  })
+
+  it('the traffic kept flowing through every phase', async () => {
+    stopTraffic.abort()
+    const result = await traffic!
+    expect(result.sent).toBeGreaterThan(500)
+    expect(result.failed).toBe(0)
+    expect(result.byStatus['403'] ?? 0).toBeGreaterThan(0)
+  })
+})
