@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino'
 import { Registry } from 'prom-client'
 import config from '../../tenantfence.config.ts'
 import type { TenantFenceConfig } from '../config/schema.ts'
+import type { TenantEnforcementOptions } from '../enforcement/extension.ts'
 import { createDemoApp } from './app.ts'
 import { enforcedClient, type EnforcedClient } from './client.ts'
 import { openDatabase, type OpenDatabase } from './db.ts'
@@ -23,6 +24,8 @@ export interface DemoOptions {
   fixes?: Iterable<DemoFix>
   /** start with the hardened client (phase 4) */
   hardened?: boolean
+  /** where the extension reads flags (default process.env; a watched file for rollback without restart) */
+  flags?: TenantEnforcementOptions['flags']
 }
 
 export interface Demo {
@@ -50,7 +53,7 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
   const fixes = new Set<DemoFix>(options.fixes ?? [])
   const clients: EnforcedClient[] = []
   const make = (hardened: boolean) => {
-    const c = enforcedClient(db.prisma, { config: cfg, registry, logger, hardened })
+    const c = enforcedClient(db.prisma, { config: cfg, registry, logger, hardened, flags: options.flags })
     clients.push(c)
     return c
   }
