@@ -122,8 +122,18 @@ interface HookDeps {
 }
 
 function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
-  const histogram = metrics.checkDuration
-  return function tenantfenceCheck({ model, operation, args, query, __internalParams }: HookParams): Promise<unknown> {
+  // The histogram has no labels: bind its observer once rather than per query (prom-client
+  // otherwise builds a closure and a label object on every observe).
+  const observeCheck = metrics.checkDuration.labels().observe
+  // Log or block. Outside the per-query function so that a query that is let through
+  // allocates no closure for it.
+  const apply = (f: Finding, d: 'log' | 'block', params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
+    reporter.violation(f, d, params.operation, params.args, store, hardened ? 'hardened' : state!.mode, state?.flags.logSampleRate ?? 1, params.__internalParams?.callsite?._error)
+    if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
+    return params.query(params.args)
+  }
+  return function tenantfenceCheck(params: HookParams): Promise<unknown> {
+    const { model, operation, args, query } = params
     const state = hardened ? undefined : source.current()
     if (state !== undefined && state.mode === 'disabled') return query(args)
     const store = tenantStorage.getStore()
@@ -132,7 +142,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
       if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
       const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
       // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
-      return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log')
+      return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log', params, store, state)
     }
     if (!policy.models.has(model)) return query(args)
     if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
@@ -150,15 +160,9 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     }
     const action = found === null ? 'off' : hardened ? 'block' : (state!.actions.get(found.model) ?? 'off')
     const decision = decide(found, action)
-    histogram.observe((performance.now() - start) / 1000)
+    observeCheck((performance.now() - start) / 1000)
     if (decision === 'allow') return query(args)
-    return apply(found!, decision)
-
-    function apply(f: Finding, d: 'log' | 'block'): Promise<unknown> {
-      reporter.violation(f, d, operation, args, store, hardened ? 'hardened' : state!.mode, state?.flags.logSampleRate ?? 1, __internalParams?.callsite?._error)
-      if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, operation, f.violation))
-      return query(args)
-    }
+    return apply(found!, decision, params, store, state)
   }
 }
 
