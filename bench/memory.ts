@@ -2,6 +2,8 @@
 // tenantfence's hook, and how many collections the calls caused (a proxy for what the hot
 // path allocates).
 import { PerformanceObserver, constants } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { getHeapSpaceStatistics } from 'node:v8'
 import { tenantStorage } from '../src/enforcement/context.ts'
 import type { DataModel } from '../src/enforcement/datamodel.ts'
 import { CORPUS } from './corpus.ts'
@@ -19,6 +21,31 @@ export interface MemoryResult {
   minorGcs: number
   majorGcs: number
   logLines: number
+  /** bytes allocated per check (young-generation growth over a run of checks no collection interrupted) */
+  allocatedBytesPerCheck: number
+}
+
+const newSpaceUsed = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_used_size ?? Number.NaN
+
+/** Young-generation growth per call over short runs; runs a scavenge interrupted (growth < 0) are dropped. */
+function allocationPerCall(loop: (count: number) => void, count = 2000, attempts = 15): number {
+  const perCall: number[] = []
+  for (let a = 0; a < attempts; a++) {
+    const before = newSpaceUsed()
+    loop(count)
+    const grown = newSpaceUsed() - before
+    if (grown >= 0) perCall.push(grown / count)
+  }
+  perCall.sort((x, y) => x - y)
+  return perCall.length ? perCall[Math.floor(perCall.length / 2)]! : Number.NaN
+}
+
+/** A full collection once pending jobs (promise reactions, weak refs kept for the job) are done. */
+async function fullGc(gc: () => void) {
+  await sleep(10)
+  gc()
+  await sleep(10)
+  gc()
 }
 
 const MiB = 1024 * 1024
@@ -57,12 +84,11 @@ export async function benchMemory(datamodel: DataModel, checks: number, gc: () =
       for (let i = 0; i < count; i++) hook(params[i % n]!)
     })
     loop(10_000) // warm: JIT, label series, flag parse
-    gc()
-    gc()
+    const allocated = allocationPerCall(loop)
+    await fullGc(gc)
     const before = process.memoryUsage().heapUsed
     const { minor, major } = await gcCounts(() => loop(checks))
-    gc()
-    gc()
+    await fullGc(gc)
     const after = process.memoryUsage().heapUsed
     out.push({
       id: run.id,
@@ -74,6 +100,7 @@ export async function benchMemory(datamodel: DataModel, checks: number, gc: () =
       minorGcs: minor,
       majorGcs: major,
       logLines: log.lines(),
+      allocatedBytesPerCheck: allocated,
     })
   }
   return out

@@ -8,7 +8,7 @@ import { availableParallelism, loadavg } from 'node:os'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { openBenchDatabase, type BenchDatabase } from './db.ts'
-import { benchE2E, type E2EResult } from './e2e.ts'
+import { benchE2E, TRIM_MS, type E2EResult } from './e2e.ts'
 import { benchMemory } from './memory.ts'
 import { benchCore, benchHook, benchParts, sinkValue, verify, type NsResult } from './micro.ts'
 import { benchSeries } from './series.ts'
@@ -74,7 +74,7 @@ async function main() {
   const savedEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('TENANT_ENFORCEMENT_') && e[1] !== undefined))
   const q = args.quick
   const micro = q ? { batch: 100, batches: 200 } : { batch: 100, batches: 5000 }
-  const e2eOpts = q ? { rounds: 2, queries: 50, warmup: 10 } : { rounds: 24, queries: 1000, warmup: 50 }
+  const e2eOpts = q ? { rounds: 2, queries: 50, warmup: 10 } : { rounds: 40, queries: 500, warmup: 30 }
   const memoryChecks = q ? 100_000 : 1_000_000
   const seriesRequests = 10_000
   const started = performance.now()
@@ -108,14 +108,14 @@ async function main() {
   // 3. Memory.
   const memory = await benchMemory(datamodel, memoryChecks, gc)
   say(`\nmemory over ${int(memoryChecks)} checks (heap after a full GC)`)
-  say(table(['run', 'heap before MiB', 'heap after MiB', 'retained B / 1k checks', 'minor GCs', 'major GCs', 'log lines'], memory.map((r) => [r.label, fmt(r.heapBeforeMiB, 2), fmt(r.heapAfterMiB, 2), fmt(r.retainedBytesPer1k, 1), String(r.minorGcs), String(r.majorGcs), int(r.logLines)])))
+  say(table(['run', 'heap before MiB', 'heap after MiB', 'retained B / 1k checks', 'allocated B / check', 'minor GCs', 'major GCs', 'log lines'], memory.map((r) => [r.label, fmt(r.heapBeforeMiB, 2), fmt(r.heapAfterMiB, 2), fmt(r.retainedBytesPer1k, 1), fmt(r.allocatedBytesPerCheck, 0), String(r.minorGcs), String(r.majorGcs), int(r.logLines)])))
 
   // 4. Queries through Prisma on SQLite.
   const e2e: E2EResult[] = []
   for (const db of dbs) {
     const r = await benchE2E(db, { ...e2eOpts, gc })
     e2e.push(r)
-    say(`\nPrisma findMany (10 rows), SQLite ${r.db}: ${r.where}; ${r.rounds} interleaved rounds × ${int(r.queriesPerRound)} queries`)
+    say(`\nPrisma findMany (10 rows), SQLite ${r.db}: ${r.where}; ${r.rounds} interleaved rounds × ${int(r.queriesPerRound)} queries; "vs": median over rounds of the ratio of trimmed mean times per query (queries > ${TRIM_MS} ms, i.e. preempted, left out)`)
     say(e2eTable(r, table))
   }
 
@@ -168,8 +168,8 @@ const METRIC_ERRORS = 'tenant_enforcement_errors_total'
 
 function e2eTable(r: E2EResult, render: typeof table): string {
   return render(
-    ['scenario', 'ops/s', 'p50 µs', 'p99 µs', 'vs plain', 'vs empty hook', 'log lines'],
-    r.scenarios.map((s) => [s.label, int(s.opsPerSec), fmt(s.p50Us), fmt(s.p99Us), pct(s.vsPlain.median), pct(s.vsEmptyHook.median), int(s.logLines)]),
+    ['scenario', 'ops/s', 'p50 µs', 'p99 µs', 'vs plain', 'vs empty hook', 'vs hook, quartiles', 'vs hook, p50', 'log lines', 'trimmed'],
+    r.scenarios.map((s) => [s.label, int(s.opsPerSec), fmt(s.p50Us), fmt(s.p99Us), pct(s.vsPlain.median), pct(s.vsEmptyHook.median), `${pct(s.vsEmptyHook.q1)} … ${pct(s.vsEmptyHook.q3)}`, pct(s.p50VsEmptyHook.median), int(s.logLines), `${fmt((100 * s.trimmed) / s.queries, 1)} %`]),
   )
 }
 
@@ -191,7 +191,7 @@ function markdownReport(r: Result): string {
   const out: string[] = []
   out.push(`Machine: ${r.machine.cpu}, ${r.machine.nproc} cores (nproc), Node ${r.machine.node}, ${r.machine.platform}; load average ${r.machine.loadAverage} at the start; ${r.machine.date}${r.quick ? ' (--quick run)' : ''}.`, '')
   for (const e of r.e2e) {
-    out.push(`**Prisma \`findMany\` (10 rows), SQLite ${e.db}** — ${e.where}; ${e.rounds} interleaved rounds × ${int(e.queriesPerRound)} queries; "vs" columns are medians of per-round ratios of the mean time per query.`, '')
+    out.push(`**Prisma \`findMany\` (10 rows), SQLite ${e.db}** — ${e.where}; ${e.rounds} interleaved rounds × ${int(e.queriesPerRound)} queries; "vs" columns: the median over rounds of the ratio of the round's trimmed mean time per query to the reference's in the same round (trimmed: queries over ${TRIM_MS} ms, preempted by other processes, left out; their share is the last column); quartiles of those ratios beside it; "p50": the same with each round's median latency.`, '')
     out.push(e2eTable(e, markdownTable), '')
   }
   out.push('**inspect + decide per call (ns)**, over batches of 100 calls; p50/p99 over the batches the OS did not preempt, "p99 all" over every batch', '')
@@ -201,7 +201,7 @@ function markdownReport(r: Result): string {
   out.push('**Parts of the hook (ns per call)**', '')
   out.push(markdownTable(['part', 'mean', 'p50', 'p99', 'p99 all'], r.parts.map((p) => [p.name, ...ns(p)])), '')
   out.push(`**Memory over ${int(r.options.memoryChecks)} checks** (heap after a full GC)`, '')
-  out.push(markdownTable(['run', 'heap before MiB', 'heap after MiB', 'retained B / 1k checks', 'minor GCs', 'major GCs'], r.memory.map((m) => [m.label, fmt(m.heapBeforeMiB, 2), fmt(m.heapAfterMiB, 2), fmt(m.retainedBytesPer1k, 1), String(m.minorGcs), String(m.majorGcs)])), '')
+  out.push(markdownTable(['run', 'heap before MiB', 'heap after MiB', 'retained B / 1k checks', 'allocated B / check', 'minor GCs', 'major GCs'], r.memory.map((m) => [m.label, fmt(m.heapBeforeMiB, 2), fmt(m.heapAfterMiB, 2), fmt(m.retainedBytesPer1k, 1), fmt(m.allocatedBytesPerCheck, 0), String(m.minorGcs), String(m.majorGcs)])), '')
   out.push(`**Cardinality**: ${int(r.series.requests)} blocked queries from ${int(r.series.distinctRawPaths)} distinct raw paths → ${r.series.enforcementErrorSeries} \`${METRIC_ERRORS}\` series (bound ${r.series.bound}); ${r.series.totalSeriesAfter} series on /metrics in all.`, '')
   out.push('**Targets**', '')
   out.push(markdownTable(['target', 'measured', ''], r.targets.map((t) => [t.name, t.measured, t.met ? 'MET' : 'NOT MET'])), '')
