@@ -142,6 +142,7 @@ describe('push format', () => {
 
 describe('Loki failures never fail or slow a query', () => {
   async function queriesWhile(demo: Demo, ms: number): Promise<{ count: number; maxMs: number }> {
+    for (let i = 0; i < 20; i++) await violate(demo) // warm up (first queries compile and JIT)
     const end = performance.now() + ms
     let count = 0
     let maxMs = 0
@@ -155,18 +156,18 @@ describe('Loki failures never fail or slow a query', () => {
     return { count, maxMs }
   }
 
-  it('a hanging Loki: queries keep their speed, close() returns within the push timeout', async () => {
+  it('a hanging Loki: no query waits for a push, close() returns within the push timeout', async () => {
     const loki = await receiver(() => {}) // never answers
     cleanups.push(() => loki.close())
-    const shipping = createLogger({ app: 'a', env: 'test', lokiUrl: loki.url, destination: join(tmp(), 'app.log'), loki: { batchIntervalSeconds: 0.2, timeoutMs: 400, silenceErrors: true } })
+    const shipping = createLogger({ app: 'a', env: 'test', lokiUrl: loki.url, destination: join(tmp(), 'app.log'), loki: { batchIntervalSeconds: 0.2, timeoutMs: 1000, silenceErrors: true } })
     const demo = await logOnlyDemo(shipping.logger)
     const { count, maxMs } = await queriesWhile(demo, 1200)
     expect(count).toBeGreaterThan(50)
     expect(loki.pushes.length).toBeGreaterThan(0) // pushes were attempted (and hung) while the queries ran
-    expect(maxMs).toBeLessThan(150) // a push waiting on Loki would show up as a ~400 ms query
+    expect(maxMs).toBeLessThan(500) // a query waiting on the hung push would take the push timeout (1000 ms)
     const t = performance.now()
     await shipping.close()
-    expect(performance.now() - t).toBeLessThan(1500)
+    expect(performance.now() - t).toBeLessThan(2000)
   })
 
   it('an unreachable Loki (connection refused) and a Loki answering 500: every query succeeds', async () => {
@@ -176,11 +177,11 @@ describe('Loki failures never fail or slow a query', () => {
     const failing = await receiver((_req, res) => void res.writeHead(500).end('ingester unavailable'))
     cleanups.push(() => failing.close())
     for (const lokiUrl of [url, failing.url]) {
-      const shipping = createLogger({ app: 'a', env: 'test', lokiUrl, destination: join(tmp(), 'app.log'), loki: { batchIntervalSeconds: 0.2, timeoutMs: 400, silenceErrors: true } })
+      const shipping = createLogger({ app: 'a', env: 'test', lokiUrl, destination: join(tmp(), 'app.log'), loki: { batchIntervalSeconds: 0.2, timeoutMs: 1000, silenceErrors: true } })
       const demo = await logOnlyDemo(shipping.logger)
       const { count, maxMs } = await queriesWhile(demo, 600)
       expect(count).toBeGreaterThan(20)
-      expect(maxMs).toBeLessThan(150)
+      expect(maxMs).toBeLessThan(500)
       await shipping.close()
     }
     expect(failing.pushes.length).toBeGreaterThan(0)
