@@ -249,8 +249,9 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     await expect.poll(modeReported, POLL).toBe('enforce')
     await expectPhaseAlerts(3, ['TenantEnforcementErrors', 'TenantEnforcementRollback'])
     // blocked queries are counted by model and route template, never a raw path
-    const blocked = (await query(`sum by (model, endpoint) (${METRIC.enforcementErrors}{job="${JOB}"})`)).map((r) => r.metric)
-    expect(blocked.map((l) => l.model)).toEqual(expect.arrayContaining(['Role', 'UserRole', 'RolePermission']))
+    const blockedSeries = async () => (await query(`sum by (model, endpoint) (${METRIC.enforcementErrors}{job="${JOB}"})`)).map((r) => r.metric)
+    await expect.poll(async () => (await blockedSeries()).map((l) => l.model), POLL).toEqual(expect.arrayContaining(['Role', 'UserRole', 'RolePermission']))
+    const blocked = await blockedSeries()
     for (const l of blocked) expect(l.endpoint).not.toMatch(/\/\d+(\/|$)/)
     expect(blocked.map((l) => l.endpoint).join(' ')).toContain('/api/password-resets/:id')
   })
