@@ -75,7 +75,7 @@ export default defineConfig({
       alerts: ['TenantViolationSummary', 'TenantViolationSpike', 'TenantBypassUsage', 'TenantCheckLatencyHigh', 'TenantCheckLatencyCritical', 'TenantFlagReloadFailed'],
       successCriteria: [
         { kind: 'criticalViolations', max: 0, window: '24h', description: 'No violation on a CRITICAL model for 24 h (they are blocked next)' },
-        { kind: 'violationsPerHour', max: 10, window: '24h', description: 'Fewer than 10 violations an hour on the remaining models' },
+        { kind: 'violationsPerHour', max: 10, window: '24h', description: 'Fewer than 10 violations an hour (all models)' },
         { kind: 'enforcementErrors', max: 0, window: '24h', description: 'Nothing was blocked while logging only' },
         { kind: 'checkP95Ms', max: 0.5, window: '24h', description: 'The check costs under 0.5 ms at p95' },
       ],

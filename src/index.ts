@@ -13,3 +13,5 @@ export { enforcementMetrics, type EnforcementMetrics } from './telemetry/metrics
 export { METRIC, VIOLATION_KINDS, VIOLATION_MESSAGE, BYPASS_MESSAGE, type ViolationKind } from './telemetry/metric-names.ts'
 export type { TenantViolationLine } from './telemetry/violation-line.ts'
 export { sanitizeArgs } from './telemetry/sanitize.ts'
+export * from './http/index.ts'
+export { createLogger, type CreateLoggerOptions, type ShippingLogger } from './telemetry/log-shipping.ts'

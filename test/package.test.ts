@@ -39,7 +39,7 @@ describe('the published package', () => {
   it('imports by name from a user project and exposes the public API', () => {
     const script = `
       import * as tf from 'tenantfence'
-      const names = ['tenantEnforcement', 'runWithTenant', 'withoutTenantEnforcement', 'TenantContextRequiredError', 'defineConfig', 'inspect', 'decide']
+      const names = ['tenantEnforcement', 'runWithTenant', 'withoutTenantEnforcement', 'TenantContextRequiredError', 'defineConfig', 'inspect', 'decide', 'tenantContext', 'tenantErrorHandler', 'requestMetrics', 'metricsHandler', 'createLogger']
       const missing = names.filter((n) => typeof tf[n] !== 'function')
       const err = new tf.TenantContextRequiredError('User', 'findMany', 'missing_tenant_id')
       console.log(JSON.stringify({ missing, message: err.message, code: err.code }))
