@@ -18,4 +18,6 @@ COPY src ./src
 ENV HOST=0.0.0.0 PORT=3001
 EXPOSE 3001
 USER node
-CMD ["node_modules/.bin/tsx", "src/demo/serve.ts"]
+# node itself (not the tsx wrapper) is PID 1, so SIGTERM from `docker compose stop` reaches the
+# server's handler directly and it closes cleanly
+CMD ["node", "--import", "tsx", "src/demo/serve.ts"]

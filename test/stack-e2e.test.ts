@@ -128,7 +128,7 @@ beforeAll(async () => {
   const generating = run(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'src/cli.ts'), 'generate', '--config', join(work, 'tenantfence.config.json'), '--out', work])
 
   setPhaseFlags(1)
-  server = await startDemoServer({ port: 0, host: '127.0.0.1', env: {}, logger: pino({ level: 'silent' }) })
+  server = await startDemoServer({ port: 0, host: '127.0.0.1', env: { NIGHTLY_CLEANUP_SECONDS: '0' }, logger: pino({ level: 'silent' }) })
   traffic = runTraffic({ url: server.url, rps: 40, durationMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 } })
 
   const gen = await generating

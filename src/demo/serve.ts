@@ -6,13 +6,18 @@
 //   LOKI_URL           push the log lines to this Loki as well as stdout (unset: stdout only)
 //   DEMO_FIXES         fixes deployed at start: comma list of names from fixes.ts, or `all`
 //   DEMO_HARDENED      true: phase 4, the hardened client (flags ignored)
-//   TENANT_ENFORCEMENT_*  the enforcement flags, read at query time as in any app
+//   NIGHTLY_CLEANUP_SECONDS  run the nightly job (a documented bypass) this often (default 60; 0: never)
+//   DEMO_ENV           Loki label env (default demo)
+//   TENANT_ENFORCEMENT_*  the enforcement flags, read at query time as in any app, or
+//   TENANT_ENFORCEMENT_FLAG_FILE  a KEY=value file of those flags, watched: edit it to change
+//                      phase or roll back with no restart
 import { pathToFileURL } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
 import { createLogger } from '../telemetry/log-shipping.ts'
 import { ALL_FIXES, type DemoFix } from './fixes.ts'
 import { createDemo, demoConfig, type Demo } from './harness.ts'
+import { nightlyCleanup } from './jobs.ts'
 
 export interface DemoServerOptions {
   port?: number
@@ -43,29 +48,43 @@ export function parseFixes(raw: string | undefined): DemoFix[] {
   return names as DemoFix[]
 }
 
-function parsePort(raw: string | undefined, fallback: number): number {
+function parseWhole(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined || raw.trim() === '') return fallback
-  const port = Number(raw)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${raw}: expected a port number 0-65535`)
-  return port
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > max) throw new Error(`${name}=${raw}: expected a whole number 0-${max}`)
+  return n
 }
 
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const env = options.env ?? process.env
-  const port = options.port ?? parsePort(env.PORT, 3001)
+  const port = options.port ?? parseWhole('PORT', env.PORT, 3001, 65535)
+  const nightlySeconds = parseWhole('NIGHTLY_CLEANUP_SECONDS', env.NIGHTLY_CLEANUP_SECONDS, 60, 86_400)
+  const flagFile = env.TENANT_ENFORCEMENT_FLAG_FILE?.trim() || undefined
   const host = options.host ?? env.HOST ?? '127.0.0.1'
   const fixes = parseFixes(env.DEMO_FIXES)
   const shipping = options.logger ? undefined : createLogger({ app: demoConfig.app.job, env: env.DEMO_ENV ?? 'demo', lokiUrl: env.LOKI_URL })
   const logger = options.logger ?? shipping!.logger
-  const demo = await createDemo({ url: env.DATABASE_URL || undefined, logger, fixes, hardened: env.DEMO_HARDENED === 'true' })
+  const demo = await createDemo({ url: env.DATABASE_URL || undefined, logger, fixes, hardened: env.DEMO_HARDENED === 'true', flags: flagFile ? { file: flagFile } : undefined })
   const server = demo.app.listen(port, host)
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve)
-    server.once('error', reject)
-  })
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve)
+      server.once('error', reject)
+    })
+  } catch (err) {
+    await demo.close()
+    await shipping?.close()
+    throw err
+  }
   const actual = (server.address() as AddressInfo).port
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`
-  logger.info({ url, fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl }, 'demo API listening')
+  const nightly =
+    nightlySeconds > 0
+      ? setInterval(() => void nightlyCleanup(demo.prisma()).catch((err: Error) => logger.error({ err: { message: err.message } }, 'nightly cleanup failed')), nightlySeconds * 1000)
+      : undefined
+  nightly?.unref()
+  const mode = demo.client().enforcement.currentFlags().mode
+  logger.info({ url, mode, flagFile, fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl ?? null }, 'demo API listening')
   let closing: Promise<void> | undefined
   return {
     demo,
@@ -73,6 +92,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     port: actual,
     close() {
       closing ??= (async () => {
+        if (nightly) clearInterval(nightly)
         server.closeAllConnections()
         await new Promise<void>((resolve) => server.close(() => resolve()))
         await demo.close()

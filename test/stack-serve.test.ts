@@ -1,0 +1,88 @@
+// src/demo/serve.ts, the compose stack's demo container: the command of the Dockerfile starts,
+// answers /healthz (the compose healthcheck) and /metrics, and stops on SIGTERM; the settings it
+// reads from the environment are checked at start-up; a watched flag file changes the mode with
+// no restart.
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { pino } from 'pino'
+import { afterAll, describe, expect, it } from 'vitest'
+import { parseFixes, startDemoServer } from '../src/demo/serve.ts'
+import { ALL_FIXES } from '../src/demo/fixes.ts'
+import { signDemoToken } from '../src/demo/tokens.ts'
+import { DEMO_USERS } from '../src/demo/fixture.ts'
+import { METRIC } from '../src/telemetry/metric-names.ts'
+import { freePort } from './helpers/prometheus.ts'
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const silent = pino({ level: 'silent' })
+const dirs: string[] = []
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+const modeOf = (metrics: string) => new RegExp(`^${METRIC.mode}\\{mode="([a-z_]+)"\\} 1$`, 'm').exec(metrics)?.[1]
+
+describe('stack: the demo server (src/demo/serve.ts)', () => {
+  it('runs as the Dockerfile runs it: healthz, metrics under the config\'s mode, clean exit on SIGTERM', async () => {
+    const port = await freePort()
+    const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOKI_URL: '', NIGHTLY_CLEANUP_SECONDS: '0', TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_FLAG_FILE: '' }
+    // the Dockerfile's CMD: node --import tsx src/demo/serve.ts
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/serve.ts'], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let output = ''
+    child.stdout!.on('data', (d: Buffer) => (output += d.toString()))
+    child.stderr!.on('data', (d: Buffer) => (output += d.toString()))
+    const exited = new Promise<number | null>((r) => child.once('exit', r))
+    try {
+      await expect.poll(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status, { timeout: 20_000, interval: 200 }).toBe(200)
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+      expect(modeOf(metrics)).toBe('log_only')
+      expect(output).toContain('demo API listening')
+    } finally {
+      child.kill('SIGTERM')
+    }
+    expect(await exited, output).toBe(0)
+  }, 30_000)
+
+  it('refuses to start on an unknown fix or a bad number, naming the valid values', async () => {
+    expect(() => parseFixes('admin-users-tenant,nope')).toThrow(`DEMO_FIXES names "nope": valid fixes are ${ALL_FIXES.join(', ')}, or all`)
+    expect(parseFixes('all')).toEqual(ALL_FIXES)
+    expect(parseFixes(' sessions-relation-filter , admin-users-tenant ')).toEqual(['sessions-relation-filter', 'admin-users-tenant'])
+    expect(parseFixes(undefined)).toEqual([])
+    await expect(startDemoServer({ port: 0, env: { NIGHTLY_CLEANUP_SECONDS: 'soon' }, logger: silent })).rejects.toThrow('NIGHTLY_CLEANUP_SECONDS=soon: expected a whole number')
+  })
+
+  it('deploys the fixes it is given: a fixed path is scoped, so it logs no violation', async () => {
+    const s = await startDemoServer({ port: 0, env: { DEMO_FIXES: 'admin-users-tenant', NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
+    const saved = process.env.TENANT_ENFORCEMENT_MODE
+    process.env.TENANT_ENFORCEMENT_MODE = 'enforce'
+    try {
+      const token = await signDemoToken(DEMO_USERS[0]!)
+      const get = (path: string) => fetch(`${s.url}${path}`, { headers: { authorization: `Bearer ${token}` } })
+      expect((await get('/api/admin/users')).status).toBe(200) // fixed: scoped to the tenant
+      expect((await get('/api/admin/roles')).status).toBe(403) // not fixed: blocked in enforce
+    } finally {
+      if (saved === undefined) delete process.env.TENANT_ENFORCEMENT_MODE
+      else process.env.TENANT_ENFORCEMENT_MODE = saved
+      await s.close()
+    }
+  })
+
+  it('reads the flags from TENANT_ENFORCEMENT_FLAG_FILE and follows edits with no restart', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tf-serve-'))
+    dirs.push(dir)
+    const file = join(dir, 'flags.env')
+    await writeFile(file, 'TENANT_ENFORCEMENT_MODE=enforce\n')
+    const s = await startDemoServer({ port: 0, env: { TENANT_ENFORCEMENT_FLAG_FILE: file, NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
+    try {
+      const mode = async () => modeOf(await (await fetch(`${s.url}/metrics`)).text())
+      expect(await mode()).toBe('enforce')
+      await writeFile(file, 'TENANT_ENFORCEMENT_MODE=log_only\n')
+      await expect.poll(mode, { timeout: 10_000, interval: 200 }).toBe('log_only')
+    } finally {
+      await s.close()
+    }
+  })
+})
