@@ -256,6 +256,27 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     expect(blocked.map((l) => l.endpoint).join(' ')).toContain('/api/password-resets/:id')
   })
 
+  it('phase 3: every Prometheus query of the dashboards runs on this Prometheus, and the traffic panels have data', async () => {
+    // Grafana's $__rate_interval: 4 scrape intervals (1 s here)
+    const targets: { dashboard: string; panel: string; expr: string }[] = []
+    for (const f of (await readdir(join(REPO, 'dashboards'))).filter((x) => x.endsWith('.json'))) {
+      const d = JSON.parse(await readFile(join(REPO, 'dashboards', f), 'utf8')) as { panels: { title: string; targets?: { expr?: string; datasource?: { type?: string } }[] }[] }
+      for (const p of d.panels) for (const t of p.targets ?? []) if (t.datasource?.type === 'prometheus' && t.expr) targets.push({ dashboard: f, panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '4s') })
+    }
+    expect(targets.length).toBeGreaterThan(10)
+    // panels that the demo's traffic fills in enforce (bypasses, refused flags and logged models stay empty)
+    const filled = ['Violations (last 24 h)', 'Violations by severity (last 24 h)', 'Violations by model (last 24 h)', 'Violations per minute by model', 'Current mode', 'Blocked queries (last 1 h)', 'Blocked queries as a share of requests', 'Check cost p95', 'Blocked queries by model', 'Blocked queries by endpoint']
+    for (const title of filled) expect(targets.map((t) => t.panel), title).toContain(title)
+    const empty = async () => {
+      const out: string[] = []
+      for (const t of targets) if ((await query(t.expr)).length === 0 && filled.includes(t.panel)) out.push(`${t.dashboard} / ${t.panel}: ${t.expr}`)
+      return out
+    }
+    await expect.poll(empty, POLL).toEqual([])
+    const mode = targets.find((t) => t.panel === 'Current mode')!
+    expect((await query(mode.expr)).map((r) => r.metric.mode)).toEqual(['enforce'])
+  })
+
   it('rollback (MODE=log_only only, no restart): the enforcement alerts stop and phase 1 alerts fire again', async () => {
     Object.assign(process.env, normalizeFlags(config.rollback.flags))
     await expect.poll(modeReported, POLL).toBe('log_only')
