@@ -11,7 +11,7 @@ import { openBenchDatabase, type BenchDatabase } from './db.ts'
 import { benchE2E, TRIM_MS, type E2EResult } from './e2e.ts'
 import { benchMemory } from './memory.ts'
 import { benchCore, benchHook, benchParts, sinkValue, verify, type NsResult } from './micro.ts'
-import { benchSeries } from './series.ts'
+import { benchSeries, benchSeriesHttp, httpAdapterPresent, type SeriesHttpResult } from './series.ts'
 import { setEnvFlags } from './setup.ts'
 import { fmt, int, markdownTable, pct, table } from './stats.ts'
 
@@ -74,7 +74,7 @@ async function main() {
   const savedEnv = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('TENANT_ENFORCEMENT_') && e[1] !== undefined))
   const q = args.quick
   const micro = q ? { batch: 100, batches: 200 } : { batch: 100, batches: 5000 }
-  const e2eOpts = q ? { rounds: 2, queries: 50, warmup: 10 } : { rounds: 40, queries: 500, warmup: 30 }
+  const e2eOpts = q ? { rounds: 2, queries: 50, warmup: 10 } : { rounds: 120, queries: 200, warmup: 20 }
   const memoryChecks = q ? 100_000 : 1_000_000
   const seriesRequests = 10_000
   const started = performance.now()
@@ -123,6 +123,12 @@ async function main() {
   const series = await benchSeries(dbs[0]!, seriesRequests)
   say(`\n${int(series.requests)} blocked queries from ${int(series.distinctRawPaths)} distinct raw paths (${series.routeTemplates} route templates, ${series.via}):`)
   say(`  ${METRIC_ERRORS} series: ${series.enforcementErrorSeries} (bound ${series.bound}); all series on /metrics: ${series.totalSeriesBefore} before, ${series.totalSeriesAfter} after`)
+  let seriesHttp: SeriesHttpResult | undefined
+  if (httpAdapterPresent()) {
+    seriesHttp = await benchSeriesHttp(dbs[0]!, seriesRequests)
+    say(`${int(seriesHttp.requests)} HTTP requests through the Express adapter (src/http) on ${int(seriesHttp.distinctRawPaths)} distinct raw paths, statuses ${JSON.stringify(seriesHttp.statuses)}:`)
+    say(`  ${METRIC_ERRORS} series: ${seriesHttp.enforcementErrorSeries} (bound ${seriesHttp.bound}); http_requests_total series: ${seriesHttp.httpRequestSeries}; all series on /metrics: ${seriesHttp.totalSeriesBefore} before, ${seriesHttp.totalSeriesAfter} after`)
+  }
 
   for (const db of dbs) await db.close()
   // Put the caller's flags back.
@@ -150,16 +156,16 @@ async function main() {
     },
     {
       name: '10 000 distinct request paths leave the /metrics series count bounded',
-      measured: `${series.enforcementErrorSeries} ${METRIC_ERRORS} series after ${int(series.distinctRawPaths)} raw paths (bound ${series.bound})`,
-      met: series.bounded,
+      measured: `${series.enforcementErrorSeries} ${METRIC_ERRORS} series after ${int(series.distinctRawPaths)} raw paths (bound ${series.bound})${seriesHttp ? `; through Express: ${seriesHttp.enforcementErrorSeries} and ${seriesHttp.httpRequestSeries} http_requests_total series` : ''}`,
+      met: series.bounded && (seriesHttp?.bounded ?? true),
     },
   ]
-  say('\ntargets')
+  say(`\ntargets${q ? ' (--quick: too few iterations for a verdict; run without --quick)' : ''}`)
   for (const t of targets) say(`  ${t.met ? 'MET    ' : 'NOT MET'}  ${t.name}: ${t.measured}`)
   const seconds = (performance.now() - started) / 1000
   say(`\n(${fmt(seconds, 0)} s${q ? ', --quick' : ''}; sink ${sinkValue() % 10})`)
 
-  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, series, targets, seconds }
+  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, series, seriesHttp, targets, seconds }
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`)
   if (args.markdown) writeFileSync(args.markdown, markdownReport(result))
 }
@@ -182,6 +188,7 @@ type Result = {
   memory: Awaited<ReturnType<typeof benchMemory>>
   e2e: E2EResult[]
   series: Awaited<ReturnType<typeof benchSeries>>
+  seriesHttp: SeriesHttpResult | undefined
   targets: { name: string; measured: string; met: boolean }[]
   options: { memoryChecks: number }
 }
@@ -202,7 +209,7 @@ function markdownReport(r: Result): string {
   out.push(markdownTable(['part', 'mean', 'p50', 'p99', 'p99 all'], r.parts.map((p) => [p.name, ...ns(p)])), '')
   out.push(`**Memory over ${int(r.options.memoryChecks)} checks** (heap after a full GC)`, '')
   out.push(markdownTable(['run', 'heap before MiB', 'heap after MiB', 'retained B / 1k checks', 'allocated B / check', 'minor GCs', 'major GCs'], r.memory.map((m) => [m.label, fmt(m.heapBeforeMiB, 2), fmt(m.heapAfterMiB, 2), fmt(m.retainedBytesPer1k, 1), fmt(m.allocatedBytesPerCheck, 0), String(m.minorGcs), String(m.majorGcs)])), '')
-  out.push(`**Cardinality**: ${int(r.series.requests)} blocked queries from ${int(r.series.distinctRawPaths)} distinct raw paths → ${r.series.enforcementErrorSeries} \`${METRIC_ERRORS}\` series (bound ${r.series.bound}); ${r.series.totalSeriesAfter} series on /metrics in all.`, '')
+  out.push(`**Cardinality**: ${int(r.series.requests)} blocked queries from ${int(r.series.distinctRawPaths)} distinct raw paths → ${r.series.enforcementErrorSeries} \`${METRIC_ERRORS}\` series (bound ${r.series.bound}); ${r.series.totalSeriesAfter} series on /metrics in all.${r.seriesHttp ? ` Through the Express adapter (real HTTP server, signed token, 403s): ${int(r.seriesHttp.requests)} requests on ${int(r.seriesHttp.distinctRawPaths)} raw paths → ${r.seriesHttp.enforcementErrorSeries} \`${METRIC_ERRORS}\` series and ${r.seriesHttp.httpRequestSeries} \`http_requests_total\` series.` : ''}`, '')
   out.push('**Targets**', '')
   out.push(markdownTable(['target', 'measured', ''], r.targets.map((t) => [t.name, t.measured, t.met ? 'MET' : 'NOT MET'])), '')
   return out.join('\n')

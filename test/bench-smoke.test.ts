@@ -18,10 +18,11 @@ interface BenchJson {
   memory: { id: string; checks: number }[]
   e2e: { db: string; scenarios: { id: string; queries: number; opsPerSec: number; p50Us: number; p99Us: number; logLines: number }[] }[]
   series: { requests: number; distinctRawPaths: number; blocked: number; enforcementErrorSeries: number; bound: number; bounded: boolean }
+  seriesHttp?: { requests: number; distinctRawPaths: number; blocked: number; bounded: boolean }
   targets: { name: string; met: boolean }[]
 }
 
-const SCENARIOS = ['plain', 'empty_hook', 'disabled', 'log_only', 'enforce', 'log_violations_1', 'log_violations_0.01']
+const SCENARIOS = ['plain', 'empty_hook', 'disabled', 'log_only', 'enforce', 'enforce_file_flags', 'log_violations_1', 'log_violations_0.01']
 
 describe('npm run bench -- --quick', () => {
   it('runs every scenario and writes the JSON report', { timeout: 90_000 }, () => {
@@ -62,6 +63,12 @@ describe('npm run bench -- --quick', () => {
     expect(r.series.blocked).toBe(10_000)
     expect(r.series.bounded).toBe(true)
     expect(r.series.enforcementErrorSeries).toBeLessThanOrEqual(r.series.bound)
+    // Through the Express adapter too, when it is there.
+    if (r.seriesHttp) {
+      expect(r.seriesHttp.distinctRawPaths).toBe(10_000)
+      expect(r.seriesHttp.blocked).toBe(10_000)
+      expect(r.seriesHttp.bounded).toBe(true)
+    }
 
     expect(r.targets.map((t) => t.name)).toHaveLength(4)
   })
