@@ -11,6 +11,7 @@ import { openBenchDatabase, type BenchDatabase } from './db.ts'
 import { benchE2E, TRIM_MS, type E2EResult } from './e2e.ts'
 import { benchMemory } from './memory.ts'
 import { benchCore, benchHook, benchParts, sinkValue, verify, type NsResult } from './micro.ts'
+import { profileScenario, type ProfileResult } from './profile.ts'
 import { benchSeries, benchSeriesHttp, httpAdapterPresent, type SeriesHttpResult } from './series.ts'
 import { setEnvFlags } from './setup.ts'
 import { fmt, int, markdownTable, pct, table } from './stats.ts'
@@ -119,7 +120,13 @@ async function main() {
     say(e2eTable(r, table))
   }
 
-  // 5. Cardinality.
+  // 5. Where the time goes inside real queries (CPU profile, enforce mode).
+  const profile: ProfileResult[] = []
+  for (const sc of ['enforce', 'log_violations_0.01'] as const) profile.push(await profileScenario(dbs[0]!, sc, q ? 2000 : 30_000))
+  say(`\nCPU profile inside real queries (SQLite memory, ${int(profile[0]!.queries)} queries each): self time per query in tenantfence's own code`)
+  say(profileTable(profile, table))
+
+  // 6. Cardinality.
   const series = await benchSeries(dbs[0]!, seriesRequests)
   say(`\n${int(series.requests)} blocked queries from ${int(series.distinctRawPaths)} distinct raw paths (${series.routeTemplates} route templates, ${series.via}):`)
   say(`  ${METRIC_ERRORS} series: ${series.enforcementErrorSeries} (bound ${series.bound}); all series on /metrics: ${series.totalSeriesBefore} before, ${series.totalSeriesAfter} after`)
@@ -165,12 +172,20 @@ async function main() {
   const seconds = (performance.now() - started) / 1000
   say(`\n(${fmt(seconds, 0)} s${q ? ', --quick' : ''}; sink ${sinkValue() % 10})`)
 
-  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, series, seriesHttp, targets, seconds }
+  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, profile, series, seriesHttp, targets, seconds }
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`)
   if (args.markdown) writeFileSync(args.markdown, markdownReport(result))
 }
 
 const METRIC_ERRORS = 'tenant_enforcement_errors_total'
+
+function profileTable(profile: ProfileResult[], render: typeof table): string {
+  const rows = profile[0]!.parts.map((p, i) => [p.part, ...profile.map((r) => fmt(r.parts[i]!.usPerQuery, 2))])
+  rows.push(['tenantfence, all parts', ...profile.map((r) => fmt(r.tenantfenceUsPerQuery, 2))])
+  rows.push(['the whole query (Prisma, SQLite, Node, GC, tenantfence)', ...profile.map((r) => fmt(r.totalUsPerQuery, 1))])
+  rows.push(["tenantfence's share over the rest", ...profile.map((r) => pct(1 + r.overheadRatio))])
+  return render(['µs per query (self time)', ...profile.map((r) => r.scenario)], rows)
+}
 
 function e2eTable(r: E2EResult, render: typeof table): string {
   return render(
@@ -187,6 +202,7 @@ type Result = {
   parts: NsResult[]
   memory: Awaited<ReturnType<typeof benchMemory>>
   e2e: E2EResult[]
+  profile: ProfileResult[]
   series: Awaited<ReturnType<typeof benchSeries>>
   seriesHttp: SeriesHttpResult | undefined
   targets: { name: string; measured: string; met: boolean }[]
@@ -201,6 +217,8 @@ function markdownReport(r: Result): string {
     out.push(`**Prisma \`findMany\` (10 rows), SQLite ${e.db}** — ${e.where}; ${e.rounds} interleaved rounds × ${int(e.queriesPerRound)} queries; "vs" columns: the median over rounds of the ratio of the round's trimmed mean time per query to the reference's in the same round (trimmed: queries over ${TRIM_MS} ms, preempted by other processes, left out; their share is the last column); quartiles of those ratios beside it; "p50": the same with each round's median latency.`, '')
     out.push(e2eTable(e, markdownTable), '')
   }
+  out.push(`**Where the time goes inside real queries**: V8 CPU profile (node:inspector, 50 µs sampling) of ${int(r.profile[0]!.queries)} queries per scenario on SQLite memory; self time per query in tenantfence's own code, by source file.`, '')
+  out.push(profileTable(r.profile, markdownTable), '')
   out.push('**inspect + decide per call (ns)**, over batches of 100 calls; p50/p99 over the batches the OS did not preempt, "p99 all" over every batch', '')
   out.push(markdownTable(['shape', 'mean', 'p50', 'p99', 'p99 all', 'outcome'], [...r.core.shapes.map((s) => [s.name, ...ns(s), s.outcome]), [r.core.mixedTypical.name, ...ns(r.core.mixedTypical), 'scoped']]), '')
   out.push("**tenantfence's query hook per call, without Prisma (ns)**", '')
