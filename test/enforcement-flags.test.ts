@@ -39,6 +39,26 @@ describe('flags change between two queries', () => {
     expect(policy.sort()).toEqual(['Role', 'User'])
   })
 
+  it('LOG_SAMPLE_RATE changed at run time governs the next violation line', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    await unscoped()
+    process.env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE = '0'
+    await unscoped()
+    await unscoped()
+    expect(db.violations()).toHaveLength(1)
+    expect(await db.counter('tenant_violations_total')).toBe(3)
+  })
+
+  it('a list edited while its mode is not in force takes effect when the mode switches to it', async () => {
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
+    process.env.TENANT_ENFORCEMENT_ENFORCE_MODELS = 'Role' // not read in enforce: lists are ignored there
+    await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
+    process.env.TENANT_ENFORCEMENT_MODE = 'selective'
+    await expect(unscoped()).resolves.toHaveLength(3) // User is neither enforced nor logged now
+    await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.role.findMany())).rejects.toMatchObject({ model: 'Role' })
+  })
+
   it('a bad value at run time keeps the last good flags, is logged once and counted', async () => {
     db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
     process.env.TENANT_ENFORCEMENT_MODE = 'enforced'

@@ -19,8 +19,14 @@ export interface FlagSourceHooks {
   onChange?(state: FlagState): void
 }
 
+/**
+ * What the caller is about to do, so a source can limit what it re-reads: the flags every query
+ * needs are always fresh; 'log' adds LOG_SAMPLE_RATE, 'bypass' the bypass flags, 'all' everything.
+ */
+export type FlagAspect = 'log' | 'bypass' | 'all'
+
 export interface FlagSource {
-  current(): FlagState
+  current(aspect?: FlagAspect): FlagState
   close(): void
 }
 
@@ -28,87 +34,84 @@ function toState(flags: Flags, models: readonly string[]): FlagState {
   return Object.freeze({ flags, mode: effectiveMode(flags), actions: actionTable(flags, models) })
 }
 
-/** FLAG_NAMES in order, as envFlagSource reads them on its hot path. */
-const UNROLLED = [
-  'TENANT_ENFORCEMENT_ENABLED',
-  'TENANT_ENFORCEMENT_MODE',
-  'TENANT_ENFORCEMENT_MODELS',
-  'TENANT_ENFORCEMENT_ENFORCE_MODELS',
-  'TENANT_ENFORCEMENT_LOG_MODELS',
-  'TENANT_ENFORCEMENT_ALLOW_BYPASS',
-  'TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON',
-  'TENANT_ENFORCEMENT_LOG_SAMPLE_RATE',
-] as const satisfies readonly FlagName[]
 
 /**
  * Flags from process.env, read at query time. Refuses bad values at creation (start-up) with
  * a TenantFlagError; later bad values are reported through onError once per distinct value.
+ *
+ * Reading a process.env key costs a call into C++ (0.2–0.4 µs), so a query reads only the keys
+ * that can change its outcome: ENABLED and MODE always, the model list of the mode in force,
+ * LOG_SAMPLE_RATE when a line is about to be logged, the bypass flags when a bypass is asked
+ * for. When any key read differs from the last value seen, all eight are read and parsed again.
+ * A change to a key that cannot matter yet (ENFORCE_MODELS while in log_only) is picked up, and
+ * validated, the first time it can.
  */
 export function envFlagSource(models: readonly string[], hooks: FlagSourceHooks = {}, env: NodeJS.ProcessEnv = process.env): FlagSource {
-  const n = FLAG_NAMES.length
-  const seen: (string | undefined)[] = new Array(n)
-  const read = (): RawFlags => {
+  // Last values seen, by literal name: literal property reads on process.env are ~20 % cheaper than env[name].
+  let enabled = env.TENANT_ENFORCEMENT_ENABLED
+  let mode = env.TENANT_ENFORCEMENT_MODE
+  let watched = env.TENANT_ENFORCEMENT_MODELS
+  let enforceModels = env.TENANT_ENFORCEMENT_ENFORCE_MODELS
+  let logModels = env.TENANT_ENFORCEMENT_LOG_MODELS
+  let allowBypass = env.TENANT_ENFORCEMENT_ALLOW_BYPASS
+  let requiresReason = env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON
+  let sampleRate = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE
+  const snapshot = (): RawFlags => {
     const raw: RawFlags = {}
-    for (let i = 0; i < n; i++) if (seen[i] !== undefined) raw[FLAG_NAMES[i]!] = seen[i]
+    const put = (k: keyof RawFlags, v: string | undefined) => {
+      if (v !== undefined) raw[k] = v
+    }
+    put('TENANT_ENFORCEMENT_ENABLED', enabled)
+    put('TENANT_ENFORCEMENT_MODE', mode)
+    put('TENANT_ENFORCEMENT_MODELS', watched)
+    put('TENANT_ENFORCEMENT_ENFORCE_MODELS', enforceModels)
+    put('TENANT_ENFORCEMENT_LOG_MODELS', logModels)
+    put('TENANT_ENFORCEMENT_ALLOW_BYPASS', allowBypass)
+    put('TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON', requiresReason)
+    put('TENANT_ENFORCEMENT_LOG_SAMPLE_RATE', sampleRate)
     return raw
   }
-  for (let i = 0; i < n; i++) seen[i] = env[FLAG_NAMES[i]!]
-  let state = toState(parseFlags(read(), models), models) // throws at start-up: refuse to start
+  let state = toState(parseFlags(snapshot(), models), models) // throws at start-up: refuse to start
   let refused: string | undefined
-  // Reading each key by its literal name is about 20 % cheaper on process.env than env[name] in a
-  // loop (8 keys: 1.30 µs instead of 1.64 µs on Node 20). Every key is still compared on every
-  // call, so any change governs the next query. The loop stays for a FLAG_NAMES this does not list.
-  const unrolled = FLAG_NAMES.length === UNROLLED.length && FLAG_NAMES.every((name, i) => name === UNROLLED[i])
-  const readChanged = (): boolean => {
-    let changed = false
-    if (unrolled) {
-      const v0 = env.TENANT_ENFORCEMENT_ENABLED
-      const v1 = env.TENANT_ENFORCEMENT_MODE
-      const v2 = env.TENANT_ENFORCEMENT_MODELS
-      const v3 = env.TENANT_ENFORCEMENT_ENFORCE_MODELS
-      const v4 = env.TENANT_ENFORCEMENT_LOG_MODELS
-      const v5 = env.TENANT_ENFORCEMENT_ALLOW_BYPASS
-      const v6 = env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON
-      const v7 = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE
-      if (v0 !== seen[0] || v1 !== seen[1] || v2 !== seen[2] || v3 !== seen[3] || v4 !== seen[4] || v5 !== seen[5] || v6 !== seen[6] || v7 !== seen[7]) {
-        seen[0] = v0
-        seen[1] = v1
-        seen[2] = v2
-        seen[3] = v3
-        seen[4] = v4
-        seen[5] = v5
-        seen[6] = v6
-        seen[7] = v7
-        changed = true
-      }
-      return changed
-    }
-    for (let i = 0; i < n; i++) {
-      const v = env[FLAG_NAMES[i]!]
-      if (v !== seen[i]) {
-        seen[i] = v
-        changed = true
+
+  const reparse = () => {
+    enabled = env.TENANT_ENFORCEMENT_ENABLED
+    mode = env.TENANT_ENFORCEMENT_MODE
+    watched = env.TENANT_ENFORCEMENT_MODELS
+    enforceModels = env.TENANT_ENFORCEMENT_ENFORCE_MODELS
+    logModels = env.TENANT_ENFORCEMENT_LOG_MODELS
+    allowBypass = env.TENANT_ENFORCEMENT_ALLOW_BYPASS
+    requiresReason = env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON
+    sampleRate = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE
+    const raw = snapshot()
+    try {
+      state = toState(parseFlags(raw, models), models)
+      refused = undefined
+      hooks.onChange?.(state)
+    } catch (err) {
+      if (!(err instanceof TenantFlagError)) throw err
+      const key = JSON.stringify(raw)
+      if (refused !== key) {
+        refused = key
+        hooks.onError?.(err)
       }
     }
-    return changed
   }
+
   return {
-    current() {
-      const changed = readChanged()
-      if (changed) {
-        try {
-          state = toState(parseFlags(read(), models), models)
-          refused = undefined
-          hooks.onChange?.(state)
-        } catch (err) {
-          const key = JSON.stringify(seen)
-          if (refused !== key) {
-            refused = key
-            if (err instanceof TenantFlagError) hooks.onError?.(err)
-            else throw err
-          }
-        }
+    current(aspect) {
+      let dirty = env.TENANT_ENFORCEMENT_ENABLED !== enabled || env.TENANT_ENFORCEMENT_MODE !== mode
+      if (!dirty) {
+        const m = state.mode
+        if (m === 'log_only') dirty = env.TENANT_ENFORCEMENT_MODELS !== watched
+        else if (m === 'selective') dirty = env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels
       }
+      if (!dirty && aspect !== undefined) {
+        if (aspect === 'log') dirty = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
+        else if (aspect === 'bypass') dirty = env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason
+        else dirty = env.TENANT_ENFORCEMENT_MODELS !== watched || env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels || env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason || env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
+      }
+      if (dirty) reparse()
       return state
     },
     close() {},

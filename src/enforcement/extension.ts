@@ -92,9 +92,9 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   // Start-up: a bad flag throws here, so the app refuses to start with the flag's message.
   const source: FlagSource =
     options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags.pollMs) : envFlagSource(models, hooks)
-  publish(source.current())
+  publish(source.current('all'))
 
-  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current(), close: () => source.close() }
+  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
 
   const extension = Prisma.defineExtension((client) => {
     const datamodel = options.datamodel ?? (client as unknown as { _runtimeDataModel?: DataModel })._runtimeDataModel
@@ -122,13 +122,13 @@ interface HookDeps {
 }
 
 function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
-  // The histogram has no labels: bind its observer once rather than per query (prom-client
-  // otherwise builds a closure and a label object on every observe).
-  const observeCheck = metrics.checkDuration.labels().observe
+  const checkDuration = metrics.checkDuration
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
   const apply = (f: Finding, d: 'log' | 'block', params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
-    reporter.violation(f, d, params.operation, params.args, store, hardened ? 'hardened' : state!.mode, state?.flags.logSampleRate ?? 1, params.__internalParams?.callsite?._error)
+    // LOG_SAMPLE_RATE is read only here, where a line may be written.
+    const sampleRate = state === undefined ? 1 : source.current('log').flags.logSampleRate
+    reporter.violation(f, d, params.operation, params.args, store, hardened ? 'hardened' : state!.mode, sampleRate, params.__internalParams?.callsite?._error)
     if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
     return params.query(params.args)
   }
@@ -139,13 +139,13 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     const store = tenantStorage.getStore()
     if (model === undefined) {
       if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return query(args)
-      if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
+      if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
       const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
       // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
       return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log', params, store, state)
     }
     if (!policy.models.has(model)) return query(args)
-    if (store?.bypass && grantBypass(store, state, hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
+    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
 
     const start = performance.now()
     let found: Finding | null
@@ -160,7 +160,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     }
     const action = found === null ? 'off' : hardened ? 'block' : (state!.actions.get(found.model) ?? 'off')
     const decision = decide(found, action)
-    observeCheck((performance.now() - start) / 1000)
+    checkDuration.observe((performance.now() - start) / 1000)
     if (decision === 'allow') return query(args)
     return apply(found!, decision, params, store, state)
   }

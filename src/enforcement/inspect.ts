@@ -88,12 +88,21 @@ function pinOfCompoundKey(where: Obj, field: string): Pin {
   for (const key in where) {
     if (key.indexOf('_') < 1) continue
     const v = where[key]
-    if (isObj(v) && key.split('_').includes(field)) {
+    if (isObj(v) && namesField(key, field)) {
       const pin = pinOfFieldFilter(v[field])
       if (pin !== undefined) return pin
     }
   }
   return undefined
+}
+
+/** Does a compound key name (`tenantId_email`) list the field? Without allocating: this runs per query. */
+function namesField(key: string, field: string): boolean {
+  for (let at = key.indexOf(field); at !== -1; at = key.indexOf(field, at + 1)) {
+    const end = at + field.length
+    if ((at === 0 || key.charCodeAt(at - 1) === 95) && (end === key.length || key.charCodeAt(end) === 95)) return true
+  }
+  return false
 }
 
 /** The tenant a create's data puts the row in. */
@@ -206,7 +215,8 @@ export function inspect(policy: Policy, model: string, operation: string, args: 
     if (Array.isArray(data)) {
       if (data.length === 0) return null
       for (const row of data) {
-        const bad = checkPin(p, pinOfCreateData(row, p), tenantId, hasTenant) ?? nestedWrites(policy, p, row, pinOfCreateData(row, p), tenantId, hasTenant)
+        const rowPin = pinOfCreateData(row, p)
+        const bad = checkPin(p, rowPin, tenantId, hasTenant) ?? nestedWrites(policy, p, row, rowPin, tenantId, hasTenant)
         if (bad) return bad
       }
       return nestedReads(policy, p, a, true, tenantId, hasTenant)

@@ -1,6 +1,6 @@
 // prom-client metrics in a Registry the caller owns (or a fresh one): nothing is registered
 // into prom-client's global registry behind the user's back.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
 import type { ModelAction } from '../config/flags.ts'
 import { REPORTED_MODES, type ReportedMode, type Severity } from '../config/schema.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from './metric-names.ts'
@@ -11,7 +11,7 @@ export interface EnforcementMetrics {
   readonly enforcementErrors: Counter<'model' | 'endpoint'>
   readonly bypassUsage: Counter<'reason'>
   readonly bypassDenied: Counter<'reason'>
-  readonly checkDuration: Histogram<string>
+  readonly checkDuration: CheckDurationHistogram
   readonly mode: Gauge<'mode'>
   readonly modelPolicy: Gauge<'model' | 'severity' | 'policy'>
   readonly flagErrors: Counter<'flag'>
@@ -32,7 +32,7 @@ export function enforcementMetrics(registry: Registry = new Registry()): Enforce
     enforcementErrors: new Counter({ name: METRIC.enforcementErrors, help: 'Queries blocked with TENANT_CONTEXT_REQUIRED, by model and route template.', labelNames: ['model', 'endpoint'], registers }),
     bypassUsage: new Counter({ name: METRIC.bypassUsage, help: 'Granted tenant enforcement bypasses (withoutTenantEnforcement), by documented reason ("other" when not documented).', labelNames: ['reason'], registers }),
     bypassDenied: new Counter({ name: METRIC.bypassDenied, help: 'Refused bypass attempts (ALLOW_BYPASS off, reason missing or not documented).', labelNames: ['reason'], registers }),
-    checkDuration: new Histogram({ name: METRIC.checkDuration, help: 'Cost of the tenant check (inspect + decide) per query, in seconds. Its _count is the number of queries checked.', buckets: CHECK_DURATION_BUCKETS, registers }),
+    checkDuration: new CheckDurationHistogram(registry),
     mode: new Gauge({ name: METRIC.mode, help: 'Tenant enforcement mode in force: 1 for the current mode, 0 for the others.', labelNames: ['mode'], registers }),
     modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model.', labelNames: ['model', 'severity', 'policy'], registers }),
     flagErrors: new Counter({ name: METRIC.flagErrors, help: 'Runtime flag values refused; the last good flags stayed in force.', labelNames: ['flag'], registers }),
@@ -51,5 +51,54 @@ export function publishPolicy(metrics: EnforcementMetrics, mode: ReportedMode, a
   for (const [model, action] of actions) {
     const severity = severities.get(model) ?? 'LOW'
     for (const policy of POLICIES) metrics.modelPolicy.set({ model, severity, policy }, policy === action ? 1 : 0)
+  }
+}
+
+/**
+ * The check's duration histogram, observed on every checked query. prom-client's Histogram
+ * costs about 1.3 µs an observation inside a real query (label hashing, an object per call);
+ * this one is a bucket scan and two additions (~20 ns) and renders the same exposition
+ * (`_bucket{le}`, `_sum`, `_count`) when the registry is scraped.
+ */
+export class CheckDurationHistogram {
+  readonly name = METRIC.checkDuration
+  readonly help = 'Cost of the tenant check (inspect + decide) per query, in seconds. Its _count is the number of queries checked.'
+  readonly type = 'histogram' as const
+  readonly aggregator = 'sum' as const
+  private readonly bounds = CHECK_DURATION_BUCKETS
+  private readonly counts = new Float64Array(CHECK_DURATION_BUCKETS.length + 1)
+  private sum = 0
+  private count = 0
+
+  constructor(registry: Registry) {
+    registry.registerMetric(this as never)
+  }
+
+  observe(seconds: number): void {
+    const b = this.bounds
+    let i = 0
+    while (i < b.length && seconds > b[i]!) i++
+    this.counts[i]!++
+    this.sum += seconds
+    this.count++
+  }
+
+  get(): Omit<MetricObjectWithValues<MetricValueWithName<string>>, 'collect'> {
+    const values: MetricValueWithName<string>[] = []
+    let cumulative = 0
+    for (let i = 0; i < this.bounds.length; i++) {
+      cumulative += this.counts[i]!
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: this.bounds[i]! }, value: cumulative })
+    }
+    values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf' }, value: this.count })
+    values.push({ metricName: `${this.name}_sum`, labels: {}, value: this.sum })
+    values.push({ metricName: `${this.name}_count`, labels: {}, value: this.count })
+    return { name: this.name, help: this.help, type: this.type as never, aggregator: this.aggregator, values }
+  }
+
+  reset(): void {
+    this.counts.fill(0)
+    this.sum = 0
+    this.count = 0
   }
 }

@@ -1,0 +1,36 @@
+// The check's own histogram must render exactly what prom-client's Histogram would: the
+// dashboards, alerts, gate and demo read it as a Prometheus histogram.
+import { Histogram, Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import { CHECK_DURATION_BUCKETS } from '../src/telemetry/metric-names.ts'
+import { CheckDurationHistogram, enforcementMetrics } from '../src/telemetry/metrics.ts'
+
+describe('CheckDurationHistogram', () => {
+  it('renders byte for byte what prom-client Histogram renders for the same observations', async () => {
+    const mine = new Registry()
+    const theirs = new Registry()
+    const h = new CheckDurationHistogram(mine)
+    const ref = new Histogram({ name: h.name, help: h.help, buckets: CHECK_DURATION_BUCKETS, registers: [theirs] })
+    // on bucket bounds, between them, below the first and above the last
+    const samples = [0, 0.000001, 0.0000010001, 0.0000025, 0.00003, 0.0049, 0.025, 0.5, ...Array.from({ length: 200 }, (_, i) => (i * 0.000137) % 0.03)]
+    for (const s of samples) {
+      h.observe(s)
+      ref.observe(s)
+    }
+    expect(await mine.metrics()).toBe(await theirs.metrics())
+    // prom-client adds `exemplar: null` to each value; exemplars are off, so compare without them.
+    const withoutExemplars = (ms: Awaited<ReturnType<Registry['getMetricsAsJSON']>>) => ms.map((m) => ({ ...m, values: m.values.map(({ exemplar: _e, ...v }: Record<string, unknown>) => v) }))
+    expect(withoutExemplars(await mine.getMetricsAsJSON())).toEqual(withoutExemplars(await theirs.getMetricsAsJSON()))
+    // After reset: what a fresh prom-client histogram shows (zeros from the start, so increase() sees the first checks).
+    h.reset()
+    const fresh = new Registry()
+    new Histogram({ name: h.name, help: h.help, buckets: CHECK_DURATION_BUCKETS, registers: [fresh] })
+    expect(await mine.metrics()).toBe(await fresh.metrics())
+  })
+
+  it('registers once per registry, like the other enforcement metrics', () => {
+    const registry = new Registry()
+    expect(enforcementMetrics(registry)).toBe(enforcementMetrics(registry))
+    expect(() => new CheckDurationHistogram(registry)).toThrow(/already been registered/)
+  })
+})
