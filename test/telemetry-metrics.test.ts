@@ -1,9 +1,10 @@
 // The check's own histogram must render exactly what prom-client's Histogram would: the
 // dashboards, alerts, gate and demo read it as a Prometheus histogram.
-import { Histogram, Registry } from 'prom-client'
+import { Counter, Histogram, Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { CHECK_DURATION_BUCKETS } from '../src/telemetry/metric-names.ts'
 import { CheckDurationHistogram, enforcementMetrics } from '../src/telemetry/metrics.ts'
+import { FastCounter } from '../src/telemetry/fast-counter.ts'
 
 describe('CheckDurationHistogram', () => {
   it('renders byte for byte what prom-client Histogram renders for the same observations', async () => {
@@ -32,5 +33,37 @@ describe('CheckDurationHistogram', () => {
     const registry = new Registry()
     expect(enforcementMetrics(registry)).toBe(enforcementMetrics(registry))
     expect(() => new CheckDurationHistogram(registry)).toThrow(/already been registered/)
+  })
+})
+
+describe('FastCounter', () => {
+  it('renders byte for byte what prom-client Counter renders, escaping included', async () => {
+    const mine = new Registry()
+    const theirs = new Registry()
+    const labelNames = ['model', 'severity', 'violation', 'decision'] as const
+    const fast = new FastCounter('tenant_violations_total', 'help text', labelNames, mine)
+    const ref = new Counter({ name: 'tenant_violations_total', help: 'help text', labelNames, registers: [theirs] })
+    expect(await mine.metrics()).toBe(await theirs.metrics()) // no series before the first inc
+    const incs: Record<(typeof labelNames)[number], string>[] = [
+      { model: 'User', severity: 'CRITICAL', violation: 'missing_tenant_id', decision: 'logged' },
+      { model: 'Role', severity: 'HIGH', violation: 'tenant_mismatch', decision: 'blocked' },
+      { model: 'User', severity: 'CRITICAL', violation: 'missing_tenant_id', decision: 'logged' },
+      { model: 'we"ird\\\nmodel', severity: 'LOW', violation: 'raw_query', decision: 'blocked' },
+    ]
+    for (const labels of incs) {
+      fast.inc(labels)
+      ref.inc(labels)
+    }
+    fast.inc(incs[1]!, 2.5)
+    ref.inc(incs[1]!, 2.5)
+    expect(await mine.metrics()).toBe(await theirs.metrics())
+    fast.reset()
+    ref.reset()
+    expect(await mine.metrics()).toBe(await theirs.metrics())
+  })
+
+  it('refuses a missing label instead of counting it under "undefined"', () => {
+    const c = new FastCounter('x_total', 'h', ['a', 'b'] as const, new Registry())
+    expect(() => c.inc({ a: '1' } as never)).toThrow(/label "b" must be a string/)
   })
 })

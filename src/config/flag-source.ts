@@ -20,8 +20,9 @@ export interface FlagSourceHooks {
 }
 
 /**
- * What the caller is about to do, so a source can limit what it re-reads: the flags every query
- * needs are always fresh; 'log' adds LOG_SAMPLE_RATE, 'bypass' the bypass flags, 'all' everything.
+ * What the caller needs fresh, so a source can limit what it re-reads. No aspect: the flags that
+ * decide a query (ENABLED, MODE, the mode's model list). 'log' and 'bypass' are asked in the same
+ * query right after, for LOG_SAMPLE_RATE and the bypass flags only. 'all': every flag.
  */
 export type FlagAspect = 'log' | 'bypass' | 'all'
 
@@ -100,16 +101,20 @@ export function envFlagSource(models: readonly string[], hooks: FlagSourceHooks 
 
   return {
     current(aspect) {
-      let dirty = env.TENANT_ENFORCEMENT_ENABLED !== enabled || env.TENANT_ENFORCEMENT_MODE !== mode
-      if (!dirty) {
-        const m = state.mode
-        if (m === 'log_only') dirty = env.TENANT_ENFORCEMENT_MODELS !== watched
-        else if (m === 'selective') dirty = env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels
-      }
-      if (!dirty && aspect !== undefined) {
-        if (aspect === 'log') dirty = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
-        else if (aspect === 'bypass') dirty = env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason
-        else dirty = env.TENANT_ENFORCEMENT_MODELS !== watched || env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels || env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason || env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
+      let dirty: boolean
+      if (aspect === 'log') {
+        // Asked right after current() in the same query: only the extra key.
+        dirty = env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
+      } else if (aspect === 'bypass') {
+        dirty = env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason
+      } else {
+        dirty = env.TENANT_ENFORCEMENT_ENABLED !== enabled || env.TENANT_ENFORCEMENT_MODE !== mode
+        if (!dirty) {
+          const m = state.mode
+          if (aspect === 'all') dirty = env.TENANT_ENFORCEMENT_MODELS !== watched || env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels || env.TENANT_ENFORCEMENT_ALLOW_BYPASS !== allowBypass || env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON !== requiresReason || env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE !== sampleRate
+          else if (m === 'log_only') dirty = env.TENANT_ENFORCEMENT_MODELS !== watched
+          else if (m === 'selective') dirty = env.TENANT_ENFORCEMENT_ENFORCE_MODELS !== enforceModels || env.TENANT_ENFORCEMENT_LOG_MODELS !== logModels
+        }
       }
       if (dirty) reparse()
       return state

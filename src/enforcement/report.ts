@@ -36,10 +36,10 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
   return {
     violation(f, decision, operation, args, store, mode, sampleRate, callSite) {
       const ctx = store?.context
-      const endpoint = endpointOf(ctx)
+      let endpoint: string | undefined // resolved only where it is used: a blocked query or a written line
       try {
         metrics.violations.inc({ model: f.model, severity: f.severity, violation: f.violation, decision: decision === 'block' ? 'blocked' : 'logged' })
-        if (decision === 'block') metrics.enforcementErrors.inc({ model: f.model, endpoint })
+        if (decision === 'block') metrics.enforcementErrors.inc({ model: f.model, endpoint: (endpoint = endpointOf(ctx)) })
       } catch {
         safeInc(metrics, 'metrics')
       }
@@ -54,7 +54,7 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           violation: f.violation,
           decision: decision === 'block' ? 'blocked' : 'logged',
           mode,
-          endpoint,
+          endpoint: endpoint ?? endpointOf(ctx),
           method: ctx?.method ?? 'unknown',
           userId: idOf(ctx?.userId),
           tenantId: idOf(ctx?.tenantId),
