@@ -86,7 +86,7 @@ export async function benchE2E(db: BenchDatabase, opts: E2EOptions): Promise<E2E
   const emptyHook: Client = base.$extends({ name: 'empty', query: { $allOperations: ({ args, query }) => query(args) } })
   const fenced = base.$extends(tenantEnforcement({ config, logger: log.logger, audit: false })) as unknown as Client
   // The same check with its flags from a watched file (a mounted ConfigMap) instead of process.env:
-  // what enforce costs without the 8 env reads per query.
+  // what enforce costs without the env reads per query.
   const flagDir = mkdtempSync(join(tmpdir(), 'tenantfence-bench-flags-'))
   const flagFile = join(flagDir, 'flags.env')
   writeFileSync(flagFile, Object.entries(FLAGS.enforce).map(([k, v]) => `${k}=${v}`).join('\n'))

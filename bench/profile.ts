@@ -20,7 +20,7 @@ interface CpuProfile {
 
 /** tenantfence's parts, by where their code lives. */
 const PARTS: { part: string; test: (url: string) => boolean }[] = [
-  { part: 'flags: envFlagSource.current() (8 env reads)', test: (u) => u.includes('/src/config/') },
+  { part: 'flags: envFlagSource.current() (env reads)', test: (u) => u.includes('/src/config/') },
   { part: 'hook: extension.ts (context, timing, decision)', test: (u) => u.includes('/src/enforcement/extension.ts') || u.includes('/src/enforcement/context.ts') || u.includes('/src/enforcement/decide.ts') },
   { part: 'inspect.ts', test: (u) => u.includes('/src/enforcement/inspect.ts') },
   { part: 'report.ts + telemetry', test: (u) => u.includes('/src/enforcement/report.ts') || u.includes('/src/telemetry/') },

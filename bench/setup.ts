@@ -1,5 +1,5 @@
 // What every part of the benchmark shares: the demo config, the flags of each mode (set in
-// process.env, the default flag source, so the 8 env reads per query are part of what is
+// process.env, the default flag source, so its env reads per query are part of what is
 // measured), a pino logger writing to /dev/null, and a way to get tenantfence's query hook
 // without a database (for the nanosecond-level measurements).
 import { pino, type Logger } from 'pino'
