@@ -73,7 +73,7 @@ describe('against a real Prometheus (backfilled)', () => {
   })
 
   it('status colours only when asked (TTY and no NO_COLOR)', async () => {
-    const data = await collectFromPrometheus(new PrometheusClient(new URL(prom.url), atOf('blocking')), 'Prometheus')
+    const data = await collectFromPrometheus(new PrometheusClient(new URL(prom.url), atOf('blocking')), 'Prometheus', config)
     const coloured = renderStatus(data, ANSI)
     expect(coloured).toContain('\u001b[31m█') // CRITICAL bars in red
     expect(renderStatus(data)).not.toContain('\u001b[')

@@ -8,7 +8,11 @@
 //   undefined: the query returns nothing (or NaN) and the gate reports NO DATA, which does not
 //   pass. A gate that passes on no traffic would let a rollout advance on no evidence.
 // - checkP95Ms with no checked query in the window is NO DATA for the same reason.
-import type { CriterionKind, Criterion } from '../config/schema.ts'
+// - Every selector carries the app's job (config.app.job), like the alert rules and dashboards:
+//   one Prometheus may scrape many apps. The PromQL pieces come from generate/promql.ts, so a
+//   gate measures exactly what the dashboard panel and the alert show.
+import type { CriterionKind, Criterion, TenantFenceConfig } from '../config/schema.ts'
+import { checkP95Ms, counterIncrease, selector } from '../generate/promql.ts'
 import { METRIC } from '../telemetry/metric-names.ts'
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
@@ -21,7 +25,6 @@ export function durationSeconds(window: string): number {
 }
 
 const fmt = (x: number) => String(Number(x.toFixed(6)))
-const counter = (metric: string, w: string, matcher = '') => `(sum(increase(${metric}${matcher}[${w}])) or vector(0))`
 
 export interface CriterionInfo {
   /** how the measured value reads: "violations/h", "%", "ms" */
@@ -41,27 +44,29 @@ export const CRITERION_INFO: Record<CriterionKind, CriterionInfo> = {
   flagErrors: { unit: 'flag errors', absentIsZero: true },
 }
 
-/** The PromQL instant query whose value is the criterion's measured value. */
-export function criterionPromQL(c: Pick<Criterion, 'kind' | 'window' | 'severity'>): string {
+/** The PromQL instant query whose value is the criterion's measured value, for this app's job. */
+export function criterionPromQL(c: Pick<Criterion, 'kind' | 'window' | 'severity'>, config: TenantFenceConfig): string {
   const w = c.window
   const hours = durationSeconds(w) / 3600
+  // A counter with no series yet reads 0 (see above).
+  const counter = (metric: string, matchers: Record<string, string> = {}) => `(sum(increase(${selector(config, metric, matchers)}[${w}])) or vector(0))`
   switch (c.kind) {
     case 'violationsPerHour':
-      return `${counter(METRIC.violations, w)} / ${fmt(hours)}`
+      return `${counter(METRIC.violations)} / ${fmt(hours)}`
     case 'criticalViolations':
-      return counter(METRIC.violations, w, '{severity="CRITICAL"}')
+      return counter(METRIC.violations, { severity: 'CRITICAL' })
     case 'violations':
-      return counter(METRIC.violations, w, c.severity ? `{severity="${c.severity}"}` : '')
+      return counter(METRIC.violations, c.severity ? { severity: c.severity } : {})
     case 'errorRate':
-      return `${counter(METRIC.enforcementErrors, w)} / sum(increase(${METRIC.httpRequests}[${w}]))`
+      return `${counter(METRIC.enforcementErrors)} / ${counterIncrease(config, METRIC.httpRequests, w)}`
     case 'enforcementErrors':
-      return counter(METRIC.enforcementErrors, w)
+      return counter(METRIC.enforcementErrors)
     case 'bypassesPerDay':
-      return `${counter(METRIC.bypassUsage, w)} / ${fmt(hours / 24)}`
+      return `${counter(METRIC.bypassUsage)} / ${fmt(hours / 24)}`
     case 'checkP95Ms':
-      return `histogram_quantile(0.95, sum by (le) (rate(${METRIC.checkDuration}_bucket[${w}]))) * 1000`
+      return checkP95Ms(config, w)
     case 'flagErrors':
-      return counter(METRIC.flagErrors, w)
+      return counter(METRIC.flagErrors)
   }
 }
 

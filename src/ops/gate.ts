@@ -33,7 +33,7 @@ export function findPhase(config: TenantFenceConfig, raw: string | undefined): P
 export async function evaluateGate(config: TenantFenceConfig, phase: PhaseConfig, prom: PrometheusClient): Promise<GateResult> {
   const results: CriterionResult[] = []
   for (const criterion of phase.successCriteria) {
-    const promql = criterionPromQL(criterion)
+    const promql = criterionPromQL(criterion, config)
     const value = await prom.scalar(promql)
     results.push({ criterion, promql, value, verdict: judge(criterion, value) })
   }

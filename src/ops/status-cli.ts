@@ -1,5 +1,6 @@
 // tenantfence status: the violations and enforcement dashboards in the terminal.
 import { CliError, parseArgs } from '../cli-error.ts'
+import { loadConfig } from '../config/load.ts'
 import { parseAt } from './dates.ts'
 import { baseUrl, joinUrl } from './http-errors.ts'
 import { PrometheusClient } from './prometheus-client.ts'
@@ -8,15 +9,17 @@ import { paletteFor, renderStatus } from './status/render.ts'
 
 export const summary = 'terminal dashboards: violations (24 h) and enforcement status'
 
-export const HELP = `tenantfence status (--prometheus URL | --metrics URL) [--at RFC3339|unix]
+export const HELP = `tenantfence status (--prometheus URL | --metrics URL) [--at RFC3339|unix] [--config FILE]
 
-  --prometheus URL  Prometheus base URL: last 24 h vs the 24 h before, last hour
+  --prometheus URL  Prometheus base URL: last 24 h vs the 24 h before, last hour; only the
+                    series of the config's app (job="<config.app.job>")
+  --config FILE     the config (default: tenantfence.config.* in this directory)
   --metrics URL     the app's /metrics endpoint, scraped once: totals since the process started
   --at TIME         Prometheus: evaluate at this time instead of now
 Colour only when stdout is a terminal and NO_COLOR is unset.`
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, bools, positionals } = parseArgs(argv, { strings: ['prometheus', 'metrics', 'at'], booleans: ['help'] })
+  const { values, bools, positionals } = parseArgs(argv, { strings: ['prometheus', 'metrics', 'at', 'config'], booleans: ['help'] })
   if (bools.help) {
     console.log(HELP)
     return 0
@@ -27,7 +30,8 @@ export async function run(argv: string[]): Promise<number> {
   if (values.prometheus) {
     const base = baseUrl(values.prometheus, '--prometheus')
     const at = values.at === undefined ? undefined : parseAt(values.at)
-    data = await collectFromPrometheus(new PrometheusClient(base, at), `Prometheus ${base.origin}`)
+    const config = await loadConfig(values.config)
+    data = await collectFromPrometheus(new PrometheusClient(base, at), `Prometheus ${base.origin} (job ${config.app.job})`, config)
   } else {
     if (values.at !== undefined) throw new CliError('--at needs --prometheus (a /metrics scrape is always "now")', 2)
     const url = baseUrl(values.metrics!, '--metrics')

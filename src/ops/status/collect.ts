@@ -4,6 +4,8 @@
 import { SEVERITIES, type Severity } from '../../config/schema.ts'
 import { CliError } from '../../cli-error.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
+import type { TenantFenceConfig } from '../../config/schema.ts'
+import { counterIncrease, selector, violationsIncrease } from '../../generate/promql.ts'
 import { criterionPromQL } from '../criteria.ts'
 import { getText } from '../http-errors.ts'
 import { bucketQuantile, parseMetricsText, type TextSample } from '../metrics-text.ts'
@@ -49,22 +51,22 @@ function countPolicies(rows: { policy: string }[]) {
   return p
 }
 
-export async function collectFromPrometheus(prom: PrometheusClient, source: string): Promise<StatusData> {
-  const v = METRIC.violations
-  const byModel = `sum by (model, severity) (increase(${v}[24h]))`
-  const [now, previous] = await Promise.all([prom.query(byModel), prom.query(`sum by (model, severity) (increase(${v}[24h] offset 24h))`)])
+export async function collectFromPrometheus(prom: PrometheusClient, source: string, config: TenantFenceConfig): Promise<StatusData> {
+  // Every selector carries the app's job, as the dashboards and alerts do (generate/promql.ts).
+  const byModel = violationsIncrease(config, '24h', ['model', 'severity'])
+  const [now, previous] = await Promise.all([prom.query(byModel), prom.query(violationsIncrease(config, '24h', ['model', 'severity'], {}, '24h'))])
   const prevBy = new Map(previous.map((s) => [`${s.metric.model}|${s.metric.severity}`, round(s.value)]))
   const violations = now
     .map((s) => ({ model: s.metric.model ?? '(none)', severity: s.metric.severity ?? '?', count: round(s.value), previous: prevBy.get(`${s.metric.model}|${s.metric.severity}`) ?? 0 }))
     .filter((m) => m.count > 0 || m.previous > 0)
     .sort(byCount)
   const [mode, policy, blocked, requests, bypasses, p95] = await Promise.all([
-    prom.query(`max by (mode) (${METRIC.mode})`),
-    prom.query(`max by (model, policy) (${METRIC.modelPolicy})`),
-    prom.scalar(`sum(increase(${METRIC.enforcementErrors}[1h])) or vector(0)`),
-    prom.scalar(`sum(increase(${METRIC.httpRequests}[1h]))`),
-    prom.scalar(`sum(increase(${METRIC.bypassUsage}[1h])) or vector(0)`),
-    prom.scalar(criterionPromQL({ kind: 'checkP95Ms', window: '1h' })),
+    prom.query(`max by (mode) (${selector(config, METRIC.mode)})`),
+    prom.query(`max by (model, policy) (${selector(config, METRIC.modelPolicy)})`),
+    prom.scalar(`${counterIncrease(config, METRIC.enforcementErrors, '1h')} or vector(0)`),
+    prom.scalar(counterIncrease(config, METRIC.httpRequests, '1h')),
+    prom.scalar(`${counterIncrease(config, METRIC.bypassUsage, '1h')} or vector(0)`),
+    prom.scalar(criterionPromQL({ kind: 'checkP95Ms', window: '1h' }, config)),
   ])
   const req = requests === undefined ? undefined : round(requests)
   return {
