@@ -199,11 +199,12 @@ export function verify(datamodel: DataModel, calls: number): Verifications {
   const source = envFlagSource(Object.keys(config.models), { onChange: () => reparses++ })
   for (let i = 0; i < calls; i++) source.current()
   const reparsesUnchanged = reparses
+  // LOG_SAMPLE_RATE is re-read where a line may be written (current('log')), not on every query.
   process.env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE = '0.5'
-  source.current()
-  source.current()
+  source.current('log')
+  source.current('log')
   setEnvFlags(FLAGS.enforce)
-  source.current()
+  source.current('log')
   const flagReparse = { calls, reparsesUnchanged, reparsesAfterTwoChanges: reparses, ok: reparsesUnchanged === 0 && reparses === 2 }
 
   // Prisma captures an Error per query as the call site; formatting its stack is the expensive
