@@ -91,3 +91,25 @@ describe('audit', () => {
     expect(await main(['audit', '--config', 'test/fixtures/config/forgetful.config.ts'])).toBe(1)
   })
 })
+
+describe('start-up audit', () => {
+  it('warns (TENANT_AUDIT) when the client is extended with a config that forgot a tenant-owned model', async () => {
+    const { openDatabase } = await import('../src/demo/db.ts')
+    const { tenantEnforcement } = await import('../src/index.ts')
+    const { captureLogger } = await import('./helpers/fence.ts')
+    const { default: forgetful } = await import('./fixtures/config/forgetful.config.ts')
+    const db = await openDatabase()
+    try {
+      const { logger, lines } = captureLogger()
+      db.prisma.$extends(tenantEnforcement({ config: forgetful, logger }))
+      expect(lines.filter((l) => String(l.msg).startsWith('TENANT_AUDIT'))).toEqual([
+        expect.objectContaining({ msg: expect.stringContaining('SecurityAlert'), models: [{ model: 'SecurityAlert', reason: 'has a "tenantId" field' }] }),
+      ])
+      const quiet = captureLogger()
+      db.prisma.$extends(tenantEnforcement({ config, logger: quiet.logger }))
+      expect(quiet.lines.filter((l) => String(l.msg).startsWith('TENANT_AUDIT'))).toEqual([])
+    } finally {
+      await db.close()
+    }
+  })
+})
