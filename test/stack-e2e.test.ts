@@ -20,7 +20,7 @@ import config from '../tenantfence.config.ts'
 import { FLAG_NAMES } from '../src/config/flags.ts'
 import { startDemoServer, type DemoServer } from '../src/demo/serve.ts'
 import { runTraffic, type TrafficResult } from '../src/demo/traffic.ts'
-import { normalizeFlags } from '../src/ops/phase-env.ts'
+import { stringifyFlags } from '../src/config/define.ts'
 import { METRIC } from '../src/telemetry/metric-names.ts'
 import { requirePrometheus, requirePromtool, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts'
 
@@ -62,7 +62,7 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; output
 /** Switch the running app to phase n's flags, exactly: flags of an earlier phase are removed. */
 function setPhaseFlags(n: number): void {
   for (const f of FLAG_NAMES) delete process.env[f]
-  Object.assign(process.env, normalizeFlags(config.phases.find((p) => p.phase === n)!.flags))
+  Object.assign(process.env, stringifyFlags(config.phases.find((p) => p.phase === n)!.flags))
 }
 
 async function api<T>(path: string): Promise<T> {
@@ -278,7 +278,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
   })
 
   it('rollback (MODE=log_only only, no restart): the enforcement alerts stop and phase 1 alerts fire again', async () => {
-    Object.assign(process.env, normalizeFlags(config.rollback.flags))
+    Object.assign(process.env, stringifyFlags(config.rollback.flags))
     await expect.poll(modeReported, POLL).toBe('log_only')
     await expectPhaseAlerts(1, ['TenantViolationSummary', 'TenantViolationSpike'])
     const keys = await firingKeys()
@@ -298,7 +298,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     await expect.poll(modeReported, POLL).toBe('hardened')
     await expectPhaseAlerts(4, ['TenantEnforcementErrors', 'TenantEnforcementRollback'])
     // a hardened app ignores the flags: a rollback by flag changes nothing
-    Object.assign(process.env, normalizeFlags(config.rollback.flags))
+    Object.assign(process.env, stringifyFlags(config.rollback.flags))
     await new Promise((r) => setTimeout(r, 2500))
     expect(await modeReported()).toBe('hardened')
     expect(await firingPhases()).toEqual(['4'])
