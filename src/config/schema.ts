@@ -40,7 +40,16 @@ export const CRITERION_KINDS = [
 export type CriterionKind = (typeof CRITERION_KINDS)[number]
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier (letters, digits, _)')
-const duration = z.string().regex(/^\d+(ms|s|m|h|d|w)$/, 'must be a Prometheus duration such as 5m, 1h, 7d')
+const DURATION = /^(\d+)(ms|s|m|h|d|w)$/
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
+const duration = z.string().regex(DURATION, 'must be a Prometheus duration such as 5m, 1h, 7d')
+
+/** A Prometheus duration of the config (5m, 24h, 7d) in seconds. */
+export function durationSeconds(window: string): number {
+  const m = DURATION.exec(window)
+  if (!m) throw new Error(`not a Prometheus duration: ${window}`)
+  return Number(m[1]) * UNIT_SECONDS[m[2]!]!
+}
 
 export const modelPolicySchema = z.strictObject({
   severity: z.enum(SEVERITIES),

@@ -11,18 +11,11 @@
 // - Every selector carries the app's job (config.app.job), like the alert rules and dashboards:
 //   one Prometheus may scrape many apps. The PromQL pieces come from generate/promql.ts, so a
 //   gate measures exactly what the dashboard panel and the alert show.
-import type { CriterionKind, Criterion, TenantFenceConfig } from '../config/schema.ts'
+import { durationSeconds, type CriterionKind, type Criterion, type TenantFenceConfig } from '../config/schema.ts'
 import { checkP95Ms, counterIncrease, selector } from '../generate/promql.ts'
 import { METRIC } from '../telemetry/metric-names.ts'
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }
-
-/** A Prometheus duration (5m, 24h, 7d) in seconds. */
-export function durationSeconds(window: string): number {
-  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(window)
-  if (!m) throw new Error(`not a Prometheus duration: ${window}`)
-  return Number(m[1]) * UNIT_SECONDS[m[2]!]!
-}
+export { durationSeconds }
 
 const fmt = (x: number) => String(Number(x.toFixed(6)))
 

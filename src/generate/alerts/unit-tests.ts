@@ -4,7 +4,7 @@
 // reports another phase's mode.
 import { stringify } from 'yaml'
 import { TenantConfigError } from '../../config/define.ts'
-import { REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
+import { durationSeconds, REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from '../../telemetry/metric-names.ts'
 import { CHECK_QUANTILE } from '../promql.ts'
 import { yamlHeader } from '../notice.ts'
@@ -27,12 +27,8 @@ interface Scenario {
   valueAt(at: number): number
 }
 
-const DURATION_MINUTES: Record<string, number> = { ms: 1 / 60000, s: 1 / 60, m: 1, h: 60, d: 1440, w: 10080 }
-
 export function durationMinutes(d: string): number {
-  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(d)
-  if (!m) throw new TenantConfigError(`not a Prometheus duration: ${d}`)
-  return Number(m[1]) * DURATION_MINUTES[m[2]!]!
+  return durationSeconds(d) / 60
 }
 
 function seriesName(metric: string, labels: Record<string, string>): string {
