@@ -15,18 +15,21 @@ const models = {
   RolePermission: { severity: 'MEDIUM', via: 'role' },
 } as const satisfies Record<string, { severity: Severity; via?: string }>
 
+/** The tenant model: its own rows are protected too (a request reads and writes only its tenant's row). */
+const tenant = { field: 'tenantId', model: 'Tenant', idField: 'id', severity: 'HIGH' } as const
+
 /** Comma list of the models of these severities, for the selective phase's flags. */
 const modelsOf = (...severities: Severity[]) =>
-  Object.entries(models)
+  Object.entries({ ...models, [tenant.model]: tenant })
     .filter(([, m]) => severities.includes(m.severity))
     .map(([name]) => name)
     .join(',')
 
 export default defineConfig({
   app: { name: 'tenantfence demo', job: 'tenantfence-demo', runbookBaseUrl: 'https://runbooks.example.com/tenantfence' },
-  tenant: { field: 'tenantId', model: 'Tenant', idField: 'id' },
+  tenant,
   models,
-  globalModels: ['Tenant', 'Permission'],
+  globalModels: ['Permission'],
   rawQueries: { policy: 'violation', severity: 'HIGH' },
   bypass: { reasons: ['nightly_cleanup', 'data_migration', 'support_investigation', 'security_incident'] },
   thresholds: {

@@ -1,6 +1,6 @@
 // defineConfig: validate the typed config once, with messages that name the bad value.
 import { z } from 'zod'
-import { configSchema, type TenantFenceConfig, type TenantFenceConfigInput } from './schema.ts'
+import { configSchema, type Severity, type TenantFenceConfig, type TenantFenceConfigInput } from './schema.ts'
 import { FLAG_NAMES, parseFlags, TenantFlagError, type RawFlags } from './flags.ts'
 import { describeInvalid } from './suggest.ts'
 
@@ -23,11 +23,22 @@ export function stringifyFlags(flags: Record<string, string | number | boolean>)
   return Object.fromEntries(Object.entries(flags).map(([k, v]) => [k, String(v)]))
 }
 
+/**
+ * The models tenantfence checks and reports on, with their severity: the tenant-owned models of
+ * the config, then the tenant model itself (its rows are the tenant's own). Flag lists, metric
+ * labels and the policy gauges name exactly these.
+ */
+export function protectedModels(config: TenantFenceConfig): ReadonlyArray<{ readonly name: string; readonly severity: Severity }> {
+  const list = Object.entries(config.models).map(([name, m]) => ({ name, severity: m.severity }))
+  if (config.tenant.model) list.push({ name: config.tenant.model, severity: config.tenant.severity })
+  return list
+}
+
 export function parseConfig(input: unknown): TenantFenceConfig {
   const result = configSchema.safeParse(input)
   if (!result.success) throw new TenantConfigError(`tenantfence config is invalid:\n${formatIssues(result.error, input)}`)
   const config = result.data
-  const models = Object.keys(config.models)
+  const models = protectedModels(config).map((m) => m.name)
   const problems: string[] = []
   const checkFlags = (where: string, flags: Record<string, string | number | boolean>) => {
     for (const key of Object.keys(flags)) {

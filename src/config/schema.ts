@@ -119,11 +119,13 @@ export const configSchema = z
       .strictObject({
         /** The tenant field of models scoped by their own column. */
         field: identifier.default('tenantId'),
-        /** The tenant model itself: a query on it by id reads one tenant (optional). */
+        /** The tenant model itself (optional): its rows are protected too, a request reads and writes only its own. */
         model: identifier.optional(),
         idField: identifier.default('id'),
+        /** Severity of violations on the tenant model's rows (reading or writing another tenant's row). */
+        severity: z.enum(SEVERITIES).default('HIGH'),
       })
-      .default({ field: 'tenantId', idField: 'id' }),
+      .default({ field: 'tenantId', idField: 'id', severity: 'HIGH' }),
     models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
     /** Models reviewed and found not tenant-owned; the audit does not report them. */
     globalModels: z.array(identifier).default([]),
@@ -155,6 +157,11 @@ export const configSchema = z
       if (policy.via && policy.field) {
         ctx.addIssue({ code: 'custom', path: ['models', name], message: `${name}: give either "via" (a relation) or "field", not both` })
       }
+    }
+    const root = cfg.tenant.model
+    if (root && (cfg.models[root] || cfg.globalModels.includes(root))) {
+      const where = cfg.models[root] ? 'models' : 'globalModels'
+      ctx.addIssue({ code: 'custom', path: [where], message: `${root} is the tenant model (tenant.model): its rows are protected as the tenant's own; remove it from ${where} (set its severity with tenant.severity)` })
     }
     cfg.phases.forEach((p, i) => {
       if (p.phase !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'phase'], message: `phases must be listed 0..4 in order; entry ${i} says phase ${p.phase}` })

@@ -3,7 +3,7 @@
 // Telemetry never fails a query: every report is wrapped and counted on failure.
 import { Prisma } from '@prisma/client/extension'
 import type { Registry } from 'prom-client'
-import { ensureConfig } from '../config/define.ts'
+import { ensureConfig, protectedModels } from '../config/define.ts'
 import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
@@ -66,8 +66,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   const config = ensureConfig(options.config)
   const metrics = enforcementMetrics(options.registry)
   const logger = options.logger ?? defaultLogger(config.app.job)
-  const models = Object.keys(config.models)
-  const severities = new Map(Object.entries(config.models).map(([m, p]) => [m, p.severity]))
+  const models = protectedModels(config).map((m) => m.name)
+  const severities = new Map(protectedModels(config).map((m) => [m.name, m.severity]))
   const hardened = options.hardened === true
   const reporter: Reporter = createReporter({ config, metrics, logger })
 

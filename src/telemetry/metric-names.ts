@@ -32,8 +32,11 @@ export const VIOLATION_KINDS = [
   'missing_relation_filter', // a model scoped through a relation: the filter does not pin one tenant through it
   'tenant_mismatch', // the query names another tenant than the request's, or moves a row to another tenant
   'unscoped_nested_read', // include/select reads a tenant-owned relation under an unscoped or global parent
-  'unscoped_nested_write', // nested connect/set/create on a tenant-owned relation that does not pin the tenant
+  'unscoped_nested_write', // a nested write (create, connect, set, update, delete, ...) that does not prove the rows it touches are the tenant's
+  'unscoped_relation_filter', // a relation filter or orderBy reaches tenant-owned rows from an unscoped or global parent (an oracle)
+  'unverified_reference', // write data sets a foreign key to a tenant-owned row that was not verified (references: 'violation')
   'raw_query', // $queryRaw/$executeRaw: SQL the extension cannot inspect (config.rawQueries.policy)
+  'unknown_operation', // an operation the check does not know (a newer Prisma): unscoped until it is taught
   'inspection_error', // the inspector itself failed: allowed in log_only, blocked in enforce
 ] as const
 export type ViolationKind = (typeof VIOLATION_KINDS)[number]
