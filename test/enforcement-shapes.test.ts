@@ -20,6 +20,8 @@ interface Unscoped {
   name: string
   model: string
   violation: string
+  /** models of the query's further findings, listed as `related` on its one line (a filter reaching another model's rows) */
+  also?: string[]
   run(p: P): Promise<unknown>
   /** for writes: that the blocked write changed nothing */
   unchanged?(base: P): Promise<void>
@@ -90,16 +92,16 @@ const UNSCOPED: Unscoped[] = [
   { name: 'compound unique of another tenant', model: 'User', violation: 'tenant_mismatch', run: (p) => p.user.findUnique({ where: { tenantId_email: { tenantId: 2, email: 'carol@globex.test' } } }) },
   { name: 'token lookup by id alone', model: 'RefreshToken', violation: 'missing_relation_filter', run: (p) => p.refreshToken.findUnique({ where: { id: 2 } }) },
   { name: 'relation-scoped by foreign key only', model: 'PasswordResetToken', violation: 'missing_relation_filter', run: (p) => p.passwordResetToken.findMany({ where: { userId: 3 } }) },
-  { name: 'relation filter isNot', model: 'MfaBackupCode', violation: 'missing_relation_filter', run: (p) => p.mfaBackupCode.findMany({ where: { user: { isNot: { tenantId: 2 } } } }) },
-  { name: 'role query through a relation without the tenant', model: 'RolePermission', violation: 'missing_relation_filter', run: (p) => p.rolePermission.findMany({ where: { role: { name: 'admin' } } }) },
-  { name: 'relation filter of another tenant', model: 'UserRole', violation: 'tenant_mismatch', run: (p) => p.userRole.findMany({ where: { user: { tenantId: 2 } } }) },
+  { name: 'relation filter isNot', model: 'MfaBackupCode', violation: 'missing_relation_filter', also: ['User'], run: (p) => p.mfaBackupCode.findMany({ where: { user: { isNot: { tenantId: 2 } } } }) },
+  { name: 'role query through a relation without the tenant', model: 'RolePermission', violation: 'missing_relation_filter', also: ['Role'], run: (p) => p.rolePermission.findMany({ where: { role: { name: 'admin' } } }) },
+  { name: 'relation filter of another tenant', model: 'UserRole', violation: 'tenant_mismatch', also: ['User'], run: (p) => p.userRole.findMany({ where: { user: { tenantId: 2 } } }) },
   { name: 'count unscoped', model: 'SecurityAlert', violation: 'missing_tenant_id', run: (p) => p.securityAlert.count() },
   { name: 'aggregate unscoped', model: 'AuditLog', violation: 'missing_tenant_id', run: (p) => p.auditLog.aggregate({ _count: { _all: true } }) },
   { name: 'groupBy tenantId across tenants', model: 'User', violation: 'missing_tenant_id', run: (p) => p.user.groupBy({ by: ['tenantId'], _count: { _all: true } }) },
   { name: 'create into another tenant', model: 'User', violation: 'tenant_mismatch', run: (p) => p.user.create({ data: { tenantId: 2, email: 'x@globex.test' } }), unchanged: usersUnchanged },
   { name: 'createMany with one row in another tenant', model: 'AuditLog', violation: 'tenant_mismatch', run: (p) => p.auditLog.createMany({ data: [{ tenantId: 1, action: 'a' }, { tenantId: 2, action: 'b' }] }), unchanged: async (b) => expect(await b.auditLog.count()).toBe(2) },
   { name: 'createManyAndReturn without tenant', model: 'Role', violation: 'missing_tenant_id', run: (p) => p.role.createManyAndReturn({ data: [{ tenantId: 1, name: 'a' }, { tenantId: undefined, name: 'b' }] }).catch((e: Error) => { if ((e as { code?: string }).code === 'TENANT_CONTEXT_REQUIRED') throw e; return 'prisma rejected the row' }) },
-  { name: 'relation-scoped create by bare foreign key', model: 'RefreshToken', violation: 'missing_relation_filter', run: (p) => p.refreshToken.create({ data: { userId: 3, tokenHash: 'x', expiresAt: later() } }), unchanged: async (b) => expect(await b.refreshToken.count()).toBe(2) },
+  { name: 'relation-scoped create by bare foreign key to another tenant (looked up)', model: 'RefreshToken', violation: 'tenant_mismatch', run: (p) => p.refreshToken.create({ data: { userId: 3, tokenHash: 'x', expiresAt: later() } }), unchanged: async (b) => expect(await b.refreshToken.count()).toBe(2) },
   { name: 'relation-scoped create connecting another tenant', model: 'RefreshToken', violation: 'tenant_mismatch', run: (p) => p.refreshToken.create({ data: { tokenHash: 'x', expiresAt: later(), user: { connect: { id: 3, tenantId: 2 } } } }), unchanged: async (b) => expect(await b.refreshToken.count()).toBe(2) },
   { name: 'update by id alone', model: 'User', violation: 'missing_tenant_id', run: (p) => p.user.update({ where: { id: 3 }, data: { isActive: false } }), unchanged: usersUnchanged },
   { name: 'update moving the row to another tenant', model: 'User', violation: 'tenant_mismatch', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { tenantId: 2 } }), unchanged: usersUnchanged },
@@ -111,13 +113,13 @@ const UNSCOPED: Unscoped[] = [
   { name: 'upsert creating in another tenant', model: 'User', violation: 'tenant_mismatch', run: (p) => p.user.upsert({ where: { tenantId_email: { tenantId: 1, email: 'zz@acme.test' } }, create: { tenantId: 2, email: 'zz@acme.test' }, update: {} }), unchanged: usersUnchanged },
   { name: 'delete by id alone', model: 'AuditLog', violation: 'missing_tenant_id', run: (p) => p.auditLog.delete({ where: { id: 2 } }), unchanged: async (b) => expect(await b.auditLog.count()).toBe(2) },
   { name: 'deleteMany with no where', model: 'MfaBackupCode', violation: 'missing_relation_filter', run: (p) => p.mfaBackupCode.deleteMany(), unchanged: async (b) => expect(await b.mfaBackupCode.count()).toBe(2) },
-  { name: 'include of tenant-owned rows under an unscoped tenant query', model: 'User', violation: 'unscoped_nested_read', run: (p) => p.tenant.findMany({ include: { users: true } }) },
+  { name: 'include of tenant-owned rows under an unscoped tenant query', model: 'Tenant', violation: 'missing_tenant_id', also: ['User'], run: (p) => p.tenant.findMany({ include: { users: true } }) },
   { name: 'include under a global parent', model: 'RolePermission', violation: 'unscoped_nested_read', run: (p) => p.permission.findMany({ include: { rolePermissions: true } }) },
   { name: 'select under a global parent', model: 'RolePermission', violation: 'unscoped_nested_read', run: (p) => p.permission.findUnique({ where: { id: 1 }, select: { key: true, rolePermissions: { select: { roleId: true } } } }) },
   { name: 'a global hop inside a scoped include reaches every tenant again', model: 'RolePermission', violation: 'unscoped_nested_read', run: (p) => p.role.findMany({ where: { tenantId: 1 }, include: { rolePermissions: { include: { permission: { include: { rolePermissions: true } } } } } }) },
   { name: '_count of tenant-owned rows under a global parent', model: 'RolePermission', violation: 'unscoped_nested_read', run: (p) => p.permission.findMany({ select: { _count: { select: { rolePermissions: true } } } }) },
-  { name: 'the tenant row of another tenant with its users', model: 'User', violation: 'unscoped_nested_read', run: (p) => p.tenant.findUnique({ where: { id: 2 }, include: { users: true } }) },
-  { name: 'nested connect of another tenant row', model: 'RefreshToken', violation: 'unscoped_nested_write', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { refreshTokens: { connect: { id: 2 } } } }), unchanged: async (b) => expect((await b.refreshToken.findUnique({ where: { id: 2 } })).userId).toBe(3) },
+  { name: 'the tenant row of another tenant with its users', model: 'Tenant', violation: 'tenant_mismatch', also: ['User'], run: (p) => p.tenant.findUnique({ where: { id: 2 }, include: { users: true } }) },
+  { name: 'nested connect of another tenant row (looked up)', model: 'RefreshToken', violation: 'tenant_mismatch', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { refreshTokens: { connect: { id: 2 } } } }), unchanged: async (b) => expect((await b.refreshToken.findUnique({ where: { id: 2 } })).userId).toBe(3) },
   { name: '$queryRaw', model: '$raw', violation: 'raw_query', run: (p) => p.$queryRaw`SELECT id FROM "User"` },
   { name: '$executeRaw', model: '$raw', violation: 'raw_query', run: (p) => p.$executeRaw`UPDATE "User" SET "isActive" = false`, unchanged: usersUnchanged },
   { name: 'inside an interactive transaction', model: 'User', violation: 'missing_tenant_id', run: (p) => p.$transaction(async (tx: P) => tx.user.findMany()) },
@@ -156,7 +158,9 @@ describe('unscoped or cross-tenant queries', () => {
     await c.unchanged?.(db.base)
     expect(await db.counter('tenant_violations_total', { model: c.model, violation: c.violation, decision: 'blocked' })).toBe(1)
     expect(await db.counter('tenant_enforcement_errors_total', { model: c.model })).toBe(1)
+    expect(await db.counter('tenant_enforcement_errors_total')).toBe(1)
     expect(db.violations()).toHaveLength(1)
+    expect(((db.violations()[0]!.related ?? []) as { model: string }[]).map((r) => r.model)).toEqual(c.also ?? [])
   })
 
   it.each(UNSCOPED.map((c) => [c.name, c] as const))('log_only lets through, logs and counts: %s', async (name, c) => {
@@ -172,6 +176,8 @@ describe('unscoped or cross-tenant queries', () => {
     expect(await db.counter('tenant_enforcement_errors_total')).toBe(0)
     const [line] = db.violations()
     expect(line).toMatchObject({ msg: 'TENANT_VIOLATION', model: c.model, violation: c.violation, decision: 'logged', mode: 'log_only' })
+    expect(db.violations()).toHaveLength(1)
+    expect(((line!.related ?? []) as { model: string }[]).map((r) => r.model)).toEqual(c.also ?? [])
   })
 
   it.each(UNSCOPED.map((c) => [c.name, c] as const))('disabled does nothing: %s', async (name, c) => {

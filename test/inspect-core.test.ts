@@ -6,7 +6,7 @@ import { compilePolicy, decide, inspect, parseSchema } from '../src/index.ts'
 import config from '../tenantfence.config.ts'
 
 const policy = compilePolicy(config, parseSchema(readFileSync('prisma/schema.prisma', 'utf8')))
-const kind = (model: string, operation: string, args: unknown, tenantId: unknown = 1) => inspect(policy, model, operation, args, tenantId)?.violation ?? null
+const kind = (model: string, operation: string, args: unknown, tenantId: unknown = 1) => inspect(policy, model, operation, args, tenantId)?.findings[0]?.violation ?? null
 
 describe('inspect', () => {
   it.each([
@@ -20,7 +20,7 @@ describe('inspect', () => {
     ['is: null on the scoping relation', 'RefreshToken', 'findMany', { where: { user: { is: null } } }, 'missing_relation_filter'],
     ['two hops through relations (RolePermission → role → tenantId)', 'RolePermission', 'findMany', { where: { role: { is: { AND: [{ tenantId: 1 }] } } } }, null],
     ['a compound key whose name does not list the field', 'User', 'findUnique', { where: { xtenantId_email: { tenantId: 1 } } }, 'missing_tenant_id'],
-    ['an operation this version does not know', 'User', 'findManyAndDance', { where: { tenantId: 1 } }, 'missing_tenant_id'],
+    ['an operation this version does not know', 'User', 'findManyAndDance', { where: { tenantId: 1 } }, 'unknown_operation'],
     ['createMany with an empty list writes nothing', 'AuditLog', 'createMany', { data: [] }, null],
     ['a global model without nested reads', 'Permission', 'findMany', { where: { key: 'x' } }, null],
     ['a model the schema has but the policy does not know', 'Nope', 'findMany', {}, null],
@@ -29,19 +29,20 @@ describe('inspect', () => {
   })
 
   it('outside a request, a query pinning one tenant passes and one pinning none does not', () => {
-    const noRequest = (args: unknown) => inspect(policy, 'User', 'findMany', args, undefined)?.violation ?? null
+    const noRequest = (args: unknown) => inspect(policy, 'User', 'findMany', args, undefined)?.findings[0]?.violation ?? null
     expect(noRequest({ where: { tenantId: 2 } })).toBeNull()
     expect(noRequest({ where: {} })).toBe('missing_tenant_id')
-    expect(noRequest({ where: { OR: [{ tenantId: 1 }, { tenantId: 2 }] } })).toBe('missing_tenant_id')
+    // two tenants named: no one tenant plays the request's part
+    expect(noRequest({ where: { OR: [{ tenantId: 1 }, { tenantId: 2 }] } })).toBe('tenant_mismatch')
   })
 
   it('names the tenant the query stated, for the log line', () => {
-    expect(inspect(policy, 'User', 'findMany', { where: { tenantId: 2 } }, 1)).toEqual({ model: 'User', severity: 'CRITICAL', violation: 'tenant_mismatch', queryTenantIds: ['2'] })
+    expect(inspect(policy, 'User', 'findMany', { where: { tenantId: 2 } }, 1)?.findings).toEqual([{ model: 'User', severity: 'CRITICAL', violation: 'tenant_mismatch', queryTenantIds: ['2'], path: 'where' }])
   })
 })
 
 describe('decide', () => {
-  const finding = { model: 'User', severity: 'CRITICAL' as const, violation: 'missing_tenant_id' as const }
+  const finding = { model: 'User', severity: 'CRITICAL' as const, violation: 'missing_tenant_id' as const, path: 'where' }
   it.each([
     [null, 'block', 'allow'],
     [finding, 'off', 'allow'],

@@ -1,31 +1,303 @@
-// The slice of Prisma's data model the inspector needs: each model's relation fields and
-// their target models. At run time it comes from the client (`_runtimeDataModel`); the CLI
-// audit reads it from schema.prisma with the small parser below.
+// The slice of Prisma's data model the check needs: each model's fields, each relation's own
+// foreign key (`fields`), the keys it points at (`references`), its referential action, and the
+// model's unique keys. Prisma 7's `_runtimeDataModel` keeps only names, kinds and relation names,
+// so the rest is read from the schema text the client carries (`_engineConfig.inlineSchema`) or
+// from schema.prisma (CLI, static scan). Nothing here is guessed from naming conventions.
+
 export interface DataModelField {
   name: string
   kind: 'scalar' | 'object' | 'enum' | string
   type: string
-}
-export interface DataModel {
-  models: Record<string, { fields: readonly DataModelField[] }>
+  relationName?: string
+  /** this model's foreign key fields of the relation (empty on the side that does not hold it) */
+  relationFromFields?: readonly string[]
+  /** the target's fields the foreign key points at */
+  relationToFields?: readonly string[]
+  /** onDelete of the relation, as written in the schema (undefined: Prisma's default) */
+  relationOnDelete?: string
+  isList?: boolean
+  isRequired?: boolean
 }
 
-/** Models and fields of a schema.prisma (models only; enough for the audit and tests). */
-export function parseSchema(text: string): DataModel {
+export interface DataModelUnique {
+  /** the name of the compound unique input (`tenantId_email`, or the schema's `name:`) */
+  name: string
+  fields: readonly string[]
+}
+
+export interface DataModelModel {
+  fields: readonly DataModelField[]
+  /** @id / @@id fields, when known */
+  primaryKey?: readonly string[]
+  /** @unique / @@unique / @@id keys, when known (compound keys are inputs named after their fields) */
+  uniques?: readonly DataModelUnique[]
+  /** the table name (@@map), when it differs from the model name */
+  dbName?: string | null
+}
+
+export interface DataModel {
+  models: Record<string, DataModelModel>
+}
+
+/** Does this data model carry relation keys (from a schema parse, or a Prisma that keeps them)? */
+function hasRelationKeys(dm: DataModel): boolean {
+  for (const m of Object.values(dm.models)) {
+    for (const f of m.fields) if (f.kind === 'object') return f.relationFromFields !== undefined
+  }
+  return true
+}
+
+interface ClientInternals {
+  _runtimeDataModel?: DataModel
+  _engineConfig?: { inlineSchema?: string }
+}
+
+/**
+ * The data model of a Prisma client: its runtime data model, completed from the schema text it
+ * carries. Returns undefined when the client exposes neither (the caller asks for `datamodel`).
+ */
+export function dataModelOfClient(client: unknown): DataModel | undefined {
+  const c = client as ClientInternals
+  const runtime = c._runtimeDataModel
+  const schema = c._engineConfig?.inlineSchema
+  if (runtime && hasRelationKeys(runtime)) return runtime
+  if (typeof schema === 'string' && schema.length > 0) {
+    const parsed = parseSchema(schema)
+    return runtime ? mergeDataModels(runtime, parsed) : parsed
+  }
+  return runtime
+}
+
+/** The runtime data model's names (authoritative), with relation keys and uniques from the schema parse. */
+function mergeDataModels(runtime: DataModel, parsed: DataModel): DataModel {
   const models: DataModel['models'] = {}
-  const clean = text.replace(/\/\/.*$/gm, '')
-  const modelNames = [...clean.matchAll(/^\s*model\s+(\w+)\s*\{/gm)].map((m) => m[1]!)
-  const enumNames = new Set([...clean.matchAll(/^\s*enum\s+(\w+)\s*\{/gm)].map((m) => m[1]!))
-  for (const match of clean.matchAll(/^\s*model\s+(\w+)\s*\{([^}]*)\}/gm)) {
-    const fields: DataModelField[] = []
-    for (const line of match[2]!.split('\n')) {
-      const f = line.trim().match(/^(\w+)\s+(\w+)(\[\])?\??/)
-      if (!f || line.trim().startsWith('@@')) continue
-      const type = f[2]!
-      const kind = modelNames.includes(type) ? 'object' : enumNames.has(type) ? 'enum' : 'scalar'
-      fields.push({ name: f[1]!, kind, type })
+  for (const [name, model] of Object.entries(runtime.models)) {
+    const p = parsed.models[name]
+    const byName = new Map((p?.fields ?? []).map((f) => [f.name, f]))
+    models[name] = {
+      ...model,
+      primaryKey: p?.primaryKey,
+      uniques: p?.uniques,
+      dbName: model.dbName ?? p?.dbName,
+      fields: model.fields.map((f) => {
+        const pf = byName.get(f.name)
+        if (!pf) return f
+        return {
+          ...f,
+          relationName: f.relationName ?? pf.relationName,
+          relationFromFields: f.relationFromFields ?? pf.relationFromFields,
+          relationToFields: f.relationToFields ?? pf.relationToFields,
+          relationOnDelete: f.relationOnDelete ?? pf.relationOnDelete,
+          isList: f.isList ?? pf.isList,
+          isRequired: f.isRequired ?? pf.isRequired,
+        }
+      }),
     }
-    models[match[1]!] = { fields }
+  }
+  return { models }
+}
+
+// ---- schema.prisma ----------------------------------------------------------------------------
+
+interface Block {
+  keyword: string
+  name: string
+  body: string
+}
+
+/** Top-level blocks (`model X { … }`), with comments removed and strings kept intact. */
+function blocks(text: string): Block[] {
+  const clean = stripComments(text)
+  const out: Block[] = []
+  const head = /\b(model|view|enum|type|datasource|generator)\s+(\w+)\s*\{/g
+  let m: RegExpExecArray | null
+  while ((m = head.exec(clean)) !== null) {
+    const start = head.lastIndex
+    const end = closingBrace(clean, start)
+    out.push({ keyword: m[1]!, name: m[2]!, body: clean.slice(start, end) })
+    head.lastIndex = end + 1
+  }
+  return out
+}
+
+/** Remove `//` comments (outside strings). */
+function stripComments(text: string): string {
+  let out = ''
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!
+    if (inString) {
+      out += ch
+      if (ch === '\\') out += text[++i] ?? ''
+      else if (ch === '"') inString = false
+    } else if (ch === '"') {
+      inString = true
+      out += ch
+    } else if (ch === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++
+      out += '\n'
+    } else {
+      out += ch
+    }
+  }
+  return out
+}
+
+function closingBrace(text: string, from: number): number {
+  let depth = 1
+  let inString = false
+  for (let i = from; i < text.length; i++) {
+    const ch = text[i]!
+    if (inString) {
+      if (ch === '\\') i++
+      else if (ch === '"') inString = false
+    } else if (ch === '"') inString = true
+    else if (ch === '{') depth++
+    else if (ch === '}' && --depth === 0) return i
+  }
+  return text.length
+}
+
+/** A block body as logical lines: newlines inside brackets or parentheses continue the line. */
+function logicalLines(body: string): string[] {
+  const lines: string[] = []
+  let cur = ''
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i]!
+    if (inString) {
+      if (ch === '\\') cur += ch + (body[++i] ?? '')
+      else {
+        if (ch === '"') inString = false
+        cur += ch
+      }
+      continue
+    }
+    if (ch === '"') inString = true
+    else if (ch === '(' || ch === '[') depth++
+    else if (ch === ')' || ch === ']') depth--
+    if (ch === '\n' && depth <= 0) {
+      if (cur.trim()) lines.push(cur.trim())
+      cur = ''
+      depth = 0
+    } else cur += ch
+  }
+  if (cur.trim()) lines.push(cur.trim())
+  return lines
+}
+
+/** The argument text of `@name(...)` / `@@name(...)` in a line, or undefined. */
+function attributeArgs(line: string, attr: string): string | undefined {
+  const re = new RegExp(`${attr}\\s*(\\()?`, 'g')
+  let m: RegExpExecArray | null
+  while ((m = re.exec(line)) !== null) {
+    // `@id` must not match `@idx`: the attribute name ends here
+    const after = line[m.index + attr.length]
+    if (after !== undefined && /\w/.test(after)) continue
+    if (!m[1]) return ''
+    const start = re.lastIndex
+    let depth = 1
+    let inString = false
+    for (let i = start; i < line.length; i++) {
+      const ch = line[i]!
+      if (inString) {
+        if (ch === '\\') i++
+        else if (ch === '"') inString = false
+      } else if (ch === '"') inString = true
+      else if (ch === '(' || ch === '[') depth++
+      else if ((ch === ')' || ch === ']') && --depth === 0) return line.slice(start, i)
+    }
+    return line.slice(start)
+  }
+  return undefined
+}
+
+/** `fields: [a, b]` (or the first positional list) in attribute arguments. */
+function listArg(args: string, key: string | undefined): string[] | undefined {
+  const re = key ? new RegExp(`\\b${key}\\s*:\\s*\\[([^\\]]*)\\]`) : /^\s*\[([^\]]*)\]/
+  const m = re.exec(args)
+  if (!m) return undefined
+  return m[1]!
+    .split(',')
+    .map((s) => s.trim().replace(/\(.*$/, '').trim()) // `email(sort: Desc)` -> email
+    .filter(Boolean)
+}
+
+function stringArg(args: string, key: string | undefined): string | undefined {
+  const re = key ? new RegExp(`\\b${key}\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)"`) : /^\s*"((?:[^"\\]|\\.)*)"/
+  return re.exec(args)?.[1]
+}
+
+function identArg(args: string, key: string): string | undefined {
+  return new RegExp(`\\b${key}\\s*:\\s*(\\w+)`).exec(args)?.[1]
+}
+
+/** Prisma's name for an unnamed relation: the two model names, sorted, joined by "To". */
+function defaultRelationName(a: string, b: string): string {
+  return [a, b].sort().join('To')
+}
+
+/**
+ * Models of a schema.prisma (one file, or several files' texts joined): fields, relations with
+ * their foreign keys, references and onDelete, primary and unique keys, @@map names.
+ */
+export function parseSchema(text: string): DataModel {
+  const all = blocks(text)
+  const modelNames = new Set(all.filter((b) => b.keyword === 'model' || b.keyword === 'view').map((b) => b.name))
+  const typeNames = new Set(all.filter((b) => b.keyword === 'type').map((b) => b.name))
+  const enumNames = new Set(all.filter((b) => b.keyword === 'enum').map((b) => b.name))
+  const models: DataModel['models'] = {}
+  for (const block of all) {
+    if (block.keyword !== 'model' && block.keyword !== 'view') continue
+    const fields: DataModelField[] = []
+    const uniques: DataModelUnique[] = []
+    let primaryKey: string[] | undefined
+    let dbName: string | null = null
+    for (const line of logicalLines(block.body)) {
+      if (line.startsWith('@@')) {
+        const id = attributeArgs(line, '@@id')
+        const unique = attributeArgs(line, '@@unique')
+        const map = attributeArgs(line, '@@map')
+        if (id !== undefined) {
+          primaryKey = listArg(id, 'fields') ?? listArg(id, undefined)
+          if (primaryKey) uniques.push({ name: stringArg(id, 'name') ?? primaryKey.join('_'), fields: primaryKey })
+        } else if (unique !== undefined) {
+          const f = listArg(unique, 'fields') ?? listArg(unique, undefined)
+          if (f) uniques.push({ name: stringArg(unique, 'name') ?? f.join('_'), fields: f })
+        } else if (map !== undefined) {
+          dbName = stringArg(map, undefined) ?? stringArg(map, 'name') ?? null
+        }
+        continue
+      }
+      const f = /^(\w+)\s+(\w+)(\([^)]*\))?(\[\])?(\?)?/.exec(line)
+      if (!f) continue
+      const [, name, type, , list, optional] = f as unknown as [string, string, string, string | undefined, string | undefined, string | undefined]
+      const isRelation = modelNames.has(type)
+      const field: DataModelField = {
+        name,
+        kind: isRelation || typeNames.has(type) ? 'object' : enumNames.has(type) ? 'enum' : 'scalar',
+        type,
+        isList: list !== undefined,
+        isRequired: list === undefined && optional === undefined,
+      }
+      if (isRelation) {
+        const rel = attributeArgs(line, '@relation') ?? ''
+        field.relationName = stringArg(rel, undefined) ?? stringArg(rel, 'name') ?? defaultRelationName(block.name, type)
+        field.relationFromFields = listArg(rel, 'fields') ?? []
+        field.relationToFields = listArg(rel, 'references') ?? []
+        const onDelete = identArg(rel, 'onDelete')
+        if (onDelete) field.relationOnDelete = onDelete
+      }
+      if (attributeArgs(line, '@id') !== undefined) {
+        primaryKey = [name]
+        uniques.push({ name, fields: [name] })
+      } else if (attributeArgs(line, '@unique') !== undefined) {
+        uniques.push({ name, fields: [name] })
+      }
+      fields.push(field)
+    }
+    models[block.name] = { fields, primaryKey, uniques, dbName }
   }
   return { models }
 }

@@ -1,11 +1,46 @@
-// decide(finding, action): what happens to a query. Pure and tiny on purpose.
+// decide: what happens to a query. Pure and tiny on purpose.
 import type { ModelAction } from '../config/flags.ts'
 import type { Finding } from './inspect.ts'
 
 export type Decision = 'allow' | 'log' | 'block'
 
-/** A scoped query is allowed; a violation is logged or blocked as the model's action says. */
+/** One finding under one model action: allowed, logged or blocked as the action says. */
 export function decide(finding: Finding | null, action: ModelAction): Decision {
   if (finding === null || action === 'off') return 'allow'
   return action
+}
+
+export interface QueryDecision {
+  readonly decision: Decision
+  /**
+   * The finding the query is counted and logged under (one violation per query): the first whose
+   * model is blocked when the query is blocked (the error names it), else the first logged one.
+   */
+  readonly primary: Finding | undefined
+  /** the other findings whose model is not off: listed on the same log line */
+  readonly related: readonly Finding[]
+}
+
+const ALLOW: QueryDecision = Object.freeze({ decision: 'allow', primary: undefined, related: [] })
+
+/**
+ * A query's decision over all its findings: the strongest action among their models (block over
+ * log over off), so that a logged or unwatched model cannot carry a blocked model's rows out.
+ */
+export function decideQuery(findings: readonly Finding[], actionOf: (model: string) => ModelAction): QueryDecision {
+  let decision: Decision = 'allow'
+  let blocking: Finding | undefined
+  let reported: Finding[] | undefined
+  for (const f of findings) {
+    const action = actionOf(f.model)
+    if (action === 'off') continue
+    ;(reported ??= []).push(f)
+    if (action === 'block') {
+      decision = 'block'
+      blocking ??= f
+    } else if (decision === 'allow') decision = 'log'
+  }
+  if (reported === undefined) return ALLOW
+  const primary = blocking ?? reported[0]!
+  return { decision, primary, related: reported.length === 1 ? [] : reported.filter((f) => f !== primary) }
 }

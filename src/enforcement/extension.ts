@@ -10,14 +10,15 @@ import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
-import type { DataModel } from './datamodel.ts'
-import { decide } from './decide.ts'
+import type { ModelAction } from '../config/flags.ts'
+import { dataModelOfClient, type DataModel } from './datamodel.ts'
+import { decideQuery, type QueryDecision } from './decide.ts'
 import { TenantContextRequiredError } from './errors.ts'
-import type { Finding } from './inspect.ts'
-import { inspect } from './inspect.ts'
-import { RAW_OPERATIONS } from './operations.ts'
-import { compilePolicy, type Policy } from './policy.ts'
-import { createReporter, type Reporter } from './report.ts'
+import { inspect, type Finding, type Inspection, type ReferenceCheck } from './inspect.ts'
+import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
+import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
+import { verifyReferences } from './references.ts'
+import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
 
 export interface TenantEnforcementOptions {
   config: TenantFenceConfig | TenantFenceConfigInput
@@ -35,6 +36,12 @@ export interface TenantEnforcementOptions {
   audit?: boolean
   /** replace the inspector (tests of the fail-open/fail-closed path; other ORMs' shapes) */
   inspector?: typeof inspect
+  /**
+   * Foreign keys in write data that the query does not prove (`roleId: 5`, `connect: { id: 5 }`):
+   * 'verify' (default) looks the referenced rows' tenants up, one query per referenced model per
+   * write; 'violation' reports them as `unverified_reference` without a lookup.
+   */
+  references?: ReferencePolicy
 }
 
 export interface TenantEnforcementHandle {
@@ -54,8 +61,11 @@ interface HookParams {
   operation: string
   args: unknown
   query: QueryFn
-  /** Prisma's internals: the call site it captured when the model method was called (used for log lines only) */
-  __internalParams?: { callsite?: { _error?: Error } }
+  /**
+   * Prisma's internals: the call site it captured when the model method was called (log lines
+   * only), and the transaction the query runs in (reference lookups run in the same one).
+   */
+  __internalParams?: { callsite?: { _error?: Error }; transaction?: { kind?: string } }
 }
 
 /**
@@ -97,14 +107,14 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
 
   const extension = Prisma.defineExtension((client) => {
-    const datamodel = options.datamodel ?? (client as unknown as { _runtimeDataModel?: DataModel })._runtimeDataModel
+    const datamodel = options.datamodel ?? dataModelOfClient(client)
     if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
-    const policy = compilePolicy(config, datamodel)
+    const policy = compilePolicy(config, datamodel, { references: options.references })
     if (options.audit !== false) {
       const unclassified = auditModels(config, datamodel)
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect })
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect, client })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
   })
   return Object.assign(extension, handle)
@@ -119,51 +129,94 @@ interface HookDeps {
   bypassReasons: readonly string[]
   owner: object
   inspector: typeof inspect
+  /** the client without this extension: reference lookups go through it */
+  client: unknown
 }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
+type ItxClient = { _createItxClient?(tx: unknown): unknown }
+
+function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector, client }: HookDeps) {
   const checkDuration = metrics.checkDuration
+  // What each finding's model gets under the flags in force. Raw SQL and unknown operations
+  // (the `$raw` pseudo-model) are blocked where everything is blocked, logged otherwise.
+  const actionOf = (state: FlagState | undefined) => (model: string): ModelAction => {
+    if (state === undefined) return 'block'
+    if (model === RAW_MODEL) return state.mode === 'enforce' ? 'block' : 'log'
+    return state.actions.get(model) ?? 'off'
+  }
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
-  const apply = (f: Finding, d: 'log' | 'block', params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
+  const apply = (d: QueryDecision, params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
     // LOG_SAMPLE_RATE is read only here, where a line may be written.
     const sampleRate = state === undefined ? 1 : source.current('log').flags.logSampleRate
-    reporter.violation(f, d, params.operation, params.args, store, hardened ? 'hardened' : state!.mode, sampleRate, params.__internalParams?.callsite?._error)
-    if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
+    const mode = hardened ? 'hardened' : state!.mode
+    const callSite = params.__internalParams?.callsite?._error
+    const f = d.primary!
+    reporter.violation(f, d.decision === 'block' ? 'block' : 'log', params.operation, params.args, store, mode, sampleRate, callSite, d.related)
+    if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
     return params.query(params.args)
+  }
+  // The lookups of `references: 'verify'`, then one decision over everything found.
+  const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
+    let extra: Finding[]
+    try {
+      const tx = params.__internalParams?.transaction
+      const lookup = tx?.kind === 'itx' && typeof (client as ItxClient)._createItxClient === 'function' ? (client as ItxClient)._createItxClient!(tx) : client
+      extra = await verifyReferences(lookup, policy, refs, found.tenant)
+    } catch {
+      // A lookup that fails proves nothing: closed where the model is blocked, open where it is logged.
+      extra = refs.slice(0, 1).map((r) => ({ model: r.model, severity: policy.models.get(r.model)!.severity, violation: 'inspection_error' as const, path: r.path }))
+      countInspectionError(metrics, refs[0]!.model)
+    }
+    const all = extra.length === 0 ? found.findings : [...found.findings, ...extra]
+    const d = decideQuery(all, actions)
+    return d.decision === 'allow' ? params.query(params.args) : apply(d, params, store, state)
   }
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
     const { model, operation, args, query } = params
     const state = hardened ? undefined : source.current()
     if (state !== undefined && state.mode === 'disabled') return query(args)
-    const store = tenantStorage.getStore()
-    if (model === undefined) {
-      if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return query(args)
-      if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
-      const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
-      // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
-      return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log', params, store, state)
+    if (model !== undefined) {
+      const p = policy.models.get(model)
+      // Nothing tenant-owned is reachable from this model: nothing to check (raw model operations aside).
+      if (p === undefined || (!p.guarded && !p.reachesTenantData && !MODEL_RAW_OPERATIONS.has(operation))) return query(args)
+    } else if (RAW_OPERATIONS.has(operation) && policy.rawPolicy === 'allow') {
+      return query(args)
     }
-    if (!policy.models.has(model)) return query(args)
-    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
+    const store = tenantStorage.getStore()
+    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model ?? RAW_MODEL, operation)) return query(args)
 
     const start = performance.now()
-    let found: Finding | null
+    let found: Inspection | null
     try {
       found = inspector(policy, model, operation, args, store?.context?.tenantId)
     } catch {
       // Fail open where nothing is blocked, closed where this model is blocked.
-      found = { model, severity: policy.models.get(model)!.severity, violation: 'inspection_error' }
-      try {
-        metrics.inspectionErrors.inc({ model })
-      } catch {}
+      const p = model === undefined ? undefined : policy.models.get(model)
+      found = { findings: [{ model: p?.guarded ? model! : RAW_MODEL, severity: p?.severity ?? policy.rawSeverity, violation: 'inspection_error', path: '' }], references: [], tenant: undefined }
+      countInspectionError(metrics, model ?? RAW_MODEL)
     }
-    const action = found === null ? 'off' : hardened ? 'block' : (state!.actions.get(found.model) ?? 'off')
-    const decision = decide(found, action)
+    if (found === null) {
+      checkDuration.observe((performance.now() - start) / 1000)
+      return query(args)
+    }
+    const actions = actionOf(state)
+    const d = decideQuery(found.findings, actions)
     checkDuration.observe((performance.now() - start) / 1000)
-    if (decision === 'allow') return query(args)
-    return apply(found!, decision, params, store, state)
+    if (d.decision !== 'block' && found.references.length > 0) {
+      // Lookups only for models the flags watch: a model left alone is not worth a query.
+      const refs = found.references.filter((r) => actions(r.model) !== 'off')
+      if (refs.length > 0) return verifyThenApply(found, refs, params, store, state, actions)
+    }
+    if (d.decision === 'allow') return query(args)
+    return apply(d, params, store, state)
   }
+}
+
+function countInspectionError(metrics: EnforcementMetrics, model: string): void {
+  try {
+    metrics.inspectionErrors.inc({ model })
+  } catch {}
 }
 
 /** Is this bypass granted by the flags in force (or, hardened, by the config's reasons)? Counted once per bypass call. */

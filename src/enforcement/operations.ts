@@ -13,7 +13,10 @@ export const CREATE_OPERATIONS: ReadonlySet<string> = new Set(['create', 'create
 export const UPDATE_OPERATIONS: ReadonlySet<string> = new Set(['update', 'updateMany', 'updateManyAndReturn'])
 export const DELETE_OPERATIONS: ReadonlySet<string> = new Set(['delete', 'deleteMany'])
 export const UPSERT_OPERATION = 'upsert'
-export const RAW_OPERATIONS: ReadonlySet<string> = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe', '$runCommandRaw', 'findRaw', 'aggregateRaw'])
+/** Client operations that send SQL (or a database command) the check cannot see. */
+export const RAW_OPERATIONS: ReadonlySet<string> = new Set(['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe', '$queryRawTyped', '$runCommandRaw'])
+/** Model operations that take a raw database command (MongoDB). */
+export const MODEL_RAW_OPERATIONS: ReadonlySet<string> = new Set(['findRaw', 'aggregateRaw'])
 
 /** Every model operation the inspector knows. Anything else on a tenant-owned model is treated as unscoped. */
 export const KNOWN_MODEL_OPERATIONS: ReadonlySet<string> = new Set([

@@ -1,11 +1,32 @@
 // Compile the config and the data model into the lookup tables the inspector walks: done once
 // per client, so a query costs property reads, not config lookups.
-import type { Severity, TenantFenceConfig } from '../config/schema.ts'
 import { TenantConfigError } from '../config/define.ts'
+import type { Severity, TenantFenceConfig } from '../config/schema.ts'
 import { describeInvalid } from '../config/suggest.ts'
-import type { DataModel } from './datamodel.ts'
+import type { DataModel, DataModelField } from './datamodel.ts'
 
+/** field: own tenant column; relation: through `via`; root: the tenant model; global: nobody's rows. */
 export type ScopeKind = 'field' | 'relation' | 'root' | 'global'
+
+/** What to do with a foreign key in write data that the query itself does not prove. */
+export type ReferencePolicy = 'verify' | 'violation'
+
+export interface Relation {
+  /** the relation field's name on its model */
+  readonly name: string
+  readonly target: string
+  readonly isList: boolean
+  /** this model's foreign key fields; empty on the side that does not hold the key */
+  readonly fields: readonly string[]
+  /** the target's fields the key points at */
+  readonly references: readonly string[]
+  /** the relation field on the target that is the other side of this one */
+  readonly back: string | undefined
+  /** the foreign key includes the tenant field on both sides: the database keeps both rows in one tenant */
+  readonly tenantBound: boolean
+  /** a row created through this relation under a proven parent belongs to the parent's tenant */
+  readonly inherits: boolean
+}
 
 export interface ModelPolicy {
   readonly name: string
@@ -16,71 +37,126 @@ export interface ModelPolicy {
   /** kind relation: the relation that leads to the tenant */
   readonly via: string
   /** kind relation: the policy of the relation's target */
-  target: ModelPolicy | undefined
-  /** relation field name -> target model name, for include/select and nested writes */
-  readonly relations: ReadonlyMap<string, string>
-  /** kind field: the relation to the tenant model, if any (`tenant: { connect: { id } }`) */
+  readonly target: ModelPolicy | undefined
+  /** field, relation or root: its rows belong to a tenant */
+  readonly guarded: boolean
+  /** every relation field, by name */
+  readonly relations: ReadonlyMap<string, Relation>
+  /** relations whose foreign key this model holds and that point at guarded models (checked in write data) */
+  readonly references: readonly Relation[]
+  /** kind field: the relation to the tenant model whose key is the tenant field, if any */
   readonly tenantRelation: string | undefined
-  /** true when some relation leads to a tenant-owned model (nested reads/writes to check) */
+  /** kind field with a tenantRelation: the tenant model's policy (`tenant: { id }` filters) */
+  readonly tenantTarget: ModelPolicy | undefined
+  /** the model's scalar and enum field names */
+  readonly scalars: ReadonlySet<string>
+  /** compound unique inputs that contain the tenant field (`tenantId_email`), from the schema's own keys */
+  readonly tenantKeys: readonly string[]
+  /** guarded models holding a foreign key to this one: deleting its rows reaches theirs */
+  readonly dependents: readonly string[]
+  /** some relation leads to a guarded model, or guarded rows depend on this one */
   readonly reachesTenantData: boolean
 }
 
 export interface Policy {
   readonly models: ReadonlyMap<string, ModelPolicy>
+  /** the tenant model's policy, when the config names one */
+  readonly root: ModelPolicy | undefined
   /** tenant-owned model names, in config order */
   readonly tenantOwned: readonly string[]
   readonly rawSeverity: Severity
   readonly rawPolicy: 'violation' | 'allow'
+  readonly references: ReferencePolicy
 }
 
-export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel): Policy {
+export interface PolicyOptions {
+  /** foreign keys in write data: verify with a lookup (default) or report as unverified_reference */
+  references?: ReferencePolicy
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, options: PolicyOptions = {}): Policy {
   const schemaModels = Object.keys(datamodel.models)
   const problems: string[] = []
   for (const name of Object.keys(config.models)) {
     if (!datamodel.models[name]) problems.push(`models: ${describeInvalid('the config', name, schemaModels)}`)
   }
-  const relationsOf = (name: string) =>
-    new Map((datamodel.models[name]?.fields ?? []).filter((f) => f.kind === 'object').map((f) => [f.name, f.type] as const))
+  const root = config.tenant.model
+  if (root && !datamodel.models[root]) problems.push(`tenant.model: ${describeInvalid('the schema', root, schemaModels)}`)
 
-  const models = new Map<string, ModelPolicy>()
+  const fieldsOf = (name: string): readonly DataModelField[] => datamodel.models[name]?.fields ?? []
+  const keyless = schemaModels.flatMap((m) => fieldsOf(m).filter((f) => f.kind === 'object' && datamodel.models[f.type] && !f.relationFromFields).map((f) => `${m}.${f.name}`))
+  if (keyless.length) {
+    // Without each relation's own keys a foreign key in write data would go unseen: refuse rather than guess.
+    throw new TenantConfigError(`tenantfence needs each relation's fields/references; this data model has none for ${keyless.slice(0, 3).join(', ')}${keyless.length > 3 ? ', …' : ''}. Pass parseSchema(<schema.prisma text>) as \`datamodel\`.`)
+  }
+  const models = new Map<string, Mutable<ModelPolicy>>()
   for (const name of schemaModels) {
     const cfg = config.models[name]
-    const relations = relationsOf(name)
-    const isRoot = config.tenant.model === name
-    const kind: ScopeKind = cfg ? (cfg.via ? 'relation' : 'field') : isRoot ? 'root' : 'global'
+    const kind: ScopeKind = cfg ? (cfg.via ? 'relation' : 'field') : root === name ? 'root' : 'global'
     const field = kind === 'root' ? config.tenant.idField : (cfg?.field ?? config.tenant.field)
-    if (kind === 'field' && !datamodel.models[name]!.fields.some((f) => f.name === field)) {
-      problems.push(`models.${name}: has no field "${field}"; give "field" or "via" (fields: ${datamodel.models[name]!.fields.map((f) => f.name).join(', ')})`)
+    const fields = fieldsOf(name)
+    if ((kind === 'field' || kind === 'root') && !fields.some((f) => f.name === field)) {
+      const fieldList = fields.map((f) => f.name).join(', ')
+      if (kind === 'root') problems.push(`tenant.idField: the tenant model ${name} has no field "${field}" (fields: ${fieldList})`)
+      else problems.push(`models.${name}: has no field "${field}"; give "field" or "via" (fields: ${fieldList})`)
     }
-    if (kind === 'relation' && !relations.has(cfg!.via!)) {
-      problems.push(`models.${name}.via: ${describeInvalid(name, cfg!.via!, [...relations.keys()])}`)
+    const objectFields = fields.filter((f) => f.kind === 'object' && datamodel.models[f.type])
+    if (kind === 'relation') {
+      const via = objectFields.find((f) => f.name === cfg!.via)
+      if (!via) problems.push(`models.${name}.via: ${describeInvalid(name, cfg!.via!, objectFields.map((f) => f.name))}`)
+      else if (via.isList) problems.push(`models.${name}.via: "${via.name}" is a list of ${via.type}; scope through a relation to one parent row`)
     }
-    const tenantRelation = config.tenant.model ? [...relations].find(([, t]) => t === config.tenant.model)?.[0] : undefined
     models.set(name, {
       name,
       kind,
-      severity: cfg?.severity ?? 'LOW',
+      severity: kind === 'root' ? config.tenant.severity : (cfg?.severity ?? 'LOW'),
       field,
       via: cfg?.via ?? '',
       target: undefined,
-      relations,
-      tenantRelation,
+      guarded: kind !== 'global',
+      relations: new Map(),
+      references: [],
+      tenantRelation: undefined,
+      tenantTarget: undefined,
+      scalars: new Set(fields.filter((f) => f.kind !== 'object').map((f) => f.name)),
+      tenantKeys: (datamodel.models[name]?.uniques ?? []).filter((u) => u.fields.length > 1 && u.fields.includes(field)).map((u) => u.name),
+      dependents: [],
       reachesTenantData: false,
     })
   }
   if (problems.length) throw new TenantConfigError(`tenantfence config does not match the Prisma schema:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`)
 
-  const tenantOwned = Object.keys(config.models)
   for (const p of models.values()) {
-    const mutable = p as { -readonly [K in keyof ModelPolicy]: ModelPolicy[K] }
-    if (p.kind === 'relation') {
-      const target = models.get(p.relations.get(p.via)!)
-      if (!target || (target.kind !== 'field' && target.kind !== 'relation' && target.kind !== 'root')) {
-        throw new TenantConfigError(`models.${p.name}.via: relation "${p.via}" leads to ${target?.name ?? 'nothing'}, which is not tenant-owned; scope through a tenant-owned model`)
-      }
-      mutable.target = target
+    const own = fieldsOf(p.name).filter((f) => f.kind === 'object' && models.has(f.type))
+    const relations = new Map<string, Relation>()
+    for (const f of own) relations.set(f.name, relationOf(p, f, models, fieldsOf))
+    p.relations = relations
+    if (p.kind === 'field' && root) {
+      p.tenantRelation = [...relations.values()].find((r) => r.target === root && r.fields.length === 1 && r.fields[0] === p.field)?.name
+      if (p.tenantRelation !== undefined) p.tenantTarget = models.get(root)
     }
-    mutable.reachesTenantData = [...p.relations.values()].some((t) => tenantOwned.includes(t))
+    p.references = [...relations.values()].filter((r) => r.fields.length > 0 && models.get(r.target)!.guarded && r.name !== p.tenantRelation)
+  }
+  for (const p of models.values()) {
+    if (p.kind === 'relation') {
+      const target = models.get(p.relations.get(p.via)!.target)!
+      if (!target.guarded) {
+        throw new TenantConfigError(`models.${p.name}.via: relation "${p.via}" leads to ${target.name}, which is not tenant-owned; scope through a tenant-owned model`)
+      }
+      p.target = target
+    }
+    for (const r of p.relations.values()) {
+      // p holds a key to r.target: deleting or re-keying a target row reaches p's rows.
+      if (r.fields.length > 0 && p.guarded) {
+        const t = models.get(r.target)!
+        if (!t.dependents.includes(p.name)) t.dependents = [...t.dependents, p.name]
+      }
+    }
+  }
+  for (const p of models.values()) {
+    p.reachesTenantData = p.dependents.length > 0 || [...p.relations.values()].some((r) => models.get(r.target)!.guarded)
   }
   // A cycle of `via` relations would never reach a tenant field.
   for (const p of models.values()) {
@@ -90,5 +166,42 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel): 
       cur = cur.target
     }
   }
-  return { models, tenantOwned, rawSeverity: config.rawQueries.severity, rawPolicy: config.rawQueries.policy }
+  const rootPolicy = root ? models.get(root) : undefined
+  return {
+    models,
+    root: rootPolicy,
+    tenantOwned: [...Object.keys(config.models), ...(root ? [root] : [])],
+    rawSeverity: config.rawQueries.severity,
+    rawPolicy: config.rawQueries.policy,
+    references: options.references ?? 'verify',
+  }
+}
+
+/** A relation field of model p, with its other side and what it proves. */
+function relationOf(p: ModelPolicy, f: DataModelField, models: ReadonlyMap<string, ModelPolicy>, fieldsOf: (m: string) => readonly DataModelField[]): Relation {
+  const target = models.get(f.type)!
+  // The other side: same relation name on the target (for a self-relation, the other field).
+  const back = fieldsOf(f.type).find((g) => g.kind === 'object' && g.type === p.name && g.relationName === f.relationName && g.name !== f.name)
+  const holder = (f.relationFromFields?.length ?? 0) > 0 ? { model: p, fields: f.relationFromFields!, refs: f.relationToFields ?? [] } : back && (back.relationFromFields?.length ?? 0) > 0 ? { model: target, fields: back.relationFromFields!, refs: back.relationToFields ?? [] } : undefined
+  const referenced = holder?.model === p ? target : p
+  const tenantBound =
+    holder !== undefined &&
+    holder.model.kind === 'field' &&
+    (referenced.kind === 'field' || referenced.kind === 'root') &&
+    holder.fields.some((hf, i) => hf === holder.model.field && holder.refs[i] === referenced.field)
+  // A row created under p through f gets p's tenant when its own scope runs back through f.
+  const inherits =
+    (target.kind === 'relation' && back !== undefined && target.via === back.name) ||
+    (tenantBound && holder!.model === target) ||
+    (p.kind === 'root' && target.kind === 'field' && back !== undefined && (back.relationFromFields ?? []).length === 1 && back.relationFromFields![0] === target.field)
+  return {
+    name: f.name,
+    target: f.type,
+    isList: f.isList === true,
+    fields: f.relationFromFields ?? [],
+    references: f.relationToFields ?? [],
+    back: back?.name,
+    tenantBound,
+    inherits,
+  }
 }

@@ -11,8 +11,15 @@ import type { TenantViolationLine } from '../telemetry/violation-line.ts'
 import type { BypassScope, TenantContext } from './context.ts'
 import type { Finding } from './inspect.ts'
 
+/** The pseudo-model of raw SQL and of operations the check does not know. */
+export const RAW_MODEL = '$raw'
+
 export interface Reporter {
-  violation(f: Finding, decision: 'log' | 'block', operation: string, args: unknown, store: { context?: TenantContext } | undefined, mode: ReportedMode, sampleRate: number, callSite?: Error): void
+  /**
+   * A logged or blocked query: counted once, under its primary finding; `related` are its other
+   * findings (a filter reaching another model's rows), listed on the same line.
+   */
+  violation(f: Finding, decision: 'log' | 'block', operation: string, args: unknown, store: { context?: TenantContext } | undefined, mode: ReportedMode, sampleRate: number, callSite?: Error, related?: readonly Finding[]): void
   bypass(b: BypassScope, ctx: TenantContext | undefined, model: string, operation: string, outcome: 'granted' | 'denied', refusal: string | undefined): void
 }
 
@@ -34,7 +41,7 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
   const reasons = new Set(config.bypass.reasons)
   const tenantField = config.tenant.field
   return {
-    violation(f, decision, operation, args, store, mode, sampleRate, callSite) {
+    violation(f, decision, operation, args, store, mode, sampleRate, callSite, related) {
       const ctx = store?.context
       let endpoint: string | undefined // resolved only where it is used: a blocked query or a written line
       try {
@@ -59,6 +66,8 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           userId: idOf(ctx?.userId),
           tenantId: idOf(ctx?.tenantId),
           ...(f.queryTenantIds ? { queryTenantIds: [...f.queryTenantIds] } : {}),
+          ...(f.path ? { path: f.path } : {}),
+          ...(related && related.length > 0 ? { related: related.map((r) => ({ model: r.model, violation: r.violation, path: r.path })) } : {}),
           // Prisma captured the app's call site when the query was built; our own stack at this point
           // holds only Prisma frames (the query runs when awaited).
           stackTrace: callSite?.stack ? cleanStack(callSite.stack) : captureStack(),

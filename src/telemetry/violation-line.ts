@@ -25,6 +25,10 @@ export interface TenantViolationLine {
   tenantId: string | null
   /** the tenant(s) the query named, when it named any */
   queryTenantIds?: string[]
+  /** where in the query's arguments the violation is (`where`, `include.userRoles`, `data.roleId`) */
+  path?: string
+  /** the query's other findings (a filter or include reaching another model's rows), when it has any */
+  related?: { model: string; violation: string; path: string }[]
   /** call site frames, app code first, node_modules and tenantfence frames removed */
   stackTrace: string
   /** the query arguments with every value that could be secret or personal replaced */

@@ -1,0 +1,76 @@
+// Foreign keys and connects the query cannot prove by itself (`roleId: 5`, `connect: { id: 5 }`):
+// look the referenced rows' tenants up. This is the one place tenantfence adds a query of its own:
+// one indexed findMany per referenced model per write, through the client without the extension
+// (never re-entering the check), inside the query's interactive transaction when it has one.
+import type { Finding, ReferenceCheck } from './inspect.ts'
+import { NEW_TENANT, sameTenant } from './inspect.ts'
+import type { ModelPolicy, Policy } from './policy.ts'
+
+type Row = Record<string, unknown>
+interface Delegate {
+  findMany(args: { where: unknown; select: unknown }): PromiseLike<Row[]>
+}
+
+/** The Prisma client property of a model: its name with the first letter lower-cased. */
+export function delegateName(model: string): string {
+  return model.charAt(0).toLowerCase() + model.slice(1)
+}
+
+/** `select` that reaches the row's tenant: its tenant field, or the `via` chain down to one. */
+function tenantSelect(p: ModelPolicy): Row {
+  if (p.kind === 'relation' && p.target) return { [p.via]: { select: tenantSelect(p.target) } }
+  return { [p.field]: true }
+}
+
+function tenantOfRow(row: Row | null | undefined, p: ModelPolicy): unknown {
+  if (!row) return undefined
+  if (p.kind === 'relation' && p.target) return tenantOfRow(row[p.via] as Row | null, p.target)
+  return row[p.field]
+}
+
+/**
+ * The findings the lookups add: a referenced row of another tenant is `tenant_mismatch`, a
+ * foreign key to a row that does not exist `unverified_reference`. `tenant` is the tenant the
+ * query was judged against; outside a request (undefined) the first row found sets it.
+ */
+export async function verifyReferences(client: unknown, policy: Policy, refs: readonly ReferenceCheck[], tenant: unknown): Promise<Finding[]> {
+  const byModel = new Map<string, ReferenceCheck[]>()
+  for (const r of refs) {
+    const group = byModel.get(r.model)
+    if (group) group.push(r)
+    else byModel.set(r.model, [r])
+  }
+  const findings: Finding[] = []
+  let expected = tenant
+  for (const [model, group] of byModel) {
+    const p = policy.models.get(model)!
+    const select = tenantSelect(p)
+    for (const r of group) if (r.key) for (const f of r.key.fields) select[f] = true
+    const where = group.length === 1 ? group[0]!.where : { OR: group.map((r) => r.where) }
+    const delegate = (client as Record<string, Delegate | undefined>)[delegateName(model)]
+    if (!delegate) throw new Error(`tenantfence: the client has no delegate for ${model}`)
+    const rows = await delegate.findMany({ where, select })
+    const blamed = (r: ReferenceCheck) => (r.blame ? policy.models.get(r.blame)! : p)
+    let mismatch = false
+    for (const row of rows) {
+      const t = tenantOfRow(row, p)
+      if (expected === undefined && t !== undefined && t !== null) expected = t
+      if (!mismatch && (t === undefined || t === null || expected === NEW_TENANT || !sameTenant(t, expected))) {
+        mismatch = true
+        // Which reference found this row: a key that matches it, else (a connect's filter) the first.
+        const ref = group.find((r) => r.key && r.key.fields.every((f, i) => sameTenant(row[f], r.key!.values[i]))) ?? group[0]!
+        const named = t === undefined || t === null ? undefined : { queryTenantIds: [String(t)] }
+        const who = blamed(ref)
+        findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named })
+      }
+    }
+    for (const r of group) {
+      const key = r.key
+      if (key && !rows.some((row) => key.fields.every((f, i) => sameTenant(row[f], key.values[i])))) {
+        const who = blamed(r)
+        findings.push({ model: who.name, severity: who.severity, violation: 'unverified_reference', path: r.path })
+      }
+    }
+  }
+  return findings
+}
