@@ -1,5 +1,6 @@
-// "The extension never adds a query of its own": the same operations through the plain client
-// and through tenantfence (log_only, so violations still run) send the same SQL statements.
+// "Reads never add a query": the same operations through the plain client and through
+// tenantfence (log_only, so violations still run) send the same SQL statements. The one query
+// it may add, the lookup of a foreign key in write data, is tested in enforcement-references.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
