@@ -7,7 +7,7 @@ import { phaseFlags } from '../src/config/index.ts'
 import { FLAG_NAMES } from '../src/config/flags.ts'
 import { ALL_FIXES, DEMO_FIXES, type DemoFix } from '../src/demo/fixes.ts'
 import { createDemo, demoConfig, memoryLogger, type Demo } from '../src/demo/harness.ts'
-import { DEMO_USERS } from '../src/demo/fixture.ts'
+import { DEMO_ALERTS, DEMO_USERS } from '../src/demo/fixture.ts'
 import { signDemoToken } from '../src/demo/tokens.ts'
 
 const admin1 = DEMO_USERS.find((u) => u.tenantId === 1 && u.admin)!
@@ -20,15 +20,22 @@ function setFlags(flags: Record<string, string>) {
 const ENFORCE = { TENANT_ENFORCEMENT_ENABLED: 'true', TENANT_ENFORCEMENT_MODE: 'enforce', TENANT_ENFORCEMENT_ALLOW_BYPASS: 'true' }
 const LOG_ONLY = { TENANT_ENFORCEMENT_ENABLED: 'true', TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_MODELS: 'all', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: '1' }
 
-/** the path a broken fix's endpoint is called on, with ids of tenant 1 */
-const BROKEN: Record<DemoFix, string> = {
-  'admin-users-tenant': '/api/admin/users',
-  'sessions-relation-filter': '/api/secure/sessions',
-  'password-reset-by-id': `/api/password-resets/${member1.id}`,
-  'audit-export-tenant': '/api/admin/audit-export',
-  'admin-roles-tenant': '/api/admin/roles',
-  'user-roles-relation': `/api/users/${member1.id}/roles`,
-  'role-permissions-relation': '/api/roles/1/permissions',
+interface Call {
+  method: 'GET' | 'PATCH'
+  path: string
+  body?: object
+}
+const alert1 = DEMO_ALERTS.find((a) => a.tenantId === 1)!
+/** how a broken fix's endpoint is called, with ids of tenant 1 (the FK IDOR: another tenant's user in the body) */
+const BROKEN: Record<DemoFix, Call> = {
+  'admin-users-tenant': { method: 'GET', path: '/api/admin/users' },
+  'sessions-relation-filter': { method: 'GET', path: '/api/secure/sessions' },
+  'password-reset-by-id': { method: 'GET', path: `/api/password-resets/${member1.id}` },
+  'audit-export-tenant': { method: 'GET', path: '/api/admin/audit-export' },
+  'admin-roles-tenant': { method: 'GET', path: '/api/admin/roles' },
+  'user-roles-relation': { method: 'GET', path: `/api/users/${member1.id}/roles` },
+  'role-permissions-relation': { method: 'GET', path: '/api/roles/1/permissions' },
+  'alert-assignee-reference': { method: 'PATCH', path: `/api/security-alerts/${alert1.id}/assignee`, body: { userId: DEMO_USERS.find((u) => u.tenantId === 2)!.id } },
 }
 const SCOPED = [`/api/users/${member1.id}`, '/api/roles', '/api/audit-log', '/api/security-alerts', '/api/mfa/backup-codes']
 
@@ -53,6 +60,7 @@ afterEach(async () => {
 })
 
 const get = (path: string, t = token) => request(demo.app).get(path).set('Authorization', `Bearer ${t}`)
+const call = (c: Call, t = token) => (c.method === 'GET' ? get(c.path, t) : request(demo.app).patch(c.path).set('Authorization', `Bearer ${t}`).send(c.body))
 
 describe('enforce', () => {
   it('answers every scoped endpoint with 200', async () => {
@@ -64,8 +72,8 @@ describe('enforce', () => {
 
   it('refuses every broken path with 403 and only the code and model', async () => {
     for (const fix of ALL_FIXES) {
-      const res = await get(BROKEN[fix])
-      expect(res.status, BROKEN[fix]).toBe(403)
+      const res = await call(BROKEN[fix])
+      expect(res.status, BROKEN[fix].path).toBe(403)
       expect(res.body).toEqual({ error: 'TENANT_CONTEXT_REQUIRED', model: DEMO_FIXES[fix].model })
     }
     expect(await violationsTotal({ decision: 'blocked' })).toBe(ALL_FIXES.length)
@@ -76,7 +84,10 @@ describe('enforce', () => {
 
   it('answers the fixed versions with 200 and only the own tenant\'s rows', async () => {
     for (const fix of ALL_FIXES) demo.fixes.add(fix)
-    for (const fix of ALL_FIXES) expect((await get(BROKEN[fix])).status, BROKEN[fix]).toBe(200)
+    // the fixed assignee path refuses another tenant's user as not found (the connect pins the tenant)
+    for (const fix of ALL_FIXES) expect((await call(BROKEN[fix])).status, BROKEN[fix].path).toBe(fix === 'alert-assignee-reference' ? 404 : 200)
+    const own = DEMO_USERS.find((u) => u.tenantId === 1 && u.id !== alert1.userId)!
+    expect((await call({ ...BROKEN['alert-assignee-reference'], body: { userId: own.id } })).body).toEqual({ id: alert1.id, userId: own.id })
     const users = (await get('/api/admin/users')).body.users as { id: number }[]
     expect(users.map((u) => u.id).sort((a, b) => a - b)).toEqual(DEMO_USERS.filter((u) => u.tenantId === 1).map((u) => u.id))
     expect(await violationsTotal()).toBe(0)
@@ -96,21 +107,29 @@ describe('log_only', () => {
     for (const fix of ALL_FIXES) {
       const before = await violationsTotal({ model: DEMO_FIXES[fix].model, decision: 'logged' })
       logs.clear()
-      const res = await get(BROKEN[fix])
-      expect(res.status, BROKEN[fix]).toBe(200)
+      const res = await call(BROKEN[fix])
+      expect(res.status, BROKEN[fix].path).toBe(200)
       const lines = logs.lines().filter((l) => l.msg === 'TENANT_VIOLATION')
-      expect(lines, BROKEN[fix]).toHaveLength(1)
-      expect(lines[0]).toMatchObject({ model: DEMO_FIXES[fix].model, decision: 'logged', mode: 'log_only', method: 'GET', tenantId: '1', userId: String(admin1.id) })
+      expect(lines, BROKEN[fix].path).toHaveLength(1)
+      expect(lines[0]).toMatchObject({ model: DEMO_FIXES[fix].model, decision: 'logged', mode: 'log_only', method: BROKEN[fix].method, tenantId: '1', userId: String(admin1.id) })
       expect(await violationsTotal({ model: DEMO_FIXES[fix].model, decision: 'logged' })).toBe(before + 1)
     }
     const line = (await (async () => {
       logs.clear()
-      await get(BROKEN['user-roles-relation'])
+      await call(BROKEN['user-roles-relation'])
       return logs.lines().find((l) => l.msg === 'TENANT_VIOLATION')!
     })())
     expect(line.endpoint).toBe('/api/users/:id/roles')
     expect(line.severity).toBe('HIGH')
     expect(line.violation).toBe('missing_relation_filter')
+  })
+
+  it("shows the foreign-key IDOR it logs: the alert now points at another tenant's user", async () => {
+    setFlags(LOG_ONLY)
+    logs.clear()
+    const res = await call(BROKEN['alert-assignee-reference'])
+    expect(res.body).toEqual({ id: alert1.id, userId: (BROKEN['alert-assignee-reference'].body as { userId: number }).userId })
+    expect(logs.lines().find((l) => l.msg === 'TENANT_VIOLATION')).toMatchObject({ model: 'User', violation: 'tenant_mismatch', path: 'data.userId', queryTenantIds: ['2'] })
   })
 
   it('shows the leak it logs: the broken admin list returns every tenant\'s users', async () => {
@@ -124,24 +143,25 @@ describe('log_only', () => {
 describe('disabled and selective', () => {
   it('disabled: broken paths answer and nothing is counted', async () => {
     setFlags(phaseFlags(demoConfig, 0))
-    for (const fix of ALL_FIXES) expect((await get(BROKEN[fix])).status).toBe(200)
+    for (const fix of ALL_FIXES) expect((await call(BROKEN[fix])).status).toBe(200)
     expect(await violationsTotal()).toBe(0)
   })
 
   it('selective (phase 2): CRITICAL models blocked, the others logged', async () => {
     setFlags(phaseFlags(demoConfig, 2))
-    expect((await get(BROKEN['admin-users-tenant'])).status).toBe(403)
-    expect((await get(BROKEN['sessions-relation-filter'])).status).toBe(403)
-    expect((await get(BROKEN['admin-roles-tenant'])).status).toBe(200)
-    expect((await get(BROKEN['role-permissions-relation'])).status).toBe(200)
-    expect(await violationsTotal({ decision: 'blocked' })).toBe(2)
+    expect((await call(BROKEN['admin-users-tenant'])).status).toBe(403)
+    expect((await call(BROKEN['sessions-relation-filter'])).status).toBe(403)
+    expect((await call(BROKEN['admin-roles-tenant'])).status).toBe(200)
+    expect((await call(BROKEN['role-permissions-relation'])).status).toBe(200)
+    expect((await call(BROKEN['alert-assignee-reference'])).status).toBe(403)
+    expect(await violationsTotal({ decision: 'blocked' })).toBe(3)
     expect(await violationsTotal({ decision: 'logged' })).toBe(2)
   })
 
   it('hardened: blocks with the flags saying disabled', async () => {
     setFlags(phaseFlags(demoConfig, 0))
     demo.harden()
-    expect((await get(BROKEN['admin-users-tenant'])).status).toBe(403)
+    expect((await call(BROKEN['admin-users-tenant'])).status).toBe(403)
     expect((await get(SCOPED[0]!)).status).toBe(200)
   })
 })

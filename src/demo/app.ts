@@ -146,6 +146,27 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
     res.json({ alerts: await db().securityAlert.findMany({ where: { tenantId }, select: { id: true, kind: true, createdAt: true }, orderBy: { id: 'desc' }, take: 20 }) })
   })
 
+  app.patch('/api/security-alerts/:id/assignee', async (req, res) => {
+    const { tenantId } = ctx()
+    const id = intParam(req, 'id')
+    const assignee = (req.body as { userId?: unknown } | undefined)?.userId
+    if (typeof assignee !== 'number' || !Number.isSafeInteger(assignee) || assignee < 0) {
+      res.status(400).json({ error: 'BAD_REQUEST' })
+      return
+    }
+    const select = { id: true, userId: true }
+    try {
+      const alert = fixed('alert-assignee-reference')
+        ? await db().securityAlert.update({ where: { id, tenantId }, data: { user: { connect: { id: assignee, tenantId } } }, select })
+        : await db().securityAlert.update({ where: { id, tenantId }, data: { userId: assignee }, select }) // BUG: any tenant's user
+      res.json(alert)
+    } catch (err) {
+      // P2025: no alert of this tenant, or (fixed) no user of this tenant with that id
+      if ((err as { code?: unknown }).code === 'P2025') res.status(404).json({ error: 'NOT_FOUND' })
+      else throw err
+    }
+  })
+
   app.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'NOT_FOUND' })
   })

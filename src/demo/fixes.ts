@@ -10,6 +10,11 @@ export const DEMO_FIXES = {
   'admin-roles-tenant': { model: 'Role', endpoint: 'GET /api/admin/roles', bug: 'the admin role list forgets tenantId' },
   'user-roles-relation': { model: 'UserRole', endpoint: 'GET /api/users/:id/roles', bug: 'a user\'s roles are read by userId alone, not through user.tenantId' },
   'role-permissions-relation': { model: 'RolePermission', endpoint: 'GET /api/roles/:id/permissions', bug: 'a role\'s permissions are read by roleId alone, not through role.tenantId' },
+  'alert-assignee-reference': {
+    model: 'User',
+    endpoint: 'PATCH /api/security-alerts/:id/assignee',
+    bug: 'an alert is assigned to the user id the client sends: the where is scoped, the foreign key is not (a stale client sends another tenant\'s user)',
+  },
 } as const
 
 export type DemoFix = keyof typeof DEMO_FIXES

@@ -31,3 +31,6 @@ export const DEMO_RESET_TOKENS = DEMO_USERS.map((u) => ({ id: u.id, userId: u.id
 
 export const REFRESH_TOKENS_PER_USER = 2
 export const MFA_CODES_PER_USER = 3
+
+/** one security alert per non-admin user, assigned to that user; ids 1.. in DEMO_USERS order */
+export const DEMO_ALERTS = DEMO_USERS.filter((u) => !u.admin).map((u, i) => ({ id: i + 1, tenantId: u.tenantId, userId: u.id }))

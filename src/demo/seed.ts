@@ -3,7 +3,7 @@
 // seeded database is left as it is.
 import { randomBytes } from 'node:crypto'
 import type { PrismaClient } from './generated/prisma/client.ts'
-import { DEMO_RESET_TOKENS, DEMO_ROLES, DEMO_TENANTS, DEMO_USERS, MFA_CODES_PER_USER, PERMISSIONS, REFRESH_TOKENS_PER_USER } from './fixture.ts'
+import { DEMO_ALERTS, DEMO_RESET_TOKENS, DEMO_ROLES, DEMO_TENANTS, DEMO_USERS, MFA_CODES_PER_USER, PERMISSIONS, REFRESH_TOKENS_PER_USER } from './fixture.ts'
 
 const hash = () => randomBytes(16).toString('hex')
 const HOUR = 3_600_000
@@ -39,7 +39,7 @@ export async function seed(prisma: PrismaClient): Promise<{ seeded: boolean }> {
     data: DEMO_USERS.flatMap((u) => ['login', 'password_change', 'role_view'].map((action, i) => ({ tenantId: u.tenantId, userId: u.id, action, createdAt: new Date(now - (i + 1) * HOUR) }))),
   })
   await prisma.securityAlert.createMany({
-    data: DEMO_USERS.filter((u) => !u.admin).map((u) => ({ tenantId: u.tenantId, userId: u.id, kind: 'new_device_login' })),
+    data: DEMO_ALERTS.map((a) => ({ id: a.id, tenantId: a.tenantId, userId: a.userId, kind: 'new_device_login' })),
   })
   return { seeded: true }
 }

@@ -4,11 +4,11 @@
 // tests and, as a CLI, against the compose stack:
 //   tsx src/demo/traffic.ts --url http://localhost:3000 --rps 20 --duration 60
 import { pathToFileURL } from 'node:url'
-import { DEMO_RESET_TOKENS, DEMO_ROLES, DEMO_USERS, type DemoUser } from './fixture.ts'
+import { DEMO_ALERTS, DEMO_RESET_TOKENS, DEMO_ROLES, DEMO_USERS, type DemoUser } from './fixture.ts'
 import { DEMO_JWT_SECRET, signDemoToken } from './tokens.ts'
 
 interface Call {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PATCH'
   path: string
   /** the route template, for the per-route counts */
   route: string
@@ -35,6 +35,19 @@ export const REQUESTS = {
   auditWrite: (_u, pick) => ({ method: 'POST', path: '/api/audit-log', route: '/api/audit-log', body: { action: pick(['page_view', 'settings_view', 'export_viewed']) } }),
   securityAlerts: () => ({ method: 'GET', path: '/api/security-alerts', route: '/api/security-alerts' }),
   auditExport: () => ({ method: 'GET', path: '/api/admin/audit-export', route: '/api/admin/audit-export' }),
+  assignAlert: (u, pick) => ({
+    method: 'PATCH',
+    path: `/api/security-alerts/${pick(DEMO_ALERTS.filter((a) => a.tenantId === u.tenantId)).id}/assignee`,
+    route: '/api/security-alerts/:id/assignee',
+    body: { userId: pick(DEMO_USERS.filter((x) => x.tenantId === u.tenantId)).id },
+  }),
+  /** a stale client (a cached user picker) sends the id of another tenant's user */
+  assignAlertStale: (u, pick) => ({
+    method: 'PATCH',
+    path: `/api/security-alerts/${pick(DEMO_ALERTS.filter((a) => a.tenantId === u.tenantId)).id}/assignee`,
+    route: '/api/security-alerts/:id/assignee',
+    body: { userId: pick(DEMO_USERS.filter((x) => x.tenantId !== u.tenantId)).id },
+  }),
 } satisfies Record<string, (u: DemoUser, pick: Pick) => Call>
 
 export type RequestKind = keyof typeof REQUESTS
@@ -54,6 +67,8 @@ export const DEFAULT_MIX: Record<RequestKind, number> = {
   auditWrite: 1,
   securityAlerts: 2,
   auditExport: 0,
+  assignAlert: 1,
+  assignAlertStale: 0.5,
 }
 
 export interface TrafficOptions {
