@@ -132,7 +132,8 @@ export function pinOfWhere(where: unknown, p: ModelPolicy): Pin {
 
 /**
  * The state of one inspection. inspect() is synchronous and never re-entered, so one module-level
- * object is reset per call: a query that is proven allocates nothing.
+ * object is reset per call, and the path into the arguments is a stack of keys joined only when a
+ * finding is written: a query that is proven allocates nothing.
  */
 const W = {
   policy: undefined as unknown as Policy,
@@ -143,32 +144,43 @@ const W = {
   findings: undefined as Finding[] | undefined,
   refs: undefined as ReferenceCheck[] | undefined,
 }
+const PATH: string[] = []
+const enter = (key: string): void => void PATH.push(key)
+const leave = (): void => void PATH.pop()
+const here = (): string => PATH.join('.')
 
 function missing(p: ModelPolicy): ViolationKind {
   return p.kind === 'relation' ? 'missing_relation_filter' : 'missing_tenant_id'
 }
 
-function report(model: { readonly name: string; readonly severity: Severity }, violation: ViolationKind, path: string, pin?: Pin): false {
+function report(model: { readonly name: string; readonly severity: Severity }, violation: ViolationKind, pin?: Pin): false {
   const list = (W.findings ??= [])
   if (list.length < MAX_FINDINGS) {
     const named = pin !== undefined && pin !== CONFLICT ? { queryTenantIds: [String(pin)] } : undefined
-    list.push({ model: model.name, severity: model.severity, violation, path, ...named })
+    list.push({ model: model.name, severity: model.severity, violation, path: here(), ...named })
   }
   return false
 }
 
+/** report() at path + key */
+function reportAt(key: string, model: ModelPolicy, violation: ViolationKind): false {
+  enter(key)
+  report(model, violation)
+  leave()
+  return false
+}
+
 /** A pinned tenant must be T (outside a request the first pin becomes T). */
-function judgePin(p: ModelPolicy, pin: Pin, path: string, missingKind: ViolationKind): boolean {
-  if (pin === undefined) return report(p, missingKind, path)
-  if (pin === CONFLICT) return report(p, 'tenant_mismatch', path)
+function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind): boolean {
+  if (pin === undefined) return report(p, missingKind)
+  if (pin === CONFLICT) return report(p, 'tenant_mismatch')
   if (W.tenant === undefined && !W.fixed) {
     W.tenant = pin
     return true
   }
-  return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', path, pin)
+  return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', pin)
 }
 
-const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`)
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : v === undefined ? NONE : [v])
 
 /**
@@ -192,13 +204,18 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   W.tenant = W.fixed ? tenantId : undefined
   W.findings = undefined
   W.refs = undefined
+  PATH.length = 0
   const a = isObj(args) ? args : {}
-  if (READ_OPERATIONS.has(operation)) read(p, a)
-  else if (CREATE_OPERATIONS.has(operation)) create(p, a)
-  else if (UPDATE_OPERATIONS.has(operation)) update(p, a)
-  else if (DELETE_OPERATIONS.has(operation)) remove(p, a)
-  else if (operation === UPSERT_OPERATION) upsert(p, a)
-  else report(p.guarded ? p : firstGuarded(policy, p), 'unknown_operation', '')
+  try {
+    if (READ_OPERATIONS.has(operation)) read(p, a)
+    else if (CREATE_OPERATIONS.has(operation)) create(p, a)
+    else if (UPDATE_OPERATIONS.has(operation)) update(p, a)
+    else if (DELETE_OPERATIONS.has(operation)) remove(p, a)
+    else if (operation === UPSERT_OPERATION) upsert(p, a)
+    else report(p.guarded ? p : firstGuarded(policy, p), 'unknown_operation')
+  } finally {
+    PATH.length = 0
+  }
   const findings = W.findings
   const refs = W.refs
   W.findings = undefined
@@ -220,50 +237,63 @@ function firstGuarded(policy: Policy, p: ModelPolicy): ModelPolicy {
   return policy.models.get(p.dependents[0]!) ?? p
 }
 
+/** The top-level `where` of a read, update or delete: proven when it pins the tenant. */
+function topWhere(p: ModelPolicy, where: unknown): boolean {
+  enter('where')
+  const proven = p.guarded && judgePin(p, pinOfWhere(where, p), missing(p))
+  walkWhere(where, p, proven)
+  leave()
+  return proven
+}
+
 function read(p: ModelPolicy, a: Obj): void {
-  const proven = p.guarded && judgePin(p, pinOfWhere(a.where, p), 'where', missing(p))
-  walkWhere(a.where, p, proven, 'where')
-  walkCursor(a.cursor, p, 'cursor')
-  walkOrderBy(a.orderBy, p, proven, 'orderBy')
-  walkSelection(a, p, proven, '')
+  const proven = topWhere(p, a.where)
+  walkCursor(a.cursor, p)
+  walkOrderBy(a.orderBy, p, proven)
+  walkSelection(a, p, proven)
 }
 
 function remove(p: ModelPolicy, a: Obj): void {
-  const proven = p.guarded && judgePin(p, pinOfWhere(a.where, p), 'where', missing(p))
-  walkWhere(a.where, p, proven, 'where')
-  if (!proven) cascade(p, 'where')
-  walkSelection(a, p, proven, '')
+  const proven = topWhere(p, a.where)
+  if (!proven) cascade(p)
+  walkSelection(a, p, proven)
 }
 
 function update(p: ModelPolicy, a: Obj): void {
-  const proven = p.guarded && judgePin(p, pinOfWhere(a.where, p), 'where', missing(p))
-  walkWhere(a.where, p, proven, 'where')
-  walkUpdateData(a.data, p, proven, 'data')
-  walkSelection(a, p, proven, '')
+  const proven = topWhere(p, a.where)
+  enter('data')
+  walkUpdateData(a.data, p, proven)
+  leave()
+  walkSelection(a, p, proven)
 }
 
 function upsert(p: ModelPolicy, a: Obj): void {
-  const proven = p.guarded && judgePin(p, pinOfWhere(a.where, p), 'where', missing(p))
-  walkWhere(a.where, p, proven, 'where')
-  const created = createRow(a.create, p, false, 'create')
-  walkUpdateData(a.update, p, proven, 'update')
-  walkSelection(a, p, proven && created, '')
+  const proven = topWhere(p, a.where)
+  enter('create')
+  const created = createRow(a.create, p, false)
+  leave()
+  enter('update')
+  walkUpdateData(a.update, p, proven)
+  leave()
+  walkSelection(a, p, proven && created)
 }
 
 function create(p: ModelPolicy, a: Obj): void {
   let all = true
   const rows = a.data
+  enter('data')
   if (Array.isArray(rows)) {
-    for (const row of rows) all = createRow(row, p, false, 'data') && all
+    for (const row of rows) all = createRow(row, p, false) && all
   } else {
-    all = createRow(rows, p, false, 'data')
+    all = createRow(rows, p, false)
   }
-  walkSelection(a, p, all, '')
+  leave()
+  walkSelection(a, p, all)
 }
 
 /** Deleting rows that are not proven reaches the guarded rows that depend on them. */
-function cascade(p: ModelPolicy, path: string): void {
-  for (const d of p.dependents) report(W.policy.models.get(d)!, 'unscoped_nested_write', path)
+function cascade(p: ModelPolicy): void {
+  for (const d of p.dependents) report(W.policy.models.get(d)!, 'unscoped_nested_write')
 }
 
 // ---- writes -----------------------------------------------------------------------------------
@@ -273,17 +303,23 @@ function cascade(p: ModelPolicy, path: string): void {
  * gives it a proven parent's tenant. Proves where the row's tenant comes from, then checks its
  * other foreign keys and nested writes. Returns whether the row is proven the tenant's.
  */
-function createRow(row: unknown, p: ModelPolicy, inherited: boolean, path: string): boolean {
-  if (!isObj(row)) return p.guarded ? report(p, missing(p), path) : false
+function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
+  if (!isObj(row)) return p.guarded ? report(p, missing(p)) : false
   let proven = false
   let source: string | undefined // the relation that is the row's tenant source, walked here
   if (p.kind === 'field' || p.kind === 'root') {
     const v = row[p.field]
     const tr = p.tenantRelation !== undefined ? row[p.tenantRelation] : undefined
-    if (v !== undefined) proven = isTenantValue(v) ? judgePin(p, v, join(path, p.field), missing(p)) : report(p, missing(p), join(path, p.field))
+    if (v !== undefined) {
+      enter(p.field)
+      proven = isTenantValue(v) ? judgePin(p, v, missing(p)) : report(p, missing(p))
+      leave()
+    }
     if (tr !== undefined) {
-      source = p.tenantRelation
-      const linked = linkParent(p, p.relations.get(source!)!, tr, join(path, source!))
+      source = p.tenantRelation!
+      enter(source)
+      const linked = linkParent(p, p.relations.get(source)!, tr)
+      leave()
       proven = v === undefined ? linked : proven && linked
     }
     if (v === undefined && tr === undefined) {
@@ -292,22 +328,26 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean, path: strin
         // A new tenant outside any request (a signup): what it creates inherits it.
         W.tenant = NEW_TENANT
         proven = true
-      } else proven = report(p, p.kind === 'root' ? 'tenant_mismatch' : missing(p), path)
+      } else proven = report(p, p.kind === 'root' ? 'tenant_mismatch' : missing(p))
     }
   } else if (p.kind === 'relation') {
     const via = p.relations.get(p.via)!
     const ops = row[p.via]
     const key = via.fields.length > 0 ? keyValues(row, via) : undefined
     source = p.via
-    if (ops === undefined && key === undefined) proven = inherited || report(p, 'missing_relation_filter', path)
+    if (ops === undefined && key === undefined) proven = inherited || report(p, 'missing_relation_filter')
     else {
       proven = true
-      if (ops !== undefined) proven = linkParent(p, via, ops, join(path, p.via))
-      if (key !== undefined) proven = verifyKey(via, key, path, p) && proven
+      if (ops !== undefined) {
+        enter(p.via)
+        proven = linkParent(p, via, ops)
+        leave()
+      }
+      if (key !== undefined) proven = verifyKey(via, key, p) && proven
     }
   }
-  walkReferences(row, p, proven, path, source)
-  walkNested(row, p, proven, path, source)
+  walkReferences(row, p, proven, source)
+  walkNested(row, p, proven, source)
   return proven
 }
 
@@ -327,37 +367,41 @@ function keyValues(data: Obj, r: Relation): unknown[] | undefined {
  * the model a wrong answer exposes — the written row's own when the key is its tenant source
  * (a token moved to another tenant's user), else the referenced one (a role of another tenant).
  */
-function verifyKey(r: Relation, values: unknown[], path: string, blame: ModelPolicy | undefined): boolean {
+function verifyKey(r: Relation, values: unknown[], blame: ModelPolicy | undefined): boolean {
   const target = W.policy.models.get(r.target)!
   const who = blame ?? target
   if (values.every((v) => v === null)) return true // unlinking
-  const at = join(path, r.fields.join('+'))
-  if (values.some((v) => !isTenantValue(v))) return report(who, 'unverified_reference', at)
-  if (W.tenant === NEW_TENANT) return report(who, 'tenant_mismatch', at)
-  if (W.policy.references === 'violation') return report(who, 'unverified_reference', at)
-  const where: Obj = {}
-  for (let i = 0; i < r.references.length; i++) where[r.references[i]!] = values[i]
-  ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where, key: { fields: r.references, values }, path: at })
-  return true
+  enter(r.fields.join('+'))
+  let ok = true
+  if (values.some((v) => !isTenantValue(v))) ok = report(who, 'unverified_reference')
+  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch')
+  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference')
+  else {
+    const where: Obj = {}
+    for (let i = 0; i < r.references.length; i++) where[r.references[i]!] = values[i]
+    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where, key: { fields: r.references, values }, path: here() })
+  }
+  leave()
+  return ok
 }
 
 /**
  * An existing row linked by a unique filter (`connect`, `set`, `connectOrCreate.where`) is the
  * tenant's. `blame` as in verifyKey: the linking row's model when the link is its tenant source.
  */
-function linkRow(target: ModelPolicy, unique: unknown, path: string, blame?: ModelPolicy): boolean {
+function linkRow(target: ModelPolicy, unique: unknown, blame?: ModelPolicy): boolean {
   const who = blame ?? target
-  if (!isObj(unique)) return report(who, 'unscoped_nested_write', path)
+  if (!isObj(unique)) return report(who, 'unscoped_nested_write')
   const pin = pinOfWhere(unique, target)
   let ok: boolean
-  if (pin !== undefined) ok = judgePin(who, pin, path, 'unscoped_nested_write')
-  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', path)
-  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', path)
+  if (pin !== undefined) ok = judgePin(who, pin, 'unscoped_nested_write')
+  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch')
+  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference')
   else {
-    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where: flattenUnique(unique, target), path })
+    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where: flattenUnique(unique, target), path: here() })
     ok = true
   }
-  walkWhere(unique, target, ok, path)
+  walkWhere(unique, target, ok)
   return ok
 }
 
@@ -382,75 +426,77 @@ function isScalarFilter(v: Obj): boolean {
 }
 
 /** The to-one ops of a create that say where row p's parent (or tenant) is: connect, create, connectOrCreate. */
-function linkParent(p: ModelPolicy, r: Relation, ops: unknown, path: string): boolean {
+function linkParent(p: ModelPolicy, r: Relation, ops: unknown): boolean {
   const target = W.policy.models.get(r.target)!
-  if (!isObj(ops)) return report(p, missing(p), path)
+  if (!isObj(ops)) return report(p, missing(p))
   let any = false
   let ok = true
-  if (ops.connect !== undefined) {
-    any = true
-    ok = linkRow(target, ops.connect, join(path, 'connect'), p) && ok
-  }
-  if (ops.create !== undefined) {
-    any = true
-    ok = createRow(ops.create, target, false, join(path, 'create')) && ok
-  }
-  if (ops.connectOrCreate !== undefined) {
-    any = true
-    const c = isObj(ops.connectOrCreate) ? ops.connectOrCreate : {}
-    ok = linkRow(target, c.where, join(path, 'connectOrCreate.where'), p) && ok
-    ok = createRow(c.create, target, false, join(path, 'connectOrCreate.create')) && ok
-  }
   for (const key in ops) {
-    if (key !== 'connect' && key !== 'create' && key !== 'connectOrCreate' && ops[key] !== undefined) {
-      ok = report(target, 'unknown_operation', join(path, key))
-    }
+    const v = ops[key]
+    if (v === undefined) continue
+    enter(key)
+    if (key === 'connect') ok = linkRow(target, v, p) && ok
+    else if (key === 'create') ok = createRow(v, target, false) && ok
+    else if (key === 'connectOrCreate') {
+      const c = isObj(v) ? v : {}
+      enter('where')
+      ok = linkRow(target, c.where, p) && ok
+      leave()
+      enter('create')
+      ok = createRow(c.create, target, false) && ok
+      leave()
+    } else ok = report(target, 'unknown_operation')
+    leave()
+    any = true
   }
-  return any ? ok : report(p, missing(p), path)
+  return any ? ok : report(p, missing(p))
 }
 
 /** Foreign keys a write sets on p's row(s): each must point at a row of the tenant. */
-function walkReferences(data: Obj, p: ModelPolicy, rowsProven: boolean, path: string, source: string | undefined): void {
+function walkReferences(data: Obj, p: ModelPolicy, rowsProven: boolean, source: string | undefined): void {
   for (const r of p.references) {
     if (r.name === source) continue
     const values = keyValues(data, r)
     if (values === undefined) continue
     // A composite key with the tenant field: the database keeps both rows in the row's tenant.
     if (r.tenantBound && rowsProven) continue
+    // Re-pointing the row's own tenant source moves the row: it is the row's model that leaks.
+    const blame = r.name === p.via ? p : undefined
     if (values.some((v) => v === undefined)) {
-      report(r.name === p.via ? p : W.policy.models.get(r.target)!, 'unverified_reference', join(path, r.fields.join('+')))
+      reportAt(r.fields.join('+'), blame ?? W.policy.models.get(r.target)!, 'unverified_reference')
       continue
     }
-    // Re-pointing the row's own tenant source moves the row: it is the row's model that leaks.
-    verifyKey(r, values, path, r.name === p.via ? p : undefined)
+    verifyKey(r, values, blame)
   }
 }
 
 /** Update data of p's rows: the tenant never moves, references point inside it, nested writes are checked. */
-function walkUpdateData(data: unknown, p: ModelPolicy, rowsProven: boolean, path: string): void {
+function walkUpdateData(data: unknown, p: ModelPolicy, rowsProven: boolean): void {
   if (!isObj(data)) return
   if (p.kind === 'field' || p.kind === 'root') {
     const v = data[p.field]
     if (v !== undefined) {
       const to = isObj(v) && Object.keys(v).length === 1 && 'set' in v ? v.set : v
-      if (!isTenantValue(to)) report(p, 'tenant_mismatch', join(path, p.field))
-      else judgePin(p, to, join(path, p.field), 'tenant_mismatch')
+      enter(p.field)
+      if (!isTenantValue(to)) report(p, 'tenant_mismatch')
+      else judgePin(p, to, 'tenant_mismatch')
+      leave()
     }
   } else if (!p.guarded && p.dependents.length > 0) {
     // Re-keying a global row cascades into every tenant's rows that reference it.
     for (const d of p.dependents) {
       const dep = W.policy.models.get(d)!
       for (const r of dep.references) {
-        if (r.target === p.name && r.references.some((f) => data[f] !== undefined)) report(dep, 'unscoped_nested_write', path)
+        if (r.target === p.name && r.references.some((f) => data[f] !== undefined)) report(dep, 'unscoped_nested_write')
       }
     }
   }
-  walkReferences(data, p, rowsProven, path, undefined)
-  walkNested(data, p, rowsProven, path, undefined)
+  walkReferences(data, p, rowsProven, undefined)
+  walkNested(data, p, rowsProven, undefined)
 }
 
 /** Relation keys in create or update data: nested writes on each relation. */
-function walkNested(data: Obj, p: ModelPolicy, rowsProven: boolean, path: string, source: string | undefined): void {
+function walkNested(data: Obj, p: ModelPolicy, rowsProven: boolean, source: string | undefined): void {
   if (p.relations.size === 0) return
   for (const key in data) {
     if (key === source) continue
@@ -459,81 +505,95 @@ function walkNested(data: Obj, p: ModelPolicy, rowsProven: boolean, path: string
     if (r === undefined || ops === undefined) continue
     // Linking through the row's own tenant source (its `via` or tenant relation) moves the row.
     const blame = key === p.via || key === p.tenantRelation ? p : undefined
-    nestedOps(r, ops, rowsProven, join(path, key), blame)
+    enter(key)
+    nestedOps(r, ops, rowsProven, blame)
+    leave()
   }
 }
 
 /** Nested operations on relation r of parent rows (proven or not). */
-function nestedOps(r: Relation, ops: unknown, parentProven: boolean, path: string, blame: ModelPolicy | undefined): void {
+function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: ModelPolicy | undefined): void {
   const b = W.policy.models.get(r.target)!
   if (!isObj(ops)) return
   const inherit = parentProven && r.inherits
   for (const op in ops) {
     const v = ops[op]
     if (v === undefined) continue
-    const at = join(path, op)
+    enter(op)
     switch (op) {
       case 'create':
-        for (const row of list(v)) if (createRow(row, b, inherit, at) === false && blame) report(blame, 'tenant_mismatch', at)
+        for (const row of list(v)) if (!createRow(row, b, inherit) && blame) report(blame, 'tenant_mismatch')
         break
       case 'createMany':
-        for (const row of list(isObj(v) ? v.data : undefined)) createRow(row, b, inherit, at)
+        for (const row of list(isObj(v) ? v.data : undefined)) createRow(row, b, inherit)
         break
       case 'connect':
       case 'set':
         // set first unlinks every current row: those must be the tenant's too.
-        if (op === 'set' && b.guarded && !parentProven) report(b, 'unscoped_nested_write', at)
+        if (op === 'set' && b.guarded && !parentProven) report(b, 'unscoped_nested_write')
         for (const u of list(v)) {
-          if (b.guarded) linkRow(b, u, at, blame)
-          else walkWhere(u, b, false, at)
+          if (b.guarded) linkRow(b, u, blame)
+          else walkWhere(u, b, false)
         }
         break
       case 'connectOrCreate':
         for (const c of list(v)) {
           const o = isObj(c) ? c : {}
-          if (b.guarded) linkRow(b, o.where, join(at, 'where'), blame)
-          else walkWhere(o.where, b, false, join(at, 'where'))
-          createRow(o.create, b, inherit, join(at, 'create'))
+          enter('where')
+          if (b.guarded) linkRow(b, o.where, blame)
+          else walkWhere(o.where, b, false)
+          leave()
+          enter('create')
+          createRow(o.create, b, inherit)
+          leave()
         }
         break
       case 'disconnect':
       case 'delete':
         for (const u of list(v)) {
-          const own = isObj(u) && b.guarded && pinOfWhere(u, b) !== undefined && judgePin(b, pinOfWhere(u, b), at, 'unscoped_nested_write')
-          if (b.guarded && !parentProven && !own) report(b, 'unscoped_nested_write', at)
-          if (isObj(u)) walkWhere(u, b, parentProven || own, at)
-          if (op === 'delete' && !(b.guarded && (parentProven || own))) cascade(b, at)
+          const pin = isObj(u) && b.guarded ? pinOfWhere(u, b) : undefined
+          const own = pin !== undefined && judgePin(b, pin, 'unscoped_nested_write')
+          if (b.guarded && !parentProven && !own) report(b, 'unscoped_nested_write')
+          if (isObj(u)) walkWhere(u, b, parentProven || own)
+          if (op === 'delete' && !(b.guarded && (parentProven || own))) cascade(b)
         }
         break
       case 'deleteMany':
         for (const u of list(v)) {
-          const proven = rowsReached(b, u, parentProven, at)
-          walkWhere(u, b, proven, at)
-          if (!proven) cascade(b, at)
+          const proven = rowsReached(b, u, parentProven)
+          walkWhere(u, b, proven)
+          if (!proven) cascade(b)
         }
         break
       case 'update':
       case 'updateMany':
         for (const item of list(v)) {
           for (const [where, data] of splitWhereData(item, r, b, op === 'updateMany')) {
-            const proven = rowsReached(b, where, parentProven, at)
-            walkWhere(where, b, proven, at)
-            walkUpdateData(data, b, proven, join(at, 'data'))
+            const proven = rowsReached(b, where, parentProven)
+            walkWhere(where, b, proven)
+            enter('data')
+            walkUpdateData(data, b, proven)
+            leave()
           }
         }
         break
       case 'upsert':
         for (const item of list(v)) {
           const o = isObj(item) ? item : {}
-          const proven = rowsReached(b, o.where, parentProven, at)
-          walkWhere(o.where, b, proven, at)
-          createRow(o.create, b, inherit, join(at, 'create'))
-          walkUpdateData(o.update, b, proven, join(at, 'update'))
+          const proven = rowsReached(b, o.where, parentProven)
+          walkWhere(o.where, b, proven)
+          enter('create')
+          createRow(o.create, b, inherit)
+          leave()
+          enter('update')
+          walkUpdateData(o.update, b, proven)
+          leave()
         }
         break
       default:
-        report(b.guarded ? b : firstGuarded(W.policy, b), 'unknown_operation', at)
+        report(b.guarded ? b : firstGuarded(W.policy, b), 'unknown_operation')
     }
+    leave()
   }
 }
 
@@ -541,10 +601,10 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, path: strin
  * Rows an existing-row nested operation acts on: the parent's linked rows (proven when the parent
  * is), narrowed by its own filter (which may pin the tenant itself under an unproven parent).
  */
-function rowsReached(b: ModelPolicy, where: unknown, parentProven: boolean, path: string): boolean {
+function rowsReached(b: ModelPolicy, where: unknown, parentProven: boolean): boolean {
   if (!b.guarded || parentProven) return parentProven
   const pin = pinOfWhere(where, b)
-  return pin !== undefined ? judgePin(b, pin, path, 'unscoped_nested_write') : report(b, 'unscoped_nested_write', path)
+  return pin !== undefined ? judgePin(b, pin, 'unscoped_nested_write') : report(b, 'unscoped_nested_write')
 }
 
 /**
@@ -562,26 +622,30 @@ function splitWhereData(item: unknown, r: Relation, b: ModelPolicy, many: boolea
 // ---- reads and filters ------------------------------------------------------------------------
 
 /** Relation filters anywhere in a where tree: from unproven rows they must pin the tenant themselves. */
-function walkWhere(where: unknown, p: ModelPolicy, proven: boolean, path: string): void {
+function walkWhere(where: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(where) || p.relations.size === 0) return
   for (const key in where) {
     const v = where[key]
     if (v === undefined) continue
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
-      for (const c of list(v)) walkWhere(c, p, proven, path)
+      if (Array.isArray(v)) for (const c of v) walkWhere(c, p, proven)
+      else walkWhere(v, p, proven)
       continue
     }
     const r = p.relations.get(key)
-    if (r !== undefined) relationFilter(r, v, proven, join(path, key))
+    if (r === undefined) continue
+    enter(key)
+    relationFilter(r, v, proven)
+    leave()
   }
 }
 
 const RELATION_FILTER_OPS = ['some', 'every', 'none', 'is', 'isNot'] as const
 
-function relationFilter(r: Relation, v: unknown, proven: boolean, path: string): void {
+function relationFilter(r: Relation, v: unknown, proven: boolean): void {
   const b = W.policy.models.get(r.target)!
   if (v === null) {
-    if (b.guarded && !proven) report(b, 'unscoped_relation_filter', path)
+    if (b.guarded && !proven) report(b, 'unscoped_relation_filter')
     return
   }
   if (!isObj(v)) return
@@ -590,89 +654,107 @@ function relationFilter(r: Relation, v: unknown, proven: boolean, path: string):
     const inner = v[op]
     if (inner === undefined) continue
     operator = true
-    filterThrough(b, inner, op, proven, path)
+    filterThrough(b, inner, op, proven)
   }
-  if (!operator) filterThrough(b, v, 'is', proven, path)
+  if (!operator) filterThrough(b, v, 'is', proven)
 }
 
-function filterThrough(b: ModelPolicy, inner: unknown, op: string, proven: boolean, path: string): void {
-  if (!b.guarded) return walkWhere(inner, b, false, path)
-  if (proven) return walkWhere(inner, b, true, path)
+function filterThrough(b: ModelPolicy, inner: unknown, op: string, proven: boolean): void {
+  if (!b.guarded) return walkWhere(inner, b, false)
+  if (proven) return walkWhere(inner, b, true)
   // From an unproven or global row the filter reaches every tenant's rows: it must pin the tenant,
   // and `every`/`isNot`/`null` answer for rows outside any pin.
   if (op === 'every' || op === 'isNot' || !isObj(inner)) {
-    report(b, 'unscoped_relation_filter', path)
-    return walkWhere(inner, b, false, path)
+    report(b, 'unscoped_relation_filter')
+    return walkWhere(inner, b, false)
   }
-  const ok = judgePin(b, pinOfWhere(inner, b), path, 'unscoped_relation_filter')
-  walkWhere(inner, b, ok, path)
+  const ok = judgePin(b, pinOfWhere(inner, b), 'unscoped_relation_filter')
+  walkWhere(inner, b, ok)
 }
 
 /** Sorting by a relation's field or count reveals the related rows: from an unproven row, every tenant's. */
-function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean, path: string): void {
+function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean): void {
   if (orderBy === undefined || p.relations.size === 0) return
-  for (const o of list(orderBy)) {
-    if (!isObj(o)) continue
-    for (const key in o) {
-      const r = p.relations.get(key)
-      if (r === undefined || o[key] === undefined) continue
-      const b = W.policy.models.get(r.target)!
-      if (b.guarded && !proven) {
-        report(b, 'unscoped_relation_filter', join(path, key))
-        continue
-      }
-      walkOrderBy(o[key], b, b.guarded && proven, join(path, key))
-    }
+  if (Array.isArray(orderBy)) {
+    for (const o of orderBy) walkOrderBy(o, p, proven)
+    return
+  }
+  if (!isObj(orderBy)) return
+  for (const key in orderBy) {
+    const r = p.relations.get(key)
+    if (r === undefined || orderBy[key] === undefined) continue
+    const b = W.policy.models.get(r.target)!
+    enter(key)
+    if (b.guarded && !proven) report(b, 'unscoped_relation_filter')
+    else walkOrderBy(orderBy[key], b, b.guarded && proven)
+    leave()
   }
 }
 
 /** Prisma looks a cursor row up by its unique key alone: it must pin the tenant itself. */
-function walkCursor(cursor: unknown, p: ModelPolicy, path: string): void {
+function walkCursor(cursor: unknown, p: ModelPolicy): void {
   if (cursor === undefined || !p.guarded) return
-  judgePin(p, pinOfWhere(cursor, p), path, missing(p))
+  enter('cursor')
+  judgePin(p, pinOfWhere(cursor, p), missing(p))
+  leave()
 }
 
 /** include/select (and _count): relations read from p's rows. */
-function walkSelection(args: Obj, p: ModelPolicy, proven: boolean, path: string): void {
+function walkSelection(args: Obj, p: ModelPolicy, proven: boolean): void {
   if (p.relations.size === 0) return
-  selection(args.include, p, proven, path)
-  selection(args.select, p, proven, path)
+  if (args.include !== undefined) {
+    enter('include')
+    selection(args.include, p, proven)
+    leave()
+  }
+  if (args.select !== undefined) {
+    enter('select')
+    selection(args.select, p, proven)
+    leave()
+  }
 }
 
-function selection(sel: unknown, p: ModelPolicy, proven: boolean, path: string): void {
+/** A to-many relation read from unproven rows needs its own `where` pinning the tenant (a to-one cannot have one). */
+function provenChild(b: ModelPolicy, parentProven: boolean, where: unknown): boolean {
+  if (!b.guarded) return false
+  if (parentProven) return true
+  return where !== undefined ? judgePin(b, pinOfWhere(where, b), 'unscoped_nested_read') : report(b, 'unscoped_nested_read')
+}
+
+function selection(sel: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(sel)) return
   for (const key in sel) {
     const v = sel[key]
     if (!v) continue
     if (key === '_count') {
-      countSelection(v, p, proven, join(path, key))
+      enter(key)
+      countSelection(v, p, proven)
+      leave()
       continue
     }
     const r = p.relations.get(key)
     if (r === undefined) continue
     const b = W.policy.models.get(r.target)!
-    const at = join(path, key)
     const o = isObj(v) ? v : undefined
-    let childProven: boolean
-    if (!b.guarded) childProven = false
-    else if (proven) childProven = true
-    else childProven = o?.where !== undefined ? judgePin(b, pinOfWhere(o.where, b), at, 'unscoped_nested_read') : report(b, 'unscoped_nested_read', at)
+    enter(key)
+    const childProven = provenChild(b, proven, o?.where)
     if (o !== undefined) {
-      walkWhere(o.where, b, childProven, join(at, 'where'))
-      walkCursor(o.cursor, b, join(at, 'cursor'))
-      walkOrderBy(o.orderBy, b, childProven, join(at, 'orderBy'))
-      walkSelection(o, b, childProven, at)
+      walkWhere(o.where, b, childProven)
+      walkCursor(o.cursor, b)
+      walkOrderBy(o.orderBy, b, childProven)
+      walkSelection(o, b, childProven)
     }
+    leave()
   }
 }
 
 /** `_count: true` counts every relation; `_count: { select: { rel: { where } } }` one, with its own filter. */
-function countSelection(v: unknown, p: ModelPolicy, proven: boolean, path: string): void {
+function countSelection(v: unknown, p: ModelPolicy, proven: boolean): void {
   if (v === true) {
     if (proven) return
     for (const r of p.relations.values()) {
       const b = W.policy.models.get(r.target)!
-      if (b.guarded) report(b, 'unscoped_nested_read', join(path, r.name))
+      if (b.guarded) reportAt(r.name, b, 'unscoped_nested_read')
     }
     return
   }
@@ -684,11 +766,8 @@ function countSelection(v: unknown, p: ModelPolicy, proven: boolean, path: strin
     if (!val || r === undefined) continue
     const b = W.policy.models.get(r.target)!
     const where = isObj(val) ? val.where : undefined
-    const at = join(path, key)
-    let childProven: boolean
-    if (!b.guarded) childProven = false
-    else if (proven) childProven = true
-    else childProven = where !== undefined ? judgePin(b, pinOfWhere(where, b), at, 'unscoped_nested_read') : report(b, 'unscoped_nested_read', at)
-    walkWhere(where, b, childProven, at)
+    enter(key)
+    walkWhere(where, b, provenChild(b, proven, where))
+    leave()
   }
 }
