@@ -9,7 +9,9 @@ import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { openBenchDatabase, type BenchDatabase } from './db.ts'
 import { benchE2E, TRIM_MS, type E2EResult } from './e2e.ts'
+import { dataModelOfClient } from '../src/enforcement/datamodel.ts'
 import { benchMemory } from './memory.ts'
+import { benchReferences } from './references.ts'
 import { benchCore, benchHook, benchParts, sinkValue, verify, type NsResult } from './micro.ts'
 import { profileScenario, type ProfileResult } from './profile.ts'
 import { benchSeries, benchSeriesHttp, httpAdapterPresent, type SeriesHttpResult } from './series.ts'
@@ -86,7 +88,7 @@ async function main() {
   say(`${m.cpu}, ${m.nproc} cores, Node ${m.node}, ${m.platform}; load average ${m.loadAverage}; gc via ${gcHow}\n`)
 
   const dbs: BenchDatabase[] = [await openBenchDatabase('memory'), await openBenchDatabase('file')]
-  const datamodel = (dbs[0]!.prisma as unknown as { _runtimeDataModel: Parameters<typeof benchCore>[0] })._runtimeDataModel
+  const datamodel = dataModelOfClient(dbs[0]!.prisma)!
 
   // 1. The pure core.
   const core = benchCore(datamodel, micro)
@@ -119,6 +121,11 @@ async function main() {
     say(`\nPrisma findMany (10 rows), SQLite ${r.db}: ${r.where}; ${r.rounds} interleaved rounds × ${int(r.queriesPerRound)} queries; "vs": median over rounds of the ratio of trimmed mean times per query (queries > ${TRIM_MS} ms, i.e. preempted, left out)`)
     say(e2eTable(r, table))
   }
+
+  // 4b. A write with one foreign key: the cost of the reference lookup.
+  const references = await benchReferences(dbs[1]!, { ...(q ? { rounds: 2, queries: 30, warmup: 5 } : { rounds: 40, queries: 100, warmup: 10 }), gc })
+  say(`\nPrisma update setting one foreign key (SQLite file): ${q ? 2 : 40} interleaved rounds; "vs plain": median over rounds of the ratio of mean times per write`)
+  say(table(['scenario', 'p50 µs', 'vs plain', 'IQR'], references.map((r) => [r.label, fmt(r.p50Us, 1), pct(r.vsPlain.median), `${pct(r.vsPlain.q1)} … ${pct(r.vsPlain.q3)}`])))
 
   // 5. Where the time goes inside real queries (CPU profile, enforce mode).
   const profile: ProfileResult[] = []
@@ -172,7 +179,7 @@ async function main() {
   const seconds = (performance.now() - started) / 1000
   say(`\n(${fmt(seconds, 0)} s${q ? ', --quick' : ''}; sink ${sinkValue() % 10})`)
 
-  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, profile, series, seriesHttp, targets, seconds }
+  const result = { machine: { ...m, gc: gcHow }, quick: q, options: { micro, e2e: e2eOpts, memoryChecks, seriesRequests }, core, hook: hook.results, parts, verify: checks, memory, e2e, references, profile, series, seriesHttp, targets, seconds }
   if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`)
   if (args.markdown) writeFileSync(args.markdown, markdownReport(result))
 }
