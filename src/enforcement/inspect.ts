@@ -602,7 +602,11 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
  * is), narrowed by its own filter (which may pin the tenant itself under an unproven parent).
  */
 function rowsReached(b: ModelPolicy, where: unknown, parentProven: boolean): boolean {
-  if (!b.guarded || parentProven) return parentProven
+  if (!b.guarded) return false
+  if (parentProven) {
+    namesNoOtherTenant(b, where)
+    return true
+  }
   const pin = pinOfWhere(where, b)
   return pin !== undefined ? judgePin(b, pin, 'unscoped_nested_write') : report(b, 'unscoped_nested_write')
 }
@@ -659,9 +663,18 @@ function relationFilter(r: Relation, v: unknown, proven: boolean): void {
   if (!operator) filterThrough(b, v, 'is', proven)
 }
 
+/** Under proven rows nothing more is needed, but a filter that names another tenant is a mismatch all the same. */
+function namesNoOtherTenant(b: ModelPolicy, where: unknown): void {
+  const pin = pinOfWhere(where, b)
+  if (pin !== undefined) judgePin(b, pin, 'tenant_mismatch')
+}
+
 function filterThrough(b: ModelPolicy, inner: unknown, op: string, proven: boolean): void {
   if (!b.guarded) return walkWhere(inner, b, false)
-  if (proven) return walkWhere(inner, b, true)
+  if (proven) {
+    namesNoOtherTenant(b, inner)
+    return walkWhere(inner, b, true)
+  }
   // From an unproven or global row the filter reaches every tenant's rows: it must pin the tenant,
   // and `every`/`isNot`/`null` answer for rows outside any pin.
   if (op === 'every' || op === 'isNot' || !isObj(inner)) {
@@ -717,7 +730,10 @@ function walkSelection(args: Obj, p: ModelPolicy, proven: boolean): void {
 /** A to-many relation read from unproven rows needs its own `where` pinning the tenant (a to-one cannot have one). */
 function provenChild(b: ModelPolicy, parentProven: boolean, where: unknown): boolean {
   if (!b.guarded) return false
-  if (parentProven) return true
+  if (parentProven) {
+    if (where !== undefined) namesNoOtherTenant(b, where)
+    return true
+  }
   return where !== undefined ? judgePin(b, pinOfWhere(where, b), 'unscoped_nested_read') : report(b, 'unscoped_nested_read')
 }
 
