@@ -2,7 +2,8 @@
 // (AND/OR/NOT, some/every/none/is/isNot, pins of tenant 1, of another tenant, none, undefined values),
 // include/select/_count trees, orderBy, cursors, and writes with nested writes and foreign keys at
 // every depth. Scoped-looking and leaking shapes alike; the generator knows nothing of the rule.
-import { FUTURE, SEED } from './isolation-db.ts'
+import { FUTURE, SEED, seedIds as ownedIds } from './isolation-db.ts'
+import { mutate, TEMPLATES } from './isolation-mutate.ts'
 import { MODEL_NAMES, model, type Relation } from './isolation-schema.ts'
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
@@ -62,13 +63,35 @@ interface CreateOpts {
 
 const seedIds = (m: string): number[] => ((SEED as unknown as Record<string, Array<{ id: number }>>)[m] ?? []).map((r) => r.id)
 
+/**
+ * Each query is drawn at a risk level: every tenant-relevant choice (a pin, its value, an id, a
+ * quantifier, a cursor) is the tenant-1 one unless a draw at that risk says otherwise. Low risk gives
+ * scoped-looking queries with one cross-tenant twist somewhere deep (the near misses a rule gets
+ * wrong); high risk gives the broad mix.
+ */
+const RISK_LEVELS = [0.05, 0.12, 0.12, 0.25, 0.5] as const
+
+/** Writes that carry nested writes and foreign keys (create, update, upsert) come up more often. */
+const WEIGHTED_WRITES = [...WRITE_OPS, 'create', 'update', 'update', 'update', 'upsert']
+/** Models with several tenant-owned relations (or none of their own scope) come up more often. */
+const WEIGHTED_MODELS = [...MODEL_NAMES, 'User', 'User', 'Tenant', 'Role', 'UserRole', 'SecurityAlert', 'Permission']
+
 export class QueryGenerator {
   private fresh = 0
+  private risk = 0.5
   constructor(private readonly g: Rng) {}
 
+  /** true when this choice takes the cross-tenant (or unpinned) branch */
+  private risky(): boolean {
+    return this.g.chance(this.risk)
+  }
+
+  /** A near miss (a scoped template, twisted) or a query drawn from scratch. */
   query(): GenQuery {
-    const m = this.g.pick(MODEL_NAMES)
-    const op = this.g.chance(0.55) ? this.g.pick(READ_OPS) : this.g.pick(WRITE_OPS)
+    if (this.g.chance(0.4)) return mutate(this.g, this.g.pick(TEMPLATES))
+    this.risk = this.g.pick(RISK_LEVELS)
+    const m = this.g.pick(WEIGHTED_MODELS)
+    const op = this.g.chance(0.4) ? this.g.pick(READ_OPS) : this.g.pick(WEIGHTED_WRITES)
     return { model: m, op, args: isWrite(op) ? this.writeArgs(m, op) : this.readArgs(m, op) }
   }
 
@@ -77,6 +100,7 @@ export class QueryGenerator {
   /** A tenant value in a filter: mostly the request's, sometimes another, a list, an operator, undefined. */
   private tenantFilterValue(): unknown {
     const g = this.g
+    if (!this.risky()) return g.pick<unknown>([1, 1, 1, { equals: 1 }, { in: [1] }])
     const r = g.next()
     if (r < 0.5) return 1
     if (r < 0.6) return 2
@@ -94,11 +118,16 @@ export class QueryGenerator {
 
   /** A tenant value in write data or a compound unique input: a plain id. */
   private tenantValue(): number {
-    return this.g.pick([1, 1, 1, 1, 2, 3])
+    return this.risky() ? this.g.pick([2, 3, 1]) : 1
   }
 
+  /** an id of this model: tenant 1's row (or a global one) unless risky, then any row or one that does not exist */
   private id(m: string): number {
-    return this.g.chance(0.06) ? 99 : this.g.pick(seedIds(m))
+    if (!this.risky()) {
+      const own = model(m).scope.kind === 'global' ? seedIds(m) : ownedIds(m as keyof typeof SEED, 1)
+      if (own.length) return this.g.pick(own)
+    }
+    return this.g.chance(0.1) ? 99 : this.g.pick(seedIds(m))
   }
 
   private freshString(prefix: string): string {
@@ -121,14 +150,15 @@ export class QueryGenerator {
       case 'via': {
         const rel = info.scope.relation
         const inner = this.pin(model(m).relations.find((r) => r.name === rel)!.model)
-        return { [rel]: this.g.pick([inner, { is: inner }, { is: undefined, ...inner }, { isNot: inner }]) }
+        const shapes = [inner, { is: inner }, { is: undefined, ...inner }]
+        return { [rel]: this.g.pick(this.risky() ? [...shapes, { isNot: inner }] : shapes) }
       }
     }
   }
 
   where(m: string, depth: number, pinBias = 0.6): Obj {
     const w: Obj = {}
-    if (this.g.chance(pinBias)) Object.assign(w, this.pin(m))
+    if (!this.risky() || this.g.chance(pinBias)) Object.assign(w, this.pin(m))
     const n = this.g.int(3)
     for (let i = 0; i < n; i++) Object.assign(w, this.condition(m, depth))
     return w
@@ -163,9 +193,10 @@ export class QueryGenerator {
   private relationFilter(_m: string, rel: Relation, depth: number): Obj {
     const g = this.g
     const inner = this.where(rel.model, depth + 1, 0.5)
-    if (rel.list) return { [rel.name]: { [g.pick(['some', 'every', 'none'])]: inner } }
-    const shapes: unknown[] = [inner, { is: inner }, { isNot: inner }, { is: undefined, ...inner }]
-    if (rel.optional) shapes.push(null, { is: null }, { isNot: null })
+    if (rel.list) return { [rel.name]: { [g.pick(this.risky() ? ['some', 'every', 'none'] : ['some', 'none'])]: inner } }
+    const shapes: unknown[] = [inner, { is: inner }, { is: undefined, ...inner }]
+    if (this.risky()) shapes.push({ isNot: inner })
+    if (rel.optional && this.risky()) shapes.push(null, { is: null }, { isNot: null })
     return { [rel.name]: g.pick(shapes) }
   }
 
@@ -196,7 +227,7 @@ export class QueryGenerator {
     }
     const w: Obj = {}
     // the tenant model's pin is its id, which a unique filter must give as a plain value
-    if (info.scope.kind !== 'tenant' && g.chance(pinBias)) Object.assign(w, this.pin(m))
+    if (info.scope.kind !== 'tenant' && (!this.risky() || g.chance(pinBias))) Object.assign(w, this.pin(m))
     if (g.chance(0.2)) Object.assign(w, this.scalarCondition(m))
     w.id = this.id(m)
     return w
@@ -207,7 +238,7 @@ export class QueryGenerator {
    * relation filter (`cursor: { id, user: { tenantId } }`), so relation-scoped models get the id alone.
    */
   private cursor(m: string): Obj {
-    const w: Obj = model(m).scope.kind === 'field' && this.g.chance(0.5) ? { tenantId: this.tenantFilterValue() } : {}
+    const w: Obj = model(m).scope.kind === 'field' && !this.risky() ? { tenantId: this.tenantFilterValue() } : {}
     w.id = this.id(m)
     return w
   }
@@ -233,7 +264,7 @@ export class QueryGenerator {
   private countSelect(m: string, depth: number): unknown {
     const lists = model(m).relations.filter((r) => r.list)
     if (!lists.length) return undefined
-    if (this.g.chance(0.3)) return true
+    if (this.risky()) return true
     const select: Obj = {}
     for (const rel of lists) if (this.g.chance(0.6)) select[rel.name] = this.g.chance(0.5) ? true : { where: this.where(rel.model, depth + 1, 0.6) }
     return Object.keys(select).length ? { select } : true
@@ -259,7 +290,7 @@ export class QueryGenerator {
       }
       const nested: Obj = { ...this.readShape(rel.model, depth + 1) }
       if (rel.list) {
-        if (g.chance(0.6)) nested.where = this.where(rel.model, depth + 1, 0.5)
+        if (!this.risky() || g.chance(0.6)) nested.where = this.where(rel.model, depth + 1, 0.5)
         if (g.chance(0.3)) nested.orderBy = this.orderBy(rel.model)
         if (g.chance(0.2)) nested.take = 1 + g.int(2)
         if (g.chance(0.15)) {
@@ -337,7 +368,11 @@ export class QueryGenerator {
 
   /** A unique filter that links an existing row (connect, set, connectOrCreate.where). */
   private linkWhere(m: string): Obj {
-    return this.uniqueWhere(m, 0.4)
+    if (this.g.chance(0.2)) return this.uniqueWhere(m, 0.4)
+    // by id, often unpinned: a tenant-1 row then needs the lookup to pass, another tenant's row to fail
+    const w: Obj = model(m).scope.kind !== 'tenant' && this.g.chance(0.4) ? this.pin(m) : {}
+    w.id = this.id(m)
+    return w
   }
 
   /**
@@ -364,7 +399,7 @@ export class QueryGenerator {
       if (!checked) d[rel.fk] = this.id(rel.model)
       else d[rel.name] = this.toOneCreateWrite(m, rel, depth)
     }
-    if (!flat && depth < MAX_DEPTH && g.chance(0.35)) {
+    if (!flat && depth < MAX_DEPTH && g.chance(0.5)) {
       const lists = info.relations.filter((r) => r.list && r.name !== without)
       if (lists.length) {
         const rel = g.pick(lists)
@@ -430,11 +465,11 @@ export class QueryGenerator {
     }
     if (inherited === tenantRel?.name) delete d.tenantId
     for (const rel of info.relations) {
-      if (!rel.fk || rel.fk === 'tenantId' || rel.name === inherited || !g.chance(0.3)) continue
+      if (!rel.fk || rel.fk === 'tenantId' || rel.name === inherited || !g.chance(0.5)) continue
       if (!checked) d[rel.fk] = rel.optional && g.chance(0.2) ? null : this.id(rel.model)
       else d[rel.name] = this.toOneUpdateWrite(m, rel, depth)
     }
-    if (depth < MAX_DEPTH && g.chance(0.5)) {
+    if (depth < MAX_DEPTH && g.chance(0.7)) {
       const lists = info.relations.filter((r) => r.list && r.name !== without)
       if (lists.length) {
         const rel = g.pick(lists)

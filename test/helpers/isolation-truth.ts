@@ -4,8 +4,9 @@
 //   - changed what belongs to another tenant (their rows, or a row linked to one of theirs), or
 //   - gave an answer that depends on other tenants' rows (run again after deleting them, and after
 //     altering them: a count, a filter, a cursor or an error that changes is an oracle).
+import { openDatabase, type OpenDatabase } from '../../src/demo/db.ts'
 import { runWithTenant } from '../../src/index.ts'
-import { INSERT_ORDER, T1, otherTenantsFootprint, ownFootprint, ownership, type AnyClient, type Tables } from './isolation-db.ts'
+import { INSERT_ORDER, T1, otherTenantsFootprint, ownFootprint, ownership, seedIsolation, type AnyClient, type Tables } from './isolation-db.ts'
 import { isWrite, type GenQuery } from './isolation-gen.ts'
 import { model } from './isolation-schema.ts'
 
@@ -92,7 +93,7 @@ export async function snapshot(client: AnyClient): Promise<Tables> {
 }
 
 /** Delete every row of the other tenants (foreign keys cascade from users and roles). */
-export async function deleteOthers(tx: AnyClient, tenant = 1): Promise<void> {
+export async function deleteOthers(client: AnyClient, tenant = 1): Promise<void> {
   for (const sql of [
     `DELETE FROM "SecurityAlert" WHERE "tenantId" <> ${tenant}`,
     `DELETE FROM "AuditLog" WHERE "tenantId" <> ${tenant}`,
@@ -100,11 +101,11 @@ export async function deleteOthers(tx: AnyClient, tenant = 1): Promise<void> {
     `DELETE FROM "Role" WHERE "tenantId" <> ${tenant}`,
     `DELETE FROM "Tenant" WHERE "id" <> ${tenant}`,
   ])
-    await tx.$executeRawUnsafe(sql)
+    await client.$executeRawUnsafe(sql)
 }
 
 /** Change every attribute of the other tenants' rows that a filter could test. */
-export async function alterOthers(tx: AnyClient, tenant = 1): Promise<void> {
+export async function alterOthers(client: AnyClient, tenant = 1): Promise<void> {
   const theirUsers = `(SELECT "id" FROM "User" WHERE "tenantId" <> ${tenant})`
   for (const sql of [
     `UPDATE "User" SET "email" = 'zz-' || "email", "isActive" = NOT "isActive" WHERE "tenantId" <> ${tenant}`,
@@ -116,7 +117,7 @@ export async function alterOthers(tx: AnyClient, tenant = 1): Promise<void> {
     `UPDATE "PasswordResetToken" SET "tokenHash" = 'zz-' || "tokenHash" WHERE "userId" IN ${theirUsers}`,
     `UPDATE "MfaBackupCode" SET "codeHash" = 'zz-' || "codeHash", "usedAt" = 0 WHERE "userId" IN ${theirUsers}`,
   ])
-    await tx.$executeRawUnsafe(sql)
+    await client.$executeRawUnsafe(sql)
 }
 
 // ---- verdicts ------------------------------------------------------------------------------------
@@ -146,17 +147,52 @@ export interface Truth {
   invalid: boolean
 }
 
+/**
+ * The seeded database as the request sees it, and two copies seeded the same way in which the other
+ * tenants' rows were deleted, or altered. Perturbed once at start rather than per query: each query
+ * then runs once per database, reads directly, writes inside a transaction that is rolled back.
+ */
+export interface TruthDatabases {
+  original: AnyClient
+  deleted: AnyClient
+  altered: AnyClient
+  /** the original's rows (reads leave them as they are) */
+  seed: Tables
+  close(): Promise<void>
+}
+
+export async function openTruthDatabases(original: AnyClient, tenant = 1): Promise<TruthDatabases> {
+  const copies: OpenDatabase[] = []
+  const perturbed = async (perturb: (c: AnyClient, t: number) => Promise<void>) => {
+    const copy = await openDatabase()
+    copies.push(copy)
+    await seedIsolation(copy.prisma)
+    await perturb(copy.prisma, tenant)
+    return copy.prisma as AnyClient
+  }
+  return {
+    original,
+    deleted: await perturbed(deleteOthers),
+    altered: await perturbed(alterOthers),
+    seed: await snapshot(original),
+    async close() {
+      for (const c of copies) await c.close()
+    },
+  }
+}
+
 /** What the query does on the plain client, for a request of `tenant` (1). */
-export async function groundTruth(base: AnyClient, q: GenQuery, tenant = 1): Promise<Truth> {
+export async function groundTruth(dbs: TruthDatabases, q: GenQuery, tenant = 1): Promise<Truth> {
   const write = isWrite(q.op)
-  const first = await rolledBack(base, async (tx) => {
-    const before = await snapshot(tx)
-    const outcome = await settle(() => runQuery(tx, q))
-    // a query that fails closes Prisma's interactive transaction; it changed nothing in any case
-    const after = outcome.ok ? await snapshot(tx) : before
-    return { outcome, before, after }
-  })
-  const { outcome, before, after } = first
+  const { outcome, before, after } = write
+    ? await rolledBack(dbs.original, async (tx) => {
+        const before = await snapshot(tx)
+        const outcome = await settle(() => runQuery(tx, q))
+        // a query that fails closes Prisma's interactive transaction; it changed nothing in any case
+        const after = outcome.ok ? await snapshot(tx) : before
+        return { outcome, before, after }
+      })
+    : { outcome: await settle(() => runQuery(dbs.original, q)), before: dbs.seed, after: dbs.seed }
   const invalid = !outcome.ok && outcome.error === 'PrismaClientValidationError'
   const leaks: string[] = []
   // A failed write changes nothing outside this wrapper transaction (Prisma runs it atomically).
@@ -168,17 +204,17 @@ export async function groundTruth(base: AnyClient, q: GenQuery, tenant = 1): Pro
   if (leaks.length || invalid) return { outcome, leaks, invalid }
 
   const ownAfter = write ? ownFootprint(after, tenant) : ''
-  for (const [name, perturb] of [
-    ['deleted', deleteOthers],
-    ['altered', alterOthers],
+  for (const [name, client] of [
+    ['deleted', dbs.deleted],
+    ['altered', dbs.altered],
   ] as const) {
-    const other = await rolledBack(base, async (tx) => {
-      await perturb(tx, tenant)
-      const o = await settle(() => runQuery(tx, q))
-      // a failed query changed nothing, and the perturbation leaves the tenant's own rows alone
-      const own = !write ? '' : o.ok ? ownFootprint(await snapshot(tx), tenant) : ownFootprint(before, tenant)
-      return { outcome: o, own }
-    })
+    const other = write
+      ? await rolledBack(client, async (tx) => {
+          const o = await settle(() => runQuery(tx, q))
+          // a failed query changed nothing, and the perturbation left the tenant's own rows alone
+          return { outcome: o, own: o.ok ? ownFootprint(await snapshot(tx), tenant) : ownFootprint(before, tenant) }
+        })
+      : { outcome: await settle(() => runQuery(client, q)), own: '' }
     if (normalize(other.outcome) !== normalize(outcome)) {
       leaks.push(`answer depends on other tenants' rows: with them ${name} it is ${normalize(other.outcome).slice(0, 400)} instead of ${normalize(outcome).slice(0, 400)}`)
       break
