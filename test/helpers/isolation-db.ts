@@ -94,7 +94,19 @@ export const SEED = {
 } as const satisfies Record<string, ReadonlyArray<Record<string, unknown>>>
 
 /** Models in an order that satisfies foreign keys when inserting (reverse it to delete). */
-export const INSERT_ORDER = ['Tenant', 'Permission', 'User', 'Role', 'UserRole', 'RolePermission', 'RefreshToken', 'PasswordResetToken', 'MfaBackupCode', 'AuditLog', 'SecurityAlert'] as const
+export const INSERT_ORDER = [
+  'Tenant',
+  'Permission',
+  'User',
+  'Role',
+  'UserRole',
+  'RolePermission',
+  'RefreshToken',
+  'PasswordResetToken',
+  'MfaBackupCode',
+  'AuditLog',
+  'SecurityAlert',
+] as const
 
 /** Seed rows of one model owned by this tenant (by the rule's reading of ownership, computed from the seed). */
 export function seedIds(modelName: keyof typeof SEED, tenant: number): number[] {
@@ -111,7 +123,8 @@ export type AnyClient = any
 /** Every row of every model, read through this client (a transaction sees its own writes). */
 export async function readTables(client: AnyClient): Promise<Tables> {
   const out: Tables = {}
-  for (const name of INSERT_ORDER) out[name] = (await client[model(name).prop].findMany({ orderBy: { id: 'asc' } })) as Row[]
+  for (const name of INSERT_ORDER)
+    out[name] = (await client[model(name).prop].findMany({ orderBy: { id: 'asc' } })) as Row[]
   return out
 }
 
@@ -139,7 +152,8 @@ export function tenantOfRow(tables: Tables, modelName: string, row: Row): number
 /** For each model, the tenant of each row id. */
 export function ownership(tables: Tables): Map<string, Map<number, number | null | undefined>> {
   const out = new Map<string, Map<number, number | null | undefined>>()
-  for (const [name, rows] of Object.entries(tables)) out.set(name, new Map(rows.map((r) => [r.id, tenantOfRow(tables, name, r)])))
+  for (const [name, rows] of Object.entries(tables))
+    out.set(name, new Map(rows.map((r) => [r.id, tenantOfRow(tables, name, r)])))
   return out
 }
 
@@ -182,7 +196,8 @@ export function stable(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => {
     if (v instanceof Date) return `Date(${v.toISOString()})`
     if (typeof v === 'bigint') return `${v}n`
-    if (v && typeof v === 'object' && !Array.isArray(v)) return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
     return v
   })
 }
@@ -216,7 +231,12 @@ export async function isolationDatabase(flags: Record<string, string>, options: 
   const handles: Array<{ close(): void }> = []
   /** Another tenantfence client on the same database (other options: references, hardened, ...). */
   const fenced = (opts: IsolationOptions = {}): AnyClient => {
-    const fence = tenantEnforcement({ config, logger, registry: new Registry(), ...(opts as Partial<TenantEnforcementOptions>) })
+    const fence = tenantEnforcement({
+      config,
+      logger,
+      registry: new Registry(),
+      ...(opts as Partial<TenantEnforcementOptions>),
+    })
     handles.push(fence)
     return db.prisma.$extends(fence)
   }

@@ -36,7 +36,16 @@ export interface GenQuery {
 }
 
 export const READ_OPS = ['findMany', 'findFirst', 'findUnique', 'count', 'aggregate', 'groupBy'] as const
-export const WRITE_OPS = ['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'upsert', 'delete', 'deleteMany'] as const
+export const WRITE_OPS = [
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'upsert',
+  'delete',
+  'deleteMany',
+] as const
 export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op)
 
 type Obj = Record<string, unknown>
@@ -61,7 +70,8 @@ interface CreateOpts {
   checked?: boolean
 }
 
-const seedIds = (m: string): number[] => ((SEED as unknown as Record<string, Array<{ id: number }>>)[m] ?? []).map((r) => r.id)
+const seedIds = (m: string): number[] =>
+  ((SEED as unknown as Record<string, Array<{ id: number }>>)[m] ?? []).map((r) => r.id)
 
 /**
  * Each query is drawn at a risk level: every tenant-relevant choice (a pin, its value, an id, a
@@ -171,11 +181,22 @@ export class QueryGenerator {
       () => ({ id: g.pick([this.id(m), { in: [this.id(m), this.id(m)] }, { gt: g.int(5) }, { not: this.id(m) }]) }),
     ]
     for (const [field, values] of Object.entries(info.strings)) {
-      options.push(() => ({ [field]: g.pick([g.pick(values), { contains: g.pick(['a', 'c', '@acme', 'o']) }, { startsWith: g.pick(values).slice(0, 2) }, { in: [...values] }]) }))
+      options.push(() => ({
+        [field]: g.pick([
+          g.pick(values),
+          { contains: g.pick(['a', 'c', '@acme', 'o']) },
+          { startsWith: g.pick(values).slice(0, 2) },
+          { in: [...values] },
+        ]),
+      }))
     }
     for (const b of info.booleans) options.push(() => ({ [b]: g.pick([true, false, { not: true }]) }))
     if (info.scope.kind === 'field') options.push(() => ({ tenantId: this.tenantFilterValue() }))
-    for (const rel of info.relations) if (rel.fk && rel.fk !== 'tenantId') options.push(() => ({ [rel.fk!]: g.pick([this.id(rel.model), { in: [this.id(rel.model), this.id(rel.model)] }]) }))
+    for (const rel of info.relations)
+      if (rel.fk && rel.fk !== 'tenantId')
+        options.push(() => ({
+          [rel.fk!]: g.pick([this.id(rel.model), { in: [this.id(rel.model), this.id(rel.model)] }]),
+        }))
     return g.pick(options)()
   }
 
@@ -185,7 +206,12 @@ export class QueryGenerator {
     const r = g.next()
     if (r < 0.4 || depth >= MAX_DEPTH) return this.scalarCondition(m)
     if (r < 0.75 && info.relations.length) return this.relationFilter(m, g.pick(info.relations), depth)
-    if (r < 0.83) return { AND: g.chance(0.5) ? [this.where(m, depth + 1, 0.3), this.where(m, depth + 1, 0.3)] : this.where(m, depth + 1, 0.5) }
+    if (r < 0.83)
+      return {
+        AND: g.chance(0.5)
+          ? [this.where(m, depth + 1, 0.3), this.where(m, depth + 1, 0.3)]
+          : this.where(m, depth + 1, 0.5),
+      }
     if (r < 0.93) return { OR: [this.where(m, depth + 1, 0.6), this.where(m, depth + 1, 0.6)] }
     return { NOT: this.where(m, depth + 1, 0.5) }
   }
@@ -193,7 +219,8 @@ export class QueryGenerator {
   private relationFilter(_m: string, rel: Relation, depth: number): Obj {
     const g = this.g
     const inner = this.where(rel.model, depth + 1, 0.5)
-    if (rel.list) return { [rel.name]: { [g.pick(this.risky() ? ['some', 'every', 'none'] : ['some', 'none'])]: inner } }
+    if (rel.list)
+      return { [rel.name]: { [g.pick(this.risky() ? ['some', 'every', 'none'] : ['some', 'none'])]: inner } }
     const shapes: unknown[] = [inner, { is: inner }, { is: undefined, ...inner }]
     if (this.risky()) shapes.push({ isNot: inner })
     if (rel.optional && this.risky()) shapes.push(null, { is: null }, { isNot: null })
@@ -266,7 +293,9 @@ export class QueryGenerator {
     if (!lists.length) return undefined
     if (this.risky()) return true
     const select: Obj = {}
-    for (const rel of lists) if (this.g.chance(0.6)) select[rel.name] = this.g.chance(0.5) ? true : { where: this.where(rel.model, depth + 1, 0.6) }
+    for (const rel of lists)
+      if (this.g.chance(0.6))
+        select[rel.name] = this.g.chance(0.5) ? true : { where: this.where(rel.model, depth + 1, 0.6) }
     return Object.keys(select).length ? { select } : true
   }
 
@@ -390,7 +419,9 @@ export class QueryGenerator {
     if (info.scope.kind === 'field' && (!tenantRel || inherited !== tenantRel.name)) {
       if (tenantRel && checked) {
         const id = this.tenantValue()
-        d[tenantRel.name] = g.chance(0.7) ? { connect: { id } } : { connectOrCreate: { where: { id }, create: { id, name: this.freshString('T') } } }
+        d[tenantRel.name] = g.chance(0.7)
+          ? { connect: { id } }
+          : { connectOrCreate: { where: { id }, create: { id, name: this.freshString('T') } } }
       } else if (g.chance(0.97)) d.tenantId = this.tenantValue()
     }
     for (const rel of info.relations) {
@@ -441,10 +472,12 @@ export class QueryGenerator {
     const g = this.g
     const info = model(m)
     const d: Obj = {}
-    for (const [field, values] of Object.entries(info.strings)) if (g.chance(0.4)) d[field] = field === 'email' || field === 'key' ? this.freshString('x') : g.pick(values)
+    for (const [field, values] of Object.entries(info.strings))
+      if (g.chance(0.4)) d[field] = field === 'email' || field === 'key' ? this.freshString('x') : g.pick(values)
     for (const b of info.booleans) if (g.chance(0.4)) d[b] = g.chance(0.5)
     if (m === 'Tenant' && g.chance(0.5)) d.name = this.freshString('T')
-    if (info.scope.kind === 'field' && g.chance(0.15)) d.tenantId = g.pick<unknown>([1, 2, { set: 1 }, { set: 2 }, { increment: 1 }])
+    if (info.scope.kind === 'field' && g.chance(0.15))
+      d.tenantId = g.pick<unknown>([1, 2, { set: 1 }, { set: 2 }, { increment: 1 }])
     if (!Object.keys(d).length) {
       const f = Object.keys(info.strings)[0]
       if (f) d[f] = this.freshString('y')
@@ -506,7 +539,17 @@ export class QueryGenerator {
   private toManyUpdateWrite(m: string, rel: Relation, depth: number): Obj {
     const g = this.g
     const inv = inverseOf(m, rel)
-    const ops = ['create', 'createMany', 'connect', 'connectOrCreate', 'update', 'updateMany', 'upsert', 'delete', 'deleteMany']
+    const ops = [
+      'create',
+      'createMany',
+      'connect',
+      'connectOrCreate',
+      'update',
+      'updateMany',
+      'upsert',
+      'delete',
+      'deleteMany',
+    ]
     if (inv.optional) ops.push('set', 'disconnect')
     const op = g.pick(ops)
     const child = () => this.createData(rel.model, depth + 1, { inherited: inv.name })
@@ -517,11 +560,19 @@ export class QueryGenerator {
       case 'connectOrCreate':
         return this.toManyCreateWrite(m, rel, depth)
       case 'update':
-        return { update: { where: this.uniqueWhere(rel.model, 0.3), data: this.updateData(rel.model, depth + 1, inv.name) } }
+        return {
+          update: { where: this.uniqueWhere(rel.model, 0.3), data: this.updateData(rel.model, depth + 1, inv.name) },
+        }
       case 'updateMany':
         return { updateMany: { where: this.scalarWhere(rel.model), data: this.scalarUpdate(rel.model) } }
       case 'upsert':
-        return { upsert: { where: this.uniqueWhere(rel.model, 0.3), create: child(), update: this.updateData(rel.model, depth + 1, inv.name) } }
+        return {
+          upsert: {
+            where: this.uniqueWhere(rel.model, 0.3),
+            create: child(),
+            update: this.updateData(rel.model, depth + 1, inv.name),
+          },
+        }
       case 'delete':
         return { delete: this.uniqueWhere(rel.model, 0.3) }
       case 'deleteMany':

@@ -6,11 +6,21 @@
 //     altering them: a count, a filter, a cursor or an error that changes is an oracle).
 import { openDatabase, type OpenDatabase } from '../../src/demo/db.ts'
 import { runWithTenant } from '../../src/index.ts'
-import { INSERT_ORDER, T1, otherTenantsFootprint, ownFootprint, ownership, seedIsolation, type AnyClient, type Tables } from './isolation-db.ts'
+import {
+  INSERT_ORDER,
+  T1,
+  otherTenantsFootprint,
+  ownFootprint,
+  ownership,
+  seedIsolation,
+  type AnyClient,
+  type Tables,
+} from './isolation-db.ts'
 import { isWrite, type GenQuery } from './isolation-gen.ts'
 import { model } from './isolation-schema.ts'
 
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: string; blocked?: { model: string; violation: string } }
+export type Outcome =
+  { ok: true; value: unknown } | { ok: false; error: string; blocked?: { model: string; violation: string } }
 
 class Rollback {
   constructor(readonly value: unknown) {}
@@ -19,9 +29,12 @@ class Rollback {
 /** Run fn in an interactive transaction of this client and roll it back, returning fn's value. */
 export async function rolledBack<T>(client: AnyClient, fn: (tx: AnyClient) => Promise<T>): Promise<T> {
   try {
-    await client.$transaction(async (tx: AnyClient) => {
-      throw new Rollback(await fn(tx))
-    }, { timeout: 20_000, maxWait: 20_000 })
+    await client.$transaction(
+      async (tx: AnyClient) => {
+        throw new Rollback(await fn(tx))
+      },
+      { timeout: 20_000, maxWait: 20_000 },
+    )
   } catch (e) {
     if (e instanceof Rollback) return e.value as T
     throw e
@@ -47,7 +60,12 @@ export async function settle(fn: () => Promise<unknown>): Promise<Outcome> {
     return { ok: true, value: await fn() }
   } catch (e) {
     const err = e as { code?: unknown; model?: unknown; violation?: unknown }
-    if (err?.code === 'TENANT_CONTEXT_REQUIRED') return { ok: false, error: 'TENANT_CONTEXT_REQUIRED', blocked: { model: String(err.model), violation: String(err.violation) } }
+    if (err?.code === 'TENANT_CONTEXT_REQUIRED')
+      return {
+        ok: false,
+        error: 'TENANT_CONTEXT_REQUIRED',
+        blocked: { model: String(err.model), violation: String(err.violation) },
+      }
     return { ok: false, error: errorKey(e) }
   }
 }
@@ -76,9 +94,13 @@ let snapshotSql: string | undefined
 /** One statement that reads every table as JSON (createdAt left out: the database sets it to now). */
 function tablesSql(client: AnyClient): string {
   if (snapshotSql) return snapshotSql
-  const dm = (client as { _runtimeDataModel: { models: Record<string, { fields: Array<{ name: string; kind: string }> }> } })._runtimeDataModel
+  const dm = (
+    client as { _runtimeDataModel: { models: Record<string, { fields: Array<{ name: string; kind: string }> }> } }
+  )._runtimeDataModel
   const parts = INSERT_ORDER.map((name) => {
-    const cols = dm.models[name]!.fields.filter((f) => f.kind === 'scalar' && f.name !== 'createdAt').map((f) => `'${f.name}', "${f.name}"`)
+    const cols = dm.models[name]!.fields.filter((f) => f.kind === 'scalar' && f.name !== 'createdAt').map(
+      (f) => `'${f.name}', "${f.name}"`,
+    )
     return `(SELECT json_group_array(json_object(${cols.join(', ')})) FROM (SELECT * FROM "${name}" ORDER BY "id")) AS "${name}"`
   })
   snapshotSql = `SELECT ${parts.join(', ')}`
@@ -123,7 +145,12 @@ export async function alterOthers(client: AnyClient, tenant = 1): Promise<void> 
 // ---- verdicts ------------------------------------------------------------------------------------
 
 /** Rows (model, id) of tenants other than `tenant` among the objects a query returned. */
-export function foreignRowsIn(value: unknown, modelName: string, owners: Array<ReturnType<typeof ownership>>, tenant = 1): string[] {
+export function foreignRowsIn(
+  value: unknown,
+  modelName: string,
+  owners: Array<ReturnType<typeof ownership>>,
+  tenant = 1,
+): string[] {
   const found: string[] = []
   const walk = (v: unknown, m: string) => {
     if (Array.isArray(v)) return v.forEach((x) => walk(x, m))
@@ -196,7 +223,10 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery, tenant = 1):
   const invalid = !outcome.ok && outcome.error === 'PrismaClientValidationError'
   const leaks: string[] = []
   // A failed write changes nothing outside this wrapper transaction (Prisma runs it atomically).
-  if (outcome.ok && otherTenantsFootprint(before, tenant) !== otherTenantsFootprint(after, tenant)) leaks.push(`changed other tenants' rows:\n${diff(otherTenantsFootprint(before, tenant), otherTenantsFootprint(after, tenant))}`)
+  if (outcome.ok && otherTenantsFootprint(before, tenant) !== otherTenantsFootprint(after, tenant))
+    leaks.push(
+      `changed other tenants' rows:\n${diff(otherTenantsFootprint(before, tenant), otherTenantsFootprint(after, tenant))}`,
+    )
   if (outcome.ok) {
     const rows = foreignRowsIn(outcome.value, q.model, [ownership(after), ownership(before)], tenant)
     if (rows.length) leaks.push(`returned ${rows.join(', ')}`)
@@ -216,7 +246,9 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery, tenant = 1):
         })
       : { outcome: await settle(() => runQuery(client, q)), own: '' }
     if (normalize(other.outcome) !== normalize(outcome)) {
-      leaks.push(`answer depends on other tenants' rows: with them ${name} it is ${normalize(other.outcome).slice(0, 400)} instead of ${normalize(outcome).slice(0, 400)}`)
+      leaks.push(
+        `answer depends on other tenants' rows: with them ${name} it is ${normalize(other.outcome).slice(0, 400)} instead of ${normalize(outcome).slice(0, 400)}`,
+      )
       break
     }
     if (other.own !== ownAfter) {
