@@ -971,9 +971,14 @@ describe('class 5: relation filters as oracles from a global or unscoped parent'
           }),
       },
       {
-        name: 'inside NOT',
+        name: 'inside NOT, every (NOT every = some NOT: other tenants\' rows decide)',
         violation: ORACLE,
-        run: (p) => p.permission.findMany({ where: { NOT: { rolePermissions: { some: { role: { tenantId: 1 } } } } } }),
+        run: (p) => p.permission.findMany({ where: { NOT: { rolePermissions: { every: { role: { tenantId: 1 } } } } } }),
+      },
+      {
+        name: 'inside NOT, some without a pin',
+        violation: ORACLE,
+        run: (p) => p.permission.findMany({ where: { NOT: { rolePermissions: { some: { role: { name: 'admin' } } } } } }),
       },
       {
         name: 'orderBy a relation _count from a global parent',
@@ -1025,6 +1030,12 @@ describe('class 5: relation filters as oracles from a global or unscoped parent'
       {
         name: 'none pinned to tenant 1 from a global parent',
         run: (p) => p.permission.findMany({ where: { rolePermissions: { none: { role: { tenantId: 1 } } } } }),
+        check: (r) => expect(ids(r)).toEqual([3]),
+      },
+      {
+        // NOT { some: X } is { none: X }: with X pinned to tenant 1 only tenant 1's rows decide
+        name: 'NOT over some pinned to tenant 1 from a global parent',
+        run: (p) => p.permission.findMany({ where: { NOT: { rolePermissions: { some: { role: { tenantId: 1 } } } } } }),
         check: (r) => expect(ids(r)).toEqual([3]),
       },
       {
