@@ -9,6 +9,7 @@ import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
+import { bypassPolicy, type BypassPolicy } from './bypass.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { DataModel } from './datamodel.ts'
 import { decide } from './decide.ts'
@@ -104,7 +105,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const unclassified = auditModels(config, datamodel)
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect })
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
   })
   return Object.assign(extension, handle)
@@ -116,12 +117,12 @@ interface HookDeps {
   hardened: boolean
   reporter: Reporter
   metrics: EnforcementMetrics
-  bypassReasons: readonly string[]
+  bypass: BypassPolicy
   owner: object
   inspector: typeof inspect
 }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
+function createHook({ policy, source, hardened, reporter, metrics, bypass, owner, inspector }: HookDeps) {
   const checkDuration = metrics.checkDuration
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
@@ -139,13 +140,14 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     const store = tenantStorage.getStore()
     if (model === undefined) {
       if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return query(args)
-      if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
+      if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, '$raw', operation)) return query(args)
       const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
       // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
       return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log', params, store, state)
     }
     if (!policy.models.has(model)) return query(args)
-    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
+    // A bypass scope whose callback has settled (work it scheduled that outlived it) gets the normal check.
+    if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model, operation)) return query(args)
 
     const start = performance.now()
     let found: Finding | null
@@ -166,18 +168,22 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
   }
 }
 
-/** Is this bypass granted by the flags in force (or, hardened, by the config's reasons)? Counted once per bypass call. */
-function grantBypass(store: TenantStore, state: FlagState | undefined, hardened: boolean, reasons: readonly string[], reporter: Reporter, owner: object, model: string, operation: string): boolean {
+/**
+ * Is this bypass granted: by the flags in force (or, hardened, by the config's reasons) and by the
+ * config's authorized actors? Counted and logged once per bypass call.
+ */
+function grantBypass(store: TenantStore, state: FlagState | undefined, hardened: boolean, bypass: BypassPolicy, reporter: Reporter, owner: object, model: string, operation: string): boolean {
   const b = store.bypass!
   const reason = b.reason
   let refusal: string | undefined
   if (hardened) {
-    if (!reasons.includes(reason)) refusal = `hardened mode allows only the documented reasons (${reasons.join(', ')})`
+    if (!bypass.reasons.includes(reason)) refusal = `hardened mode allows only the documented reasons (${bypass.reasons.join(', ')})`
   } else if (!state!.flags.allowBypass) {
     refusal = 'TENANT_ENFORCEMENT_ALLOW_BYPASS is false'
   } else if (state!.flags.bypassRequiresReason && reason === '') {
     refusal = 'TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON is true and no reason was given'
   }
+  refusal ??= bypass.refusal(b, store.context)
   if (refusal === undefined) {
     if (!(b.usedBy ??= new WeakSet()).has(owner)) {
       b.usedBy.add(owner)
