@@ -10,6 +10,7 @@ import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
+import { extensionOrderGuard } from './extension-order.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { DataModel } from './datamodel.ts'
 import { decide } from './decide.ts'
@@ -106,7 +107,9 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect })
-    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
+    // The `client` part watches for query extensions added after this one (they would run after the check).
+    const guard = extensionOrderGuard(client as never, { logger, hardened })
+    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never }, client: guard as {} })
   })
   return Object.assign(extension, handle)
 }
