@@ -4,7 +4,8 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
-import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import { flagLabel } from '../config/flags.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
@@ -27,8 +28,8 @@ export interface TenantEnforcementOptions {
   registry?: Registry
   /** pino logger for violation lines (default: pino JSON on stdout) */
   logger?: Logger
-  /** where flags come from: process.env (default) or a watched file such as a mounted ConfigMap */
-  flags?: { file: string; pollMs?: number } | { source: FlagSource }
+  /** where flags come from: process.env (default) or a file re-read every pollMs, such as a mounted ConfigMap */
+  flags?: ({ file: string } & FileFlagSourceOptions) | { source: FlagSource }
   /** Phase 4: ignore the flags, block every violation, allow bypass only for config.bypass.reasons */
   hardened?: boolean
   /** the data model, when the client does not expose `_runtimeDataModel` (tests, other ORMs) */
@@ -83,9 +84,11 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   const hooks = {
     onChange: publish,
     onError: (err: Error & { flag?: string }) => {
-      metrics.flagErrors.inc({ flag: String(err.flag ?? 'unknown').slice(0, 64) })
+      // The label (and the log field) is a known flag name or `file`, never a key someone wrote in a file.
+      const flag = flagLabel(err.flag)
+      metrics.flagErrors.inc({ flag })
       try {
-        logger.error({ err: { message: err.message }, flag: err.flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
+        logger.error({ err: { message: err.message }, flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
       } catch {
         metrics.telemetryErrors.inc({ sink: 'log' })
       }
@@ -93,7 +96,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   }
   // Start-up: a bad flag throws here, so the app refuses to start with the flag's message.
   const source: FlagSource =
-    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags.pollMs) : envFlagSource(models, hooks)
+    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks)
   publish(source.current('all'))
 
   const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
