@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { defaultReaderCommand, nodeReaderCommand } from '../src/config/flag-file-reader.ts'
-import { fileFlagSource, parseFlagFile, tenantEnforcement, TenantFlagError } from '../src/index.ts'
+import { renderEnv } from '../src/config/flag-env.ts'
+import { fileFlagSource, parseFlagFile, parseFlags, phaseFlags, protectedModels, stringifyFlags, tenantEnforcement, TenantFlagError } from '../src/index.ts'
 import { captureLogger, config } from './helpers/fence.ts'
 
 const MODELS = ['User', 'RefreshToken', 'Role']
@@ -50,6 +51,12 @@ describe('parseFlagFile: what a complete flag file is', () => {
   ])('refuses %s', (_name, text, flag, message) => {
     expect(() => parseFlagFile(text)).toThrow(TenantFlagError)
     expect(() => parseFlagFile(text)).toThrow(expect.objectContaining({ flag, message: expect.stringContaining(message) }))
+  })
+
+  it('what `tenantfence phase env <n>` and the rollback print is a complete flag file (the README writes it to one)', () => {
+    const models = protectedModels(config).map((m) => m.name)
+    const files = [0, 1, 2, 3, 4].map((n) => renderEnv(phaseFlags(config, n))).concat(renderEnv(stringifyFlags(config.rollback.flags)))
+    for (const text of files) expect(() => parseFlags(parseFlagFile(text), models), text).not.toThrow()
   })
 
   it('never quotes the file in its message: a file that is not a flag file may hold secrets', () => {
