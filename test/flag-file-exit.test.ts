@@ -2,7 +2,7 @@
 // place: a FIFO, or a read that never answers (a hung mount). Real child processes, no timing
 // assertion but a generous kill-timeout that says so when it fires.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -73,8 +73,8 @@ describe('a process using the file source exits promptly when asked to', () => {
     writeFileSync(file, 'TENANT_ENFORCEMENT_MODE=enforce\n')
     const app = startApp([file])
     await expect.poll(() => app.blocked(), POLL).toBeGreaterThan(0)
-    rmSync(file)
-    execFileSync('mkfifo', [file])
+    execFileSync('mkfifo', [`${file}.fifo`])
+    renameSync(`${file}.fifo`, file) // in one step: no poll sees the file missing
     await expect.poll(() => app.last('TENANT_FLAG_INVALID: keeping the last good flags'), POLL).toMatchObject({ flag: 'file', err: { message: expect.stringContaining('is not a regular file') } })
     const at = app.blocked()
     await expect.poll(() => app.blocked(), POLL).toBeGreaterThanOrEqual(at + 5) // still enforcing, never stalled

@@ -12,7 +12,9 @@ import { existsSync } from 'node:fs'
 export const FLAG_FILE_MAX_BYTES = 64 * 1024
 
 export type ReadFailure = 'missing' | 'not_regular' | 'unreadable' | 'too_large' | 'stalled' | 'reader_failed'
-export type ReadResult = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly failure: ReadFailure; readonly detail?: string }
+export type ReadResult =
+  | { readonly ok: true; readonly text: string }
+  | { readonly ok: false; readonly failure: ReadFailure; readonly detail?: string }
 
 /** The reader process: an executable and its arguments. It answers each path line on stdin (protocol below). */
 export interface ReaderCommand {
@@ -72,13 +74,16 @@ const CHILD_ENV = {}
 
 const FAILURES: readonly string[] = ['missing', 'not_regular', 'unreadable', 'too_large']
 
+const exitDetail = (code: number | null, signal: string | null) =>
+  signal ? `the reader was killed by ${signal}` : `the reader exited with status ${code}`
+
 /** Decode one answer (its lines, without the closing `.`). */
 function decode(lines: readonly string[]): ReadResult {
   let text = ''
   for (const line of lines) {
     const tag = line[0]
     const rest = line.slice(1)
-    if (tag === 'E') return FAILURES.includes(rest) ? { ok: false, failure: rest as ReadFailure } : { ok: false, failure: 'reader_failed', detail: 'an unknown answer' }
+    if (tag === 'E') return { ok: false, ...(FAILURES.includes(rest) ? { failure: rest as ReadFailure } : { failure: 'reader_failed', detail: 'an unknown answer' }) }
     if (tag === 'L') text += `${rest}\n`
     else if (tag === 'P') text += rest
     else return { ok: false, failure: 'reader_failed', detail: 'an unknown answer' }
@@ -101,11 +106,12 @@ export function readFlagFileSync(path: string, timeoutMs: number, command: Reade
   })
   if (r.error) {
     const code = (r.error as NodeJS.ErrnoException).code
-    return code === 'ETIMEDOUT' ? { ok: false, failure: 'stalled', detail: `no answer within ${timeoutMs} ms` } : { ok: false, failure: 'reader_failed', detail: code ?? r.error.name }
+    if (code === 'ETIMEDOUT') return { ok: false, failure: 'stalled', detail: `no answer within ${timeoutMs} ms` }
+    return { ok: false, failure: 'reader_failed', detail: code ?? r.error.name }
   }
   const lines = r.stdout.split('\n')
   const end = lines.indexOf('.')
-  if (end < 0) return { ok: false, failure: 'reader_failed', detail: r.signal ? `the reader was killed by ${r.signal}` : `the reader exited with status ${r.status}` }
+  if (end < 0) return { ok: false, failure: 'reader_failed', detail: exitDetail(r.status, r.signal) }
   return decode(lines.slice(0, end))
 }
 
@@ -215,7 +221,7 @@ export class FlagFileReader {
       this.answer({ ok: false, failure: 'reader_failed', detail })
     }
     child.on('error', (err: NodeJS.ErrnoException) => gone(err.code ?? err.name))
-    child.on('exit', (code, signal) => gone(signal ? `the reader was killed by ${signal}` : `the reader exited with status ${code}`))
+    child.on('exit', (code, signal) => gone(exitDetail(code, signal)))
     return child
   }
 }

@@ -18,7 +18,8 @@ export function parseFlagFile(text: string): RawFlags {
   const raw = /^\s*[{[]/.test(body) ? parseJson(body) : parseLines(body)
   const mode = (raw[MODE] ?? '').trim()
   if (mode === '') {
-    throw new TenantFlagError('file', `lacks ${MODE}: a flag file is a complete set of flags (a file emptied or cut short while being rewritten must not switch enforcement off)`)
+    const why = 'a file emptied or cut short while being rewritten must not switch enforcement off'
+    throw new TenantFlagError('file', `lacks ${MODE}: a flag file is a complete set of flags (${why})`)
   }
   // A file cut short right after `MODE=selective` would block nothing: selective names what it blocks.
   if (mode === 'selective' && raw[ENFORCE_MODELS] === undefined) {
@@ -35,7 +36,9 @@ function parseJson(body: string): Record<string, string> {
     // JSON.parse's message quotes the text around the error: not for a log line.
     throw new TenantFlagError('file', 'is not valid JSON (half-written?)')
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new TenantFlagError('file', 'must be one JSON object of flags')
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new TenantFlagError('file', 'must be one JSON object of flags')
+  }
   const raw: Record<string, string> = {}
   for (const [key, value] of Object.entries(parsed)) {
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
@@ -52,7 +55,8 @@ function parseLines(body: string): Record<string, string> {
   // it is done ("...ENFORCE_MODELS=User" of "User,Role"). One line alone is complete in itself (a
   // ConfigMap value written as a plain YAML scalar has no newline).
   if (lines.length > 1 && lines[lines.length - 1] !== '') {
-    throw new TenantFlagError('file', 'has several lines and the last one does not end with a newline: cut short while being written? (write the file elsewhere, then rename it into place)')
+    const fix = 'write the file elsewhere, then rename it into place'
+    throw new TenantFlagError('file', `has several lines and the last one does not end with a newline: cut short while being written? (${fix})`)
   }
   const raw: Record<string, string> = {}
   const firstSeen = new Map<string, number>()

@@ -60,16 +60,19 @@ export const modelPolicySchema = z.strictObject({
   description: z.string().optional(),
 })
 
-/** What `bypass.authorize` is asked: the actor (`options.actor`, else the context's userId), the reason, the request's context. */
+type Id = string | number | bigint
+/** What `bypass.authorize` is asked: the actor (`options.actor`, else the context's userId), the reason, the context. */
 export interface BypassRequest {
   readonly actor: string
   readonly reason: string
-  readonly context: { readonly tenantId: string | number | bigint; readonly userId?: string | number | bigint; readonly method?: string } | undefined
+  readonly context: { readonly tenantId: Id; readonly userId?: Id; readonly method?: string } | undefined
 }
 /** Returns true to let this actor bypass; anything else (false, a throw, a promise) refuses. Synchronous. */
 export type BypassAuthorize = (request: BypassRequest) => boolean
 
-const actorName = z.string().refine((s) => s.trim() !== '' && s.trim() === s, 'must be a non-blank name without leading or trailing spaces')
+const actorName = z
+  .string()
+  .refine((s) => s.trim() !== '' && s.trim() === s, 'must be a non-blank name without leading or trailing spaces')
 
 export const bypassSchema = z
   .strictObject({
@@ -78,11 +81,13 @@ export const bypassSchema = z
     /** Who may bypass (a job name, a user id as a string). When set, anyone else is refused. */
     actors: z
       .array(actorName)
-      .min(1, 'name at least one actor, or leave bypass.actors out (to refuse every bypass, set TENANT_ENFORCEMENT_ALLOW_BYPASS=false)')
+      .min(1, 'name at least one actor, or leave bypass.actors out (to refuse every bypass: TENANT_ENFORCEMENT_ALLOW_BYPASS=false)')
       .refine((a) => new Set(a).size === a.length, 'lists an actor twice')
       .optional(),
     /** A predicate deciding who may bypass; with `actors` too, both must agree. */
-    authorize: z.custom<BypassAuthorize>((v) => typeof v === 'function', 'must be a function ({ actor, reason, context }) => boolean').optional(),
+    authorize: z
+      .custom<BypassAuthorize>((v) => typeof v === 'function', 'must be a function ({ actor, reason, context }) => boolean')
+      .optional(),
   })
 
 const flagValue = z.union([z.string(), z.number(), z.boolean()])

@@ -24,7 +24,9 @@ export function bypassPolicy(config: TenantFenceConfig): BypassPolicy {
     reasons,
     refusal(scope, context) {
       const actor = bypassActor(scope, context)
-      if (actor === undefined) return 'no actor: pass withoutTenantEnforcement({ actor }) or run it in a context with a userId (bypass.actors / bypass.authorize is configured)'
+      if (actor === undefined) {
+        return 'no actor: pass withoutTenantEnforcement({ actor }) or run it in a context with a userId (bypass.actors / bypass.authorize is configured)'
+      }
       if (allowed !== undefined && !allowed.has(actor)) return 'actor is not in bypass.actors'
       return authorize === undefined ? undefined : askAuthorize(authorize, actor, scope.reason, context)
     },
@@ -32,7 +34,7 @@ export function bypassPolicy(config: TenantFenceConfig): BypassPolicy {
 }
 
 /** Only `true` grants: a throw, a promise or any other value refuses (fail closed). */
-function askAuthorize(authorize: BypassAuthorize, actor: string, reason: string, context: TenantContext | undefined): string | undefined {
+function askAuthorize(authorize: BypassAuthorize, actor: string, reason: string, context: TenantContext | undefined) {
   let answer: unknown
   try {
     answer = authorize({ actor, reason, context })

@@ -68,7 +68,11 @@ function describeId(v: unknown): string {
 
 /** Is this a usable tenant or user id? Written as one expression: it runs once per request. */
 export function isTenantId(v: unknown): v is TenantId {
-  return (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'string' && v !== '' && v.trim() === v) || (typeof v === 'bigint' && v >= 0n)
+  return (
+    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
+    (typeof v === 'string' && v !== '' && v.trim() === v) ||
+    (typeof v === 'bigint' && v >= 0n)
+  )
 }
 
 /**
@@ -81,11 +85,15 @@ export function assertTenantContext(context: unknown): asserts context is Tenant
   }
   const c = context as Record<string, unknown>
   if (!isTenantId(c.tenantId)) throw new TenantContextInvalidError('tenantId', describeId(c.tenantId), ID_EXPECTED)
-  if (c.userId !== undefined && !isTenantId(c.userId)) throw new TenantContextInvalidError('userId', describeId(c.userId), `${ID_EXPECTED}, or left out`)
+  if (c.userId !== undefined && !isTenantId(c.userId)) {
+    throw new TenantContextInvalidError('userId', describeId(c.userId), `${ID_EXPECTED}, or left out`)
+  }
   if (c.endpoint !== undefined && typeof c.endpoint !== 'string' && typeof c.endpoint !== 'function') {
     throw new TenantContextInvalidError('endpoint', describe(c.endpoint), 'a route template string or a function returning one')
   }
-  if (c.method !== undefined && typeof c.method !== 'string') throw new TenantContextInvalidError('method', describe(c.method), 'a string')
+  if (c.method !== undefined && typeof c.method !== 'string') {
+    throw new TenantContextInvalidError('method', describe(c.method), 'a string')
+  }
 }
 
 /**
@@ -106,7 +114,10 @@ export function getTenantContext(): TenantContext | undefined {
 }
 
 export interface BypassOptions {
-  /** why the bypass is needed; with BYPASS_REQUIRES_REASON (and always when hardened) it must be given, hardened: one of config.bypass.reasons */
+  /**
+   * why the bypass is needed; with BYPASS_REQUIRES_REASON (and always when hardened) it must be
+   * given; hardened: one of config.bypass.reasons
+   */
   reason?: string
   /**
    * who or what asks for it (a job name, an operator): logged, never a label. When the config names
@@ -124,12 +135,17 @@ export interface BypassOptions {
  * counted and logged with the stack of this call.
  */
 export function withoutTenantEnforcement<T>(options: BypassOptions, fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
-  if (typeof options !== 'object' || options === null) throw new TenantContextInvalidError('bypass options', describe(options), 'an object such as { reason, actor }')
-  if (options.reason !== undefined && typeof options.reason !== 'string') throw new TenantContextInvalidError('reason', describe(options.reason), 'a string, or left out')
+  if (typeof options !== 'object' || options === null) {
+    throw new TenantContextInvalidError('bypass options', describe(options), 'an object such as { reason, actor }')
+  }
+  if (options.reason !== undefined && typeof options.reason !== 'string') {
+    throw new TenantContextInvalidError('reason', describe(options.reason), 'a string, or left out')
+  }
   if (options.actor !== undefined && (typeof options.actor !== 'string' || options.actor.trim() === '')) {
     throw new TenantContextInvalidError('actor', describe(options.actor), 'a non-blank string, or left out')
   }
-  const bypass: BypassScope = { reason: options.reason?.trim() ?? '', actor: options.actor?.trim(), stack: new Error().stack, active: true }
+  const reason = options.reason?.trim() ?? ''
+  const bypass: BypassScope = { reason, actor: options.actor?.trim(), stack: new Error().stack, active: true }
   return tenantStorage.run({ context: tenantStorage.getStore()?.context, bypass }, async (): Promise<Awaited<T>> => {
     try {
       return await fn()

@@ -42,7 +42,10 @@ export class TenantContextInvalidError extends TypeError {
 export class TenantExtensionOrderError extends Error {
   readonly code = 'TENANT_EXTENSION_ORDER' as const
   constructor(readonly extension: string) {
-    super(`TENANT_EXTENSION_ORDER: the query extension "${extension}" was added after tenantfence; it would run after the check and could change what was checked. Add it before tenantfence: tenantfence must be the last $extends.`)
+    super(
+      `TENANT_EXTENSION_ORDER: the query extension "${extension}" was added after tenantfence; it would run after the ` +
+        'check and could change what was checked. Add it before tenantfence: tenantfence must be the last $extends.',
+    )
     this.name = 'TenantExtensionOrderError'
   }
 }

@@ -21,16 +21,22 @@ function nameOf(extension: object): string {
  * call this `$extends` themselves, so their object is seen too. Result, model and client components
  * cannot change a query's arguments and pass silently.
  */
-export function extensionOrderGuard(client: { $extends: Extends }, options: { logger: Logger; hardened: boolean }): { $extends: Extends } {
+export function extensionOrderGuard(
+  client: { $extends: Extends },
+  options: { logger: Logger; hardened: boolean },
+): { $extends: Extends } {
   const prismaExtends = client.$extends
   return {
     $extends(this: unknown, extension: unknown) {
-      const query = typeof extension === 'object' && extension !== null ? (extension as { query?: unknown }).query : undefined
+      const isObject = typeof extension === 'object' && extension !== null
+      const query = isObject ? (extension as { query?: unknown }).query : undefined
       if (query !== undefined && query !== null && nameOf(extension as object) !== 'tenantfence') {
         const name = nameOf(extension as object)
         if (options.hardened) throw new TenantExtensionOrderError(name)
         try {
-          options.logger.warn({ extension: name }, `TENANT_EXTENSION_ORDER: the query extension "${name}" was added after tenantfence: it runs after the check and can change a query's arguments after they were checked. Add it before tenantfence (tenantfence must be the last $extends).`)
+          const why = 'it runs after the check and can change a query\'s arguments after they were checked'
+          const fix = 'Add it before tenantfence (tenantfence must be the last $extends).'
+          options.logger.warn({ extension: name }, `TENANT_EXTENSION_ORDER: the query extension "${name}" was added after tenantfence: ${why}. ${fix}`)
         } catch {
           // a broken logger must not break the client
         }
