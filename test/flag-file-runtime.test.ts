@@ -198,6 +198,23 @@ describe('a read that never answers (a hung mount)', () => {
   })
 })
 
+describe('close()', () => {
+  it('kills the reader, and a read it cut short is not reported as a refusal', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-reader-log-'))
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
+    const log = join(dir, 'reader.log')
+    const f = await fileFenced(ENFORCE, { reader: fixtureReader(log, 1), stallMs: 60_000 })
+    await expect.poll(() => startsIn(log).length, POLL).toBe(2)
+    const reader = startsIn(log)[1]!
+    await expect.poll(() => requestsIn(log, reader).length, POLL).toBe(2) // a read in flight
+    f.fence.close()
+    await expect.poll(() => alive(reader), POLL).toBe(false)
+    await new Promise((r) => setTimeout(r, 100)) // a few poll periods: the timer is gone too
+    expect(f.invalid()).toEqual([])
+    expect(startsIn(log)).toHaveLength(2)
+  })
+})
+
 function fixtureReader(log: string, answers?: number): ReaderCommand {
   return { file: process.execPath, args: [resolve('test/fixtures/flag-file/reader.mjs'), log, ...(answers === undefined ? [] : [String(answers)])] }
 }

@@ -155,11 +155,18 @@ const READ_FAILURE: Record<ReadFailure, string> = {
  * process (FlagFileReader), never on the event loop or libuv's thread pool. At start-up a missing
  * or bad file throws: the app refuses to start.
  */
-export function fileFlagSource(path: string, models: readonly string[], hooks: FlagSourceHooks = {}, options: number | FileFlagSourceOptions = {}): FlagSource {
+export function fileFlagSource(
+  path: string,
+  models: readonly string[],
+  hooks: FlagSourceHooks = {},
+  options: number | FileFlagSourceOptions = {},
+): FlagSource {
   const opts = typeof options === 'number' ? { pollMs: options } : options
   const pollMs = opts.pollMs ?? 1000
   const stallMs = opts.stallMs ?? Math.max(10_000, 3 * pollMs)
-  if (typeof path !== 'string' || path.trim() === '' || /[\n\0]/.test(path)) throw new TenantFlagError('file', 'flag file: the path must be a non-empty string without newlines')
+  if (typeof path !== 'string' || path.trim() === '' || /[\n\0]/.test(path)) {
+    throw new TenantFlagError('file', 'flag file: the path must be a non-empty string without newlines')
+  }
   const file = resolve(path)
   const refuse = (flag: string, message: string) => new TenantFlagError(flagLabel(flag), `flag file ${file}: ${message}`)
   const load = (r: ReadResult): FlagState => {
@@ -177,10 +184,11 @@ export function fileFlagSource(path: string, models: readonly string[], hooks: F
   // What the last read saw (its text, or its failure): a refusal is reported once, not every poll.
   let seen = outcomeKey(first)
   const reader = new FlagFileReader(file, opts.reader)
+  let closed = false
 
   const settle = (r: ReadResult) => {
     const key = outcomeKey(r)
-    if (key === seen) return
+    if (closed || key === seen) return
     seen = key
     try {
       state = load(r)
@@ -196,12 +204,14 @@ export function fileFlagSource(path: string, models: readonly string[], hooks: F
       if (waited >= stallMs) reader.abandon(`no answer for ${Math.round(waited)} ms`)
       return
     }
-    reader.read()?.then(settle)
+    // A hook that throws must not become an unhandled rejection: flags never crash the app.
+    reader.read()?.then(settle).catch(() => {})
   }, pollMs)
   timer.unref()
   return {
     current: () => state,
     close() {
+      closed = true // the read in flight is answered `closed`: not a refusal to report
       clearInterval(timer)
       reader.close()
     },
