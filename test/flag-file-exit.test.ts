@@ -14,6 +14,8 @@ let child: ChildProcess | undefined
 afterEach(() => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
   child = undefined
+  // An app killed on a failed run leaves its stand-in reader hung (it never exits by itself): end it here.
+  for (const line of readerLines()) if (line.startsWith('start ')) killQuietly(Number(line.split(' ')[1]))
   if (dir) rmSync(dir, { recursive: true, force: true })
   dir = undefined
 })
@@ -57,6 +59,23 @@ function startApp(args: string[]) {
   return { lines, last, blocked, stop, stderr: () => stderr }
 }
 
+function readerLines(): string[] {
+  try {
+    return dir ? readFileSync(join(dir, 'reader.log'), 'utf8').split('\n').filter(Boolean) : []
+  } catch {
+    return []
+  }
+}
+/** SIGKILL a stand-in reader of this test, only if the pid is still one (a pid can be reused by another process). */
+function killQuietly(pid: number) {
+  try {
+    if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(join(dir!, 'reader.log'))) return
+    process.kill(pid, 'SIGKILL')
+  } catch {
+    // already gone
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -89,7 +108,7 @@ describe('a process using the file source exits promptly when asked to', () => {
     const log = join(dir, 'reader.log')
     writeFileSync(file, 'TENANT_ENFORCEMENT_MODE=enforce\n')
     const app = startApp([file, log, '1'])
-    const readerLog = () => readFileSync(log, 'utf8').split('\n').filter(Boolean)
+    const readerLog = readerLines
     // The start-up read's process, then the long-lived reader, which answers once and hangs on its second request.
     await expect.poll(() => readerLog().filter((l) => l.startsWith('start ')).length, POLL).toBe(2)
     const reader = Number(readerLog().filter((l) => l.startsWith('start '))[1]!.split(' ')[1])
