@@ -89,7 +89,7 @@ export async function benchE2E(db: BenchDatabase, opts: E2EOptions): Promise<E2E
   // what enforce costs without the env reads per query.
   const flagDir = mkdtempSync(join(tmpdir(), 'tenantfence-bench-flags-'))
   const flagFile = join(flagDir, 'flags.env')
-  writeFileSync(flagFile, Object.entries(FLAGS.enforce).map(([k, v]) => `${k}=${v}`).join('\n'))
+  writeFileSync(flagFile, Object.entries(FLAGS.enforce).map(([k, v]) => `${k}=${v}\n`).join(''))
   const fileFenced = tenantEnforcement({ config, logger: log.logger, audit: false, flags: { file: flagFile, pollMs: 60_000 } })
   const fencedFromFile = base.$extends(fileFenced) as unknown as Client
   const scenarios: Scenario[] = [

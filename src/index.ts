@@ -1,7 +1,7 @@
 // tenantfence: the public API.
 export { tenantEnforcement, type TenantEnforcementOptions, type TenantEnforcementHandle } from './enforcement/extension.ts'
-export { runWithTenant, withoutTenantEnforcement, getTenantContext, tenantStorage, type TenantContext, type BypassOptions } from './enforcement/context.ts'
-export { TenantContextRequiredError, isTenantContextRequiredError } from './enforcement/errors.ts'
+export { runWithTenant, withoutTenantEnforcement, getTenantContext, assertTenantContext, isTenantId, tenantStorage, type TenantContext, type TenantId, type BypassOptions } from './enforcement/context.ts'
+export { TenantContextRequiredError, isTenantContextRequiredError, TenantContextInvalidError, TenantExtensionOrderError } from './enforcement/errors.ts'
 export { inspect, type Finding } from './enforcement/inspect.ts'
 export { decide, type Decision } from './enforcement/decide.ts'
 export { compilePolicy, type Policy, type ModelPolicy } from './enforcement/policy.ts'

@@ -1,6 +1,6 @@
 // Flags at run time: a change governs the next query with no restart; bad values refuse to
 // start, or at run time keep the last good flags; sampling thins log lines, never counters.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -123,12 +123,17 @@ describe('flags from a watched file (a mounted ConfigMap): rollback with no rest
     const fence = tenantEnforcement({ config, logger, flags: { file, pollMs: 50 } })
     const prisma = base.prisma.$extends(fence)
     const q = () => runWithTenant({ tenantId: 1 }, () => prisma.user.findMany())
+    // Written beside it and renamed over it, as the README says: a poll never sees a half-written file.
+    const replace = (path: string, text: string) => {
+      writeFileSync(`${path}.tmp`, text)
+      renameSync(`${path}.tmp`, path)
+    }
     try {
       await expect(q()).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
-      writeFileSync(file, '# rollback\nTENANT_ENFORCEMENT_MODE=log_only\n')
+      replace(file, '# rollback\nTENANT_ENFORCEMENT_MODE=log_only\n')
       await expect.poll(() => fence.currentFlags().mode, { timeout: 5000, interval: 50 }).toBe('log_only')
       await expect(q()).resolves.toHaveLength(1)
-      writeFileSync(file, 'TENANT_ENFORCEMENT_MODE=loggin\n')
+      replace(file, 'TENANT_ENFORCEMENT_MODE=loggin\n')
       await expect.poll(() => lines.filter((l) => String(l.msg).startsWith('TENANT_FLAG_INVALID')).length, { timeout: 5000, interval: 50 }).toBe(1)
       expect(fence.currentFlags().mode).toBe('log_only')
       await expect(q()).resolves.toHaveLength(1)

@@ -1,8 +1,10 @@
 // Where flags come from at run time, and when they are re-parsed. The hot path calls
 // `current()` on every query: it reads the raw values, compares them with the last ones seen
 // and re-parses only on change. A bad value at run time keeps the last good flags.
-import { readFileSync, statSync } from 'node:fs'
-import { actionTable, effectiveMode, FLAG_NAMES, parseFlags, TenantFlagError, type FlagName, type Flags, type ModelAction, type RawFlags } from './flags.ts'
+import { resolve } from 'node:path'
+import { FLAG_FILE_MAX_BYTES, FlagFileReader, readFlagFileSync, type ReadFailure, type ReaderCommand, type ReadResult } from './flag-file-reader.ts'
+import { parseFlagFile } from './flag-file.ts'
+import { actionTable, effectiveMode, flagLabel, parseFlags, TenantFlagError, type FlagName, type Flags, type ModelAction, type RawFlags } from './flags.ts'
 import type { Mode } from './schema.ts'
 
 export interface FlagState {
@@ -123,58 +125,101 @@ export function envFlagSource(models: readonly string[], hooks: FlagSourceHooks 
   }
 }
 
-/** Parse a flag file: KEY=VALUE lines (a ConfigMap rendered as env) or a JSON object. */
-export function parseFlagFile(text: string): RawFlags {
-  const trimmed = text.trim()
-  if (trimmed.startsWith('{')) {
-    const obj = JSON.parse(trimmed) as Record<string, unknown>
-    return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, String(v)])) as RawFlags
-  }
-  const raw: Record<string, string> = {}
-  for (const line of trimmed.split(/\r?\n/)) {
-    const l = line.trim()
-    if (!l || l.startsWith('#')) continue
-    const eq = l.indexOf('=')
-    if (eq < 1) throw new TenantFlagError(l, `flag file line "${l}" is not KEY=VALUE`)
-    raw[l.slice(0, eq).trim().replace(/^export\s+/, '')] = l.slice(eq + 1).trim().replace(/^(['"])(.*)\1$/, '$2')
-  }
-  return raw as RawFlags
+export { parseFlagFile } from './flag-file.ts'
+
+export interface FileFlagSourceOptions {
+  /** how often the file is read (default 1000 ms) */
+  pollMs?: number
+  /** a read unanswered this long is given up and its reader replaced (default 10 s, at least 3 polls) */
+  stallMs?: number
+  /** start-up: how long to wait for the first read before refusing to start (default 5000 ms) */
+  startTimeoutMs?: number
+  /** the reader process (default: /bin/sh, or Node where there is none); tests pass their own */
+  reader?: ReaderCommand
+}
+
+const READ_FAILURE: Record<ReadFailure, string> = {
+  missing: 'does not exist',
+  not_regular: 'is not a regular file (a FIFO, a device or a directory): refused, a read of it could block forever',
+  unreadable: 'cannot be read (permissions?)',
+  too_large: `is larger than ${FLAG_FILE_MAX_BYTES / 1024} KiB: not a flag file`,
+  stalled: 'did not answer (a hung mount?); its reader was stopped',
+  reader_failed: 'could not be read: the reader process failed',
 }
 
 /**
- * Flags from a file (a mounted ConfigMap, say), re-read when it changes: a rollback with no
- * restart at all. Polled with statSync on an unref'd timer (ConfigMap updates swap symlinks,
- * which fs.watch misses, and fs.watchFile stalls when the libuv thread pool is busy). Same
- * validation and keep-the-last-good rule as the env source.
+ * Flags from a file (a mounted ConfigMap, say), re-read every pollMs: a rollback with no restart
+ * at all. The same validation as the env source, and more: a file is a complete set of flags
+ * (parseFlagFile), so an empty, half-written or unreadable file is refused, TENANT_FLAG_INVALID is
+ * reported once per distinct refusal, and the last good flags stay. The file is read by a child
+ * process (FlagFileReader), never on the event loop or libuv's thread pool. At start-up a missing
+ * or bad file throws: the app refuses to start.
  */
-export function fileFlagSource(path: string, models: readonly string[], hooks: FlagSourceHooks = {}, intervalMs = 1000): FlagSource {
-  const load = () => toState(parseFlags(parseFlagFile(readFileSync(path, 'utf8')), models), models)
-  const stamp = () => {
+export function fileFlagSource(
+  path: string,
+  models: readonly string[],
+  hooks: FlagSourceHooks = {},
+  options: number | FileFlagSourceOptions = {},
+): FlagSource {
+  const opts = typeof options === 'number' ? { pollMs: options } : options
+  const pollMs = opts.pollMs ?? 1000
+  const stallMs = opts.stallMs ?? Math.max(10_000, 3 * pollMs)
+  if (typeof path !== 'string' || path.trim() === '' || /[\n\0]/.test(path)) {
+    throw new TenantFlagError('file', 'flag file: the path must be a non-empty string without newlines')
+  }
+  const file = resolve(path)
+  const refuse = (flag: string, message: string) => new TenantFlagError(flagLabel(flag), `flag file ${file}: ${message}`)
+  const load = (r: ReadResult): FlagState => {
+    if (!r.ok) throw refuse('file', `${READ_FAILURE[r.failure]}${r.detail ? ` (${r.detail})` : ''}`)
     try {
-      const st = statSync(path)
-      return `${st.ino}:${st.size}:${st.mtimeMs}`
+      return toState(parseFlags(parseFlagFile(r.text), models), models)
     } catch (err) {
-      return `missing:${(err as NodeJS.ErrnoException).code}`
+      if (!(err instanceof TenantFlagError)) throw err
+      throw refuse(err.flag, err.message)
     }
   }
-  let seen = stamp()
-  let state = load() // start-up: a missing or bad file refuses to start
-  const timer = setInterval(() => {
-    const now = stamp()
-    if (now === seen) return
-    seen = now
+
+  const first = readFlagFileSync(file, opts.startTimeoutMs ?? 5000, opts.reader)
+  let state = load(first) // start-up: a missing or bad file refuses to start
+  // What the last read saw (its text, or its failure): a refusal is reported once, not every poll.
+  let seen = outcomeKey(first)
+  const reader = new FlagFileReader(file, opts.reader)
+  let closed = false
+
+  const settle = (r: ReadResult) => {
+    const key = outcomeKey(r)
+    if (closed || key === seen) return
+    seen = key
     try {
-      state = load()
-      hooks.onChange?.(state)
+      state = load(r)
     } catch (err) {
-      hooks.onError?.(err instanceof TenantFlagError ? err : new TenantFlagError(path, `flag file ${path}: ${(err as Error).message}`))
+      hooks.onError?.(err instanceof TenantFlagError ? err : refuse('file', 'could not be parsed'))
+      return
     }
-  }, intervalMs)
+    hooks.onChange?.(state)
+  }
+  const timer = setInterval(() => {
+    const waited = reader.waiting()
+    if (waited !== undefined) {
+      if (waited >= stallMs) reader.abandon(`no answer for ${Math.round(waited)} ms`)
+      return
+    }
+    // A hook that throws must not become an unhandled rejection: flags never crash the app.
+    reader.read()?.then(settle).catch(() => {})
+  }, pollMs)
   timer.unref()
   return {
     current: () => state,
-    close: () => clearInterval(timer),
+    close() {
+      closed = true // the read in flight is answered `closed`: not a refusal to report
+      clearInterval(timer)
+      reader.close()
+    },
   }
+}
+
+function outcomeKey(r: ReadResult): string {
+  return r.ok ? `text:${r.text}` : `failed:${r.failure}`
 }
 
 /** Fixed flags (tests, or hardened mode where flags are ignored). */

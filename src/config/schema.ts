@@ -60,6 +60,36 @@ export const modelPolicySchema = z.strictObject({
   description: z.string().optional(),
 })
 
+type Id = string | number | bigint
+/** What `bypass.authorize` is asked: the actor (`options.actor`, else the context's userId), the reason, the context. */
+export interface BypassRequest {
+  readonly actor: string
+  readonly reason: string
+  readonly context: { readonly tenantId: Id; readonly userId?: Id; readonly method?: string } | undefined
+}
+/** Returns true to let this actor bypass; anything else (false, a throw, a promise) refuses. Synchronous. */
+export type BypassAuthorize = (request: BypassRequest) => boolean
+
+const actorName = z
+  .string()
+  .refine((s) => s.trim() !== '' && s.trim() === s, 'must be a non-blank name without leading or trailing spaces')
+
+export const bypassSchema = z
+  .strictObject({
+    /** The documented bypass reasons; hardened mode accepts only these. */
+    reasons: z.array(identifier).min(1),
+    /** Who may bypass (a job name, a user id as a string). When set, anyone else is refused. */
+    actors: z
+      .array(actorName)
+      .min(1, 'name at least one actor, or leave bypass.actors out (to refuse every bypass: TENANT_ENFORCEMENT_ALLOW_BYPASS=false)')
+      .refine((a) => new Set(a).size === a.length, 'lists an actor twice')
+      .optional(),
+    /** A predicate deciding who may bypass; with `actors` too, both must agree. */
+    authorize: z
+      .custom<BypassAuthorize>((v) => typeof v === 'function', 'must be a function ({ actor, reason, context }) => boolean')
+      .optional(),
+  })
+
 const flagValue = z.union([z.string(), z.number(), z.boolean()])
 
 export const criterionSchema = z.strictObject({
@@ -136,10 +166,7 @@ export const configSchema = z
         severity: z.enum(SEVERITIES).default('HIGH'),
       })
       .default({ policy: 'violation', severity: 'HIGH' }),
-    bypass: z.strictObject({
-      /** The documented bypass reasons; hardened mode accepts only these. */
-      reasons: z.array(identifier).min(1),
-    }),
+    bypass: bypassSchema,
     thresholds: thresholdsSchema,
     phases: z.array(phaseSchema).length(5),
     rollback: z.strictObject({

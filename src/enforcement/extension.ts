@@ -4,11 +4,14 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
-import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import { flagLabel } from '../config/flags.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
+import { bypassPolicy, type BypassPolicy } from './bypass.ts'
+import { extensionOrderGuard } from './extension-order.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { ModelAction } from '../config/flags.ts'
 import { dataModelOfClient, type DataModel } from './datamodel.ts'
@@ -26,8 +29,8 @@ export interface TenantEnforcementOptions {
   registry?: Registry
   /** pino logger for violation lines (default: pino JSON on stdout) */
   logger?: Logger
-  /** where flags come from: process.env (default) or a watched file such as a mounted ConfigMap */
-  flags?: { file: string; pollMs?: number } | { source: FlagSource }
+  /** where flags come from: process.env (default) or a file re-read every pollMs, such as a mounted ConfigMap */
+  flags?: ({ file: string } & FileFlagSourceOptions) | { source: FlagSource }
   /** Phase 4: ignore the flags, block every violation, allow bypass only for config.bypass.reasons */
   hardened?: boolean
   /** the data model, when the client does not expose `_runtimeDataModel` (tests, other ORMs) */
@@ -91,9 +94,11 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   const hooks = {
     onChange: publish,
     onError: (err: Error & { flag?: string }) => {
-      metrics.flagErrors.inc({ flag: String(err.flag ?? 'unknown').slice(0, 64) })
+      // The label (and the log field) is a known flag name or `file`, never a key someone wrote in a file.
+      const flag = flagLabel(err.flag)
+      metrics.flagErrors.inc({ flag })
       try {
-        logger.error({ err: { message: err.message }, flag: err.flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
+        logger.error({ err: { message: err.message }, flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
       } catch {
         metrics.telemetryErrors.inc({ sink: 'log' })
       }
@@ -101,7 +106,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   }
   // Start-up: a bad flag throws here, so the app refuses to start with the flag's message.
   const source: FlagSource =
-    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags.pollMs) : envFlagSource(models, hooks)
+    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks)
   publish(source.current('all'))
 
   const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
@@ -114,8 +119,10 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const unclassified = auditModels(config, datamodel)
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect, client })
-    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client })
+    // The `client` part watches for query extensions added after this one (they would run after the check).
+    const guard = extensionOrderGuard(client as never, { logger, hardened })
+    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never }, client: guard as {} })
   })
   return Object.assign(extension, handle)
 }
@@ -126,7 +133,7 @@ interface HookDeps {
   hardened: boolean
   reporter: Reporter
   metrics: EnforcementMetrics
-  bypassReasons: readonly string[]
+  bypass: BypassPolicy
   owner: object
   inspector: typeof inspect
   /** the client without this extension: reference lookups go through it */
@@ -135,7 +142,7 @@ interface HookDeps {
 
 type ItxClient = { _createItxClient?(tx: unknown): unknown }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector, client }: HookDeps) {
+function createHook({ policy, source, hardened, reporter, metrics, bypass, owner, inspector, client }: HookDeps) {
   const checkDuration = metrics.checkDuration
   // What each finding's model gets under the flags in force. Raw SQL and unknown operations
   // (the `$raw` pseudo-model) are blocked where everything is blocked, logged otherwise.
@@ -184,7 +191,8 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
       return query(args)
     }
     const store = tenantStorage.getStore()
-    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model ?? RAW_MODEL, operation)) return query(args)
+    // A bypass scope whose callback has settled (work it scheduled that outlived it) gets the normal check.
+    if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return query(args)
 
     const start = performance.now()
     let found: Inspection | null
@@ -219,18 +227,22 @@ function countInspectionError(metrics: EnforcementMetrics, model: string): void 
   } catch {}
 }
 
-/** Is this bypass granted by the flags in force (or, hardened, by the config's reasons)? Counted once per bypass call. */
-function grantBypass(store: TenantStore, state: FlagState | undefined, hardened: boolean, reasons: readonly string[], reporter: Reporter, owner: object, model: string, operation: string): boolean {
+/**
+ * Is this bypass granted: by the flags in force (or, hardened, by the config's reasons) and by the
+ * config's authorized actors? Counted and logged once per bypass call.
+ */
+function grantBypass(store: TenantStore, state: FlagState | undefined, hardened: boolean, bypass: BypassPolicy, reporter: Reporter, owner: object, model: string, operation: string): boolean {
   const b = store.bypass!
   const reason = b.reason
   let refusal: string | undefined
   if (hardened) {
-    if (!reasons.includes(reason)) refusal = `hardened mode allows only the documented reasons (${reasons.join(', ')})`
+    if (!bypass.reasons.includes(reason)) refusal = `hardened mode allows only the documented reasons (${bypass.reasons.join(', ')})`
   } else if (!state!.flags.allowBypass) {
     refusal = 'TENANT_ENFORCEMENT_ALLOW_BYPASS is false'
   } else if (state!.flags.bypassRequiresReason && reason === '') {
     refusal = 'TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON is true and no reason was given'
   }
+  refusal ??= bypass.refusal(b, store.context)
   if (refusal === undefined) {
     if (!(b.usedBy ??= new WeakSet()).has(owner)) {
       b.usedBy.add(owner)

@@ -8,7 +8,8 @@ import type { EnforcementMetrics } from '../telemetry/metrics.ts'
 import { sanitizeArgs } from '../telemetry/sanitize.ts'
 import { captureStack, cleanStack } from '../telemetry/stack.ts'
 import type { TenantViolationLine } from '../telemetry/violation-line.ts'
-import type { BypassScope, TenantContext } from './context.ts'
+import { bypassActor } from './bypass.ts'
+import type { BypassScope, TenantContext, TenantId } from './context.ts'
 import type { Finding } from './inspect.ts'
 
 /** The pseudo-model of raw SQL and of operations the check does not know. */
@@ -35,7 +36,7 @@ export function endpointOf(ctx: TenantContext | undefined): string {
   return e ?? 'unknown'
 }
 
-const idOf = (v: string | number | undefined) => (v === undefined || v === null ? null : String(v))
+const idOf = (v: TenantId | undefined) => (v === undefined || v === null ? null : String(v))
 
 export function createReporter({ config, metrics, logger }: { config: TenantFenceConfig; metrics: EnforcementMetrics; logger: Logger }): Reporter {
   const reasons = new Set(config.bypass.reasons)
@@ -92,7 +93,8 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           timestamp: new Date().toISOString(),
           outcome,
           reason: b.reason || null,
-          actor: b.actor ?? null,
+          // The actor the authorization saw: the one given, else the context's user.
+          actor: bypassActor(b, ctx) ?? null,
           model,
           action: operation,
           endpoint: endpointOf(ctx),
