@@ -8,7 +8,7 @@ import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
-import { auditModels } from './audit.ts'
+import { auditModels, auditSummary } from './audit.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { DataModel } from './datamodel.ts'
 import { decide } from './decide.ts'
@@ -101,8 +101,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
     const policy = compilePolicy(config, datamodel)
     if (options.audit !== false) {
-      const unclassified = auditModels(config, datamodel)
-      if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
+      const findings = auditModels(config, datamodel)
+      if (findings.length) logger.warn({ models: findings }, `TENANT_AUDIT: ${auditSummary(findings)}`)
     }
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })

@@ -1,0 +1,13 @@
+// Import a TypeScript (or ESM/CJS JavaScript) file at run time, for the user's
+// tenantfence.config.ts and prisma.config.ts. jiti transpiles in process, in either kind of
+// project (a `"type": "module"` one or a plain CommonJS one), with no build step and no native
+// binary; it is loaded only when a config is read, so the runtime never pulls it in.
+import { pathToFileURL } from 'node:url'
+
+/** The module's exports (its namespace; `default` is the default export). */
+export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
+  const { createJiti } = await import('jiti')
+  // moduleCache off: `generate --check` after an edit must see the file as it is now.
+  const jiti = createJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false })
+  return (await jiti.import(file)) as Record<string, unknown>
+}
