@@ -88,7 +88,8 @@ async function prismaConfigSchema(cwd: string): Promise<{ file: string; path: st
   try {
     const { importTypeScript } = await import('./ts-import.ts')
     const mod = await importTypeScript(file)
-    value = (mod as { schema?: unknown } | undefined)?.schema
+    const config = (mod.default ?? mod) as { schema?: unknown; default?: { schema?: unknown } }
+    value = config.schema ?? config.default?.schema // a CommonJS config arrives wrapped once more
   } catch (err) {
     throw new TenantConfigError(`could not evaluate ${file} to find its "schema": ${(err as Error).message}; pass --schema <file or folder>`)
   }
