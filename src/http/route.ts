@@ -1,9 +1,9 @@
 // The route template of a request (`/api/users/:id`), never its raw path: raw paths carry ids,
 // and an id in a metric label or a violation's endpoint is an unbounded series per user.
 import type { Request } from 'express'
+import { UNMATCHED_ROUTE } from './labels.ts'
 
-/** Label of requests that matched no route (404s, requests refused before routing such as 401s). */
-export const UNMATCHED_ROUTE = 'unmatched'
+export { UNMATCHED_ROUTE }
 
 const tracked = new WeakMap<Request, string>()
 
