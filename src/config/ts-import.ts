@@ -6,7 +6,9 @@ import { pathToFileURL } from 'node:url'
 
 /** The module's exports (its namespace; `default` is the default export). */
 export async function importTypeScript(file: string): Promise<Record<string, unknown>> {
-  const { createJiti } = await import('jiti')
+  const jiti_ = await import('jiti')
+  // Bundled into the CLI from jiti's CommonJS entry, the named export may only be on the default.
+  const createJiti = typeof jiti_.createJiti === 'function' ? jiti_.createJiti : jiti_.default
   // moduleCache off: `generate --check` after an edit must see the file as it is now.
   const jiti = createJiti(pathToFileURL(file).href, { moduleCache: false, fsCache: false, interopDefault: false })
   return (await jiti.import(file)) as Record<string, unknown>
