@@ -55,7 +55,14 @@ model Comment {
   task   Task @relation(fields: [taskId], references: [id])
 }
 model Country {
-  code String @id
+  code    String   @id
+  capital Capital? // the other side of a one-to-one: Capital holds the key, so Country is not reached through it
+}
+model Capital {
+  id          Int     @id
+  orgId       String
+  countryCode String  @unique
+  country     Country @relation(fields: [countryCode], references: [code])
 }
 `
 
@@ -89,7 +96,7 @@ describe('proposeConfig', () => {
   it('reads the tenant model, field and via from the foreign keys, never from names', () => {
     const p = proposeConfig(parseSchema(teamSchema), teamSchema)
     expect(p.tenant).toEqual({ model: 'Team', field: 'orgId', idField: 'id' })
-    expect(p.fieldScoped).toEqual(['Member', 'Project'])
+    expect(p.fieldScoped).toEqual(['Member', 'Project', 'Capital'])
     expect(p.relationScoped).toEqual([
       // the required key (projectKey → Project) beats the optional one (reviewerId → Member)
       { model: 'Task', via: 'parent', target: 'Project', optional: false, alternatives: ['reviewer (Member)'] },
@@ -130,7 +137,7 @@ describe('tenantfence init', () => {
     const config = await loadConfig(undefined, dir)
     expect(config.tenant).toMatchObject({ model: 'Team', field: 'orgId' })
     expect(config.app.job).toBe('acme-billing-api')
-    expect(Object.keys(config.models)).toEqual(['Member', 'Project', 'Task', 'Comment'])
+    expect(Object.keys(config.models)).toEqual(['Member', 'Project', 'Capital', 'Task', 'Comment'])
     expect((await cli(dir, 'audit')).code).toBe(0)
 
     const edited = readFileSync(file, 'utf8')

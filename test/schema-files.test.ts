@@ -109,6 +109,22 @@ describe('tenantfence audit', () => {
     expect(res.out).toContain('LegacyPlan is listed in globalModels but the schema has no such model (renamed or removed?). Remove it')
   })
 
+  it('at start-up (TENANT_AUDIT) too: the client\'s own data model covers every schema file; a stale entry is named stale', async () => {
+    const { openDatabase } = await import('../src/demo/db.ts')
+    const { tenantEnforcement, defineConfig } = await import('../src/index.ts')
+    const { captureLogger, config } = await import('./helpers/fence.ts')
+    const db = await openDatabase()
+    try {
+      const { logger, lines } = captureLogger()
+      db.prisma.$extends(tenantEnforcement({ config: defineConfig({ ...config, globalModels: ['Permission', 'LegacyPlan'] }), logger }))
+      const audit = lines.filter((l) => String(l.msg).startsWith('TENANT_AUDIT'))
+      expect(audit.map((l) => l.msg)).toEqual(['TENANT_AUDIT: 1 config entry names a model the schema does not have (stale): LegacyPlan'])
+      expect(audit[0]!.models).toEqual([{ model: 'LegacyPlan', kind: 'stale', reason: 'is listed in globalModels but the schema has no such model (renamed or removed?)' }])
+    } finally {
+      await db.close()
+    }
+  })
+
   it('passes on the demo, and refuses an unknown option with exit 2', async () => {
     expect((await audit(root)).code).toBe(0)
     const err: string[] = []
