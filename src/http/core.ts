@@ -2,7 +2,8 @@
 // verify the bearer token, read and type-check the user and tenant claims, let the app resolve
 // the tenant from where it keeps it (URL, header, membership table), and answer either "run the
 // request as this tenant" or "refuse it with this status and body". Adapters stay thin.
-import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose'
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose'
 import { tenantStorage, withoutTenantEnforcement } from '../enforcement/context.ts'
 
 /** What runWithTenant accepts: a non-empty string, an integer or a bigint. */
@@ -72,18 +73,24 @@ export type AuthOutcome =
  * Validate the options once and return the per-request step. `header(name)` reads a request
  * header (lower-case name) in the adapter's own way.
  */
-export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): (req: Req, header: (name: string) => string | undefined) => Promise<AuthOutcome> {
+export type Authenticate<Req> = (req: Req, header: (name: string) => string | undefined) => Promise<AuthOutcome>
+
+export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authenticate<Req> {
   const key = keyOf(options)
   const algorithms = options.algorithms ?? (options.secret !== undefined ? ['HS256'] : ['RS256', 'ES256', 'PS256', 'EdDSA'])
   const tenantClaim = options.claims?.tenantId ?? 'tenantId'
   const userClaim = options.claims?.userId ?? 'sub'
   const types = typeof options.idType === 'object' ? options.idType : { tenantId: options.idType, userId: options.idType }
   for (const [which, t] of Object.entries(types)) {
-    if (t !== undefined && !ID_TYPES.includes(t)) throw new Error(`tenantContext: idType${typeof options.idType === 'object' ? `.${which}` : ''} is "${String(t)}"; valid: ${ID_TYPES.join(', ')}`)
+    if (t === undefined || ID_TYPES.includes(t)) continue
+    const where = typeof options.idType === 'object' ? `idType.${which}` : 'idType'
+    throw new Error(`tenantContext: ${where} is "${String(t)}"; valid: ${ID_TYPES.join(', ')}`)
   }
   const header = options.tenantHeader === false ? undefined : (options.tenantHeader ?? 'x-tenant-id').toLowerCase()
   const { resolveTenant, resolveTenantBypass } = options
-  if (resolveTenant !== undefined && typeof resolveTenant !== 'function') throw new Error('tenantContext: resolveTenant must be a function (req, claims) => tenant id')
+  if (resolveTenant !== undefined && typeof resolveTenant !== 'function') {
+    throw new Error('tenantContext: resolveTenant must be a function (req, claims) => tenant id')
+  }
   if (resolveTenantBypass !== undefined && !(typeof resolveTenantBypass.reason === 'string' && resolveTenantBypass.reason.trim())) {
     throw new Error('tenantContext: resolveTenantBypass needs a reason (listed in the config\'s bypass.reasons for hardened mode)')
   }
@@ -95,7 +102,8 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): (req:
     if (!m) return unauthenticated('missing_token')
     let payload: JWTPayload
     try {
-      payload = (typeof key === 'function' ? await jwtVerify(m[1]!, key, verifyOptions) : await jwtVerify(m[1]!, key, verifyOptions)).payload
+      const verified = typeof key === 'function' ? await jwtVerify(m[1]!, key, verifyOptions) : await jwtVerify(m[1]!, key, verifyOptions)
+      payload = verified.payload
     } catch (err) {
       return unauthenticated(err instanceof joseErrors.JWTExpired ? 'token_expired' : 'invalid_token')
     }
@@ -111,11 +119,13 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): (req:
       const claims: TenantClaims = { userId, tenantId: tokenTenant, payload }
       // Before a tenant is known: outside any tenant context, or inside the configured audited bypass.
       const run = () => resolveTenant(req, claims)
-      const resolved = resolveTenantBypass
-        ? await tenantStorage.exit(() => withoutTenantEnforcement({ reason: resolveTenantBypass.reason, actor: `user:${String(userId)}` }, run))
-        : await tenantStorage.exit(async () => await run())
+      const bypass = resolveTenantBypass && { reason: resolveTenantBypass.reason, actor: `user:${String(userId)}` }
+      const resolved = await tenantStorage.exit(async () => (bypass ? await withoutTenantEnforcement(bypass, run) : await run()))
       if (resolved === null || resolved === undefined) return refused('TENANT_FORBIDDEN')
-      if (!isTenantId(resolved)) throw new TypeError(`tenantContext: resolveTenant returned ${describe(resolved)}; return a non-empty string, an integer or a bigint (or null when the user is not a member)`)
+      if (!isTenantId(resolved)) {
+        const valid = 'a non-empty string, an integer or a bigint (or null when the user is not a member)'
+        throw new TypeError(`tenantContext: resolveTenant returned ${describe(resolved)}; return ${valid}`)
+      }
       return { ok: true, tenantId: resolved, userId }
     }
     if (tokenTenant === undefined) return unauthenticated('missing_claim')
@@ -141,7 +151,8 @@ function describe(v: unknown): string {
 }
 
 function unauthenticated(reason: AuthFailure): AuthOutcome {
-  return { ok: false, status: 401, body: { error: 'UNAUTHENTICATED', reason }, headers: { 'WWW-Authenticate': reason === 'missing_token' ? 'Bearer' : 'Bearer error="invalid_token"' } }
+  const challenge = reason === 'missing_token' ? 'Bearer' : 'Bearer error="invalid_token"'
+  return { ok: false, status: 401, body: { error: 'UNAUTHENTICATED', reason }, headers: { 'WWW-Authenticate': challenge } }
 }
 
 function refused(error: 'TENANT_MISMATCH' | 'TENANT_FORBIDDEN'): AuthOutcome {

@@ -24,7 +24,9 @@ global candidates to review. Severities are left for your team to set.
   --force              overwrite an existing file`
 
 export async function run(argv: string[]): Promise<number> {
-  const options = { schema: { type: 'string' }, out: { type: 'string' }, 'tenant-model': { type: 'string' }, 'tenant-field': { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean' } } as const
+  const text = { type: 'string' } as const
+  const flag = { type: 'boolean' } as const
+  const options = { schema: text, out: text, 'tenant-model': text, 'tenant-field': text, force: flag, help: flag }
   const values = parseCommandLine(argv, options, HELP)
   if (values.help) {
     console.log(HELP)
@@ -34,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   const out = resolve(cwd, (values.out as string | undefined) ?? 'tenantfence.config.ts')
   if (existsSync(out) && !values.force) throw new CliError(`${relative(cwd, out)} already exists; pass --force to overwrite it`)
   const source = await findSchema({ schema: values.schema as string | undefined, cwd })
-  const proposal = proposeConfig(parseSchema(source.text), source.text, { tenantModel: values['tenant-model'] as string | undefined, tenantField: values['tenant-field'] as string | undefined })
+  const given = { tenantModel: values['tenant-model'] as string | undefined, tenantField: values['tenant-field'] as string | undefined }
+  const proposal = proposeConfig(parseSchema(source.text), source.text, given)
   const schemaName = relative(cwd, source.path) || source.path
   await writeFile(out, renderConfig(proposal, { schema: schemaName, appName: appName(cwd) }))
   const { tenant, fieldScoped, relationScoped, globalCandidates } = proposal

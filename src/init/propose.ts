@@ -55,7 +55,8 @@ export function proposeConfig(datamodel: DataModel, schemaText: string, given: {
       const candidates = keyed(m).filter((r) => owned.has(r.type) && owned.get(r.type)! < depth)
       if (candidates.length === 0) continue
       const best = [...candidates].sort(byPreference(owned))[0]!
-      found.push({ model: m, via: best.name, target: best.type, optional: !best.isRequired, alternatives: candidates.filter((c) => c !== best).map((c) => `${c.name} (${c.type})`) })
+      const alternatives = candidates.filter((c) => c !== best).map((c) => `${c.name} (${c.type})`)
+      found.push({ model: m, via: best.name, target: best.type, optional: !best.isRequired, alternatives })
     }
     for (const f of found) owned.set(f.model, depth)
     relationScoped.push(...found)
@@ -95,7 +96,10 @@ function guessTenantModel(names: string[], keyed: (m: string) => RelationField[]
   }
   const roots = [...reachedFrom].filter(([m]) => parents(m).length === 0)
   const ranked = (roots.length ? roots : [...reachedFrom]).map(([m, from]) => [m, from.size] as const).sort((a, b) => b[1] - a[1])
-  if (ranked.length === 0) throw new InitError('no required relation with a foreign key in the schema, so the tenant model cannot be read from it; pass --tenant-model <Model> and --tenant-field <field>')
+  if (ranked.length === 0) {
+    const hint = 'pass --tenant-model <Model> and --tenant-field <field>'
+    throw new InitError(`no required relation with a foreign key in the schema, so the tenant model cannot be read from it; ${hint}`)
+  }
   if (ranked[1] && ranked[1][1] === ranked[0]![1]) {
     const tied = ranked.filter(([, n]) => n === ranked[0]![1]).map(([m]) => m)
     throw new InitError(`${tied.join(' and ')} each own ${ranked[0]![1]} models through required relations; say which is the tenant with --tenant-model <Model>`)
