@@ -27,6 +27,10 @@ async function app(options: Partial<FastifyTenantOptions> = {}) {
   })
   a.get('/api/all-users', async () => db.prisma.user.findMany()) // the unscoped bug
   a.get('/teams/:team/whoami', async () => getTenantContext())
+  a.post('/api/echo', async (req) => req.body)
+  a.get('/api/boom', async () => {
+    throw new Error('SQLITE_ERROR: no such table secret_internal_table')
+  })
   await a.ready()
   return { a, registry }
 }
@@ -46,6 +50,15 @@ describe('Fastify adapter', () => {
     const res = await a.inject({ url: '/api/all-users', headers: await auth({ tenantId: 1 }, '1') })
     expect([res.statusCode, res.json()]).toEqual([403, { error: 'TENANT_CONTEXT_REQUIRED', model: 'User' }])
     expect(db.violations().at(-1)).toMatchObject({ model: 'User', endpoint: '/api/all-users', method: 'GET', tenantId: '1', userId: '1' })
+  })
+
+  it('answers other errors 500 without internals; client errors stay 4xx', async () => {
+    const { a } = await app()
+    const res = await a.inject({ url: '/api/boom', headers: await auth({ tenantId: 1 }, '1') })
+    expect([res.statusCode, res.json()]).toEqual([500, { error: 'INTERNAL_ERROR' }])
+    expect(res.body).not.toContain('secret_internal_table')
+    const bad = await a.inject({ method: 'POST', url: '/api/echo', headers: { ...(await auth({ tenantId: 1 }, '1')), 'content-type': 'application/json' }, payload: '{nope' })
+    expect(bad.statusCode).toBe(400) // a client error stays Fastify's
   })
 
   it('refuses missing, subless and mismatched tokens, labelled with their route; public paths get no context', async () => {

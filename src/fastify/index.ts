@@ -16,7 +16,11 @@ export interface FastifyTenantOptions extends TenantAuthOptions<FastifyRequest> 
   publicPaths?: Array<string | RegExp>
   /** Count every request in this registry (http_requests_total, http_request_duration_seconds). */
   registry?: Registry
-  /** Answer TenantContextRequiredError with 403 `{ error, model }` (default true; other errors go to Fastify's handler). */
+  /**
+   * The plugin's error handler (default true): TenantContextRequiredError → 403 `{ error, model }`;
+   * client errors (4xx: validation, bad JSON) as Fastify answers them; anything else → 500
+   * `{ error: "INTERNAL_ERROR" }`, logged with request.log, its message never sent. `false` keeps yours.
+   */
   mapErrors?: boolean
 }
 
@@ -61,9 +65,12 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
     })
   }
   if (options.mapErrors !== false) {
-    instance.setErrorHandler((err: unknown, _request: FastifyRequest, reply: FastifyReply) => {
+    instance.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
       if (isTenantContextRequiredError(err)) return reply.code(403).send({ error: 'TENANT_CONTEXT_REQUIRED', model: err.model })
-      return reply.send(err)
+      const status = Number((err as { statusCode?: unknown } | null)?.statusCode)
+      if (Number.isInteger(status) && status >= 400 && status < 500) return reply.send(err)
+      request.log.error({ err }, 'HTTP_UNHANDLED_ERROR')
+      return reply.code(500).send({ error: 'INTERNAL_ERROR' })
     })
   }
   done()
