@@ -20,13 +20,17 @@ const prismaClientVersion = (JSON.parse(readFileSync(join(repoModule('@prisma/cl
 let tarball: string
 let installed: string // the unpacked package inside the ESM project
 
+// Under `npm test`, npm exports its settings as npm_config_* (local_prefix: this repository): a
+// child npm must see none of them, or it could install into the repository instead of the project.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
+
 const KINDS = ['cjs', 'esm'] as const
 type Kind = (typeof KINDS)[number]
 const project = (kind: Kind) => join(work, `${kind}-app`)
 
 function npmInstall(cwd: string, args: string[]): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] })
     let err = ''
     child.stderr.on('data', (d: Buffer) => (err += d))
     child.on('close', (code) => (code === 0 ? ok() : fail(new Error(`npm install in ${cwd} failed (${code}): ${err.slice(-2000)}`))))
@@ -35,14 +39,14 @@ function npmInstall(cwd: string, args: string[]): Promise<void> {
 
 beforeAll(async () => {
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'pipe' })
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   tarball = join(work, (JSON.parse(out) as [{ filename: string }])[0].filename)
 
   for (const kind of KINDS) {
     const dir = project(kind)
     mkdirSync(join(dir, 'prisma'), { recursive: true })
     // `npm init -y` for CommonJS; the ESM project says "type": "module".
-    execFileSync('npm', ['init', '-y'], { cwd: dir, stdio: 'ignore' })
+    execFileSync('npm', ['init', '-y'], { cwd: dir, env, stdio: 'ignore' })
     if (kind === 'esm') writeFileSync(join(dir, 'package.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')), type: 'module' }, null, 2))
     cpSync(join(root, 'prisma/schema.prisma'), join(dir, 'prisma/schema.prisma'))
     writeFileSync(join(dir, 'demo-config.json'), JSON.stringify(demoConfig))
@@ -66,15 +70,15 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-function run(kind: Kind, script: string, env: Record<string, string> = {}) {
+function run(kind: Kind, script: string, extra: Record<string, string> = {}) {
   const file = join(project(kind), kind === 'cjs' ? 'check.cjs' : 'check.mjs')
   writeFileSync(file, script)
-  const res = spawnSync(process.execPath, [file], { cwd: project(kind), encoding: 'utf8', env: { ...process.env, ...env } })
+  const res = spawnSync(process.execPath, [file], { cwd: project(kind), encoding: 'utf8', env: { ...env, ...extra } })
   return { status: res.status, stdout: res.stdout, stderr: res.stderr, json: () => JSON.parse(res.stdout.trim().split('\n').at(-1) ?? 'null') as Record<string, unknown> }
 }
 
 function cli(kind: Kind, ...args: string[]) {
-  const res = spawnSync(join(project(kind), 'node_modules/.bin/tenantfence'), args, { cwd: project(kind), encoding: 'utf8' })
+  const res = spawnSync(join(project(kind), 'node_modules/.bin/tenantfence'), args, { cwd: project(kind), env, encoding: 'utf8' })
   return { status: res.status, stdout: res.stdout, stderr: res.stderr }
 }
 
@@ -170,9 +174,9 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
     expect(readFileSync(join(project(kind), 'tenantfence.config.ts'), 'utf8')).toContain("from 'tenantfence'")
     const audit = cli(kind, 'audit')
     expect([audit.status, audit.stdout.trim(), audit.stderr]).toEqual([0, 'audit: every model of prisma/schema.prisma is classified (tenant-owned or global).', ''])
-    const env = cli(kind, 'phase', 'env', '1')
-    expect([env.status, env.stderr]).toEqual([0, ''])
-    expect(env.stdout).toContain('TENANT_ENFORCEMENT_MODE=log_only')
+    const phaseEnv = cli(kind, 'phase', 'env', '1')
+    expect([phaseEnv.status, phaseEnv.stderr]).toEqual([0, ''])
+    expect(phaseEnv.stdout).toContain('TENANT_ENFORCEMENT_MODE=log_only')
     const gen = cli(kind, 'generate', '--out', 'ops')
     expect([gen.status, gen.stderr]).toEqual([0, ''])
     expect(JSON.parse(readFileSync(join(project(kind), 'ops/dashboards/tenant-violations.json'), 'utf8'))).toHaveProperty('uid')
