@@ -4,13 +4,13 @@ FROM node:20-bookworm-slim
 
 WORKDIR /app
 
-# Install first (cached while only src/ changes). `npm ci` runs `prepare`, which generates the
-# demo's Prisma client from prisma/schema.prisma, so the schema and the script come along.
+# Install first (cached while only src/ changes), then generate the demo's Prisma client from
+# prisma/schema.prisma (offline: scripts/prisma-generate.mjs), so the schema and the script come along.
 # Dev dependencies are needed: Prisma, better-sqlite3 and Express are the demo's, not the package's.
 COPY package.json package-lock.json prisma.config.ts ./
 COPY scripts ./scripts
 COPY prisma ./prisma
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm ci --no-audit --no-fund && npm run prisma:generate && npm cache clean --force
 
 COPY tsconfig.json tenantfence.config.ts ./
 COPY src ./src

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // tenantfence <command>: each command lives in its own module and is loaded on demand, so
 // `tenantfence phase env` does not load the dashboard SDK and the other way round.
-import { realpathSync } from 'node:fs'
+import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { TenantConfigError } from './config/define.ts'
 import { TenantFlagError } from './config/flags.ts'
 
 type Command = { run(argv: string[]): Promise<number>; summary: string }
 const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: () => import('./init/cli.ts'),
   generate: () => import('./generate/cli.ts'),
   audit: () => import('./enforcement/audit-cli.ts'),
   report: () => import('./ops/report-cli.ts'),
@@ -18,21 +19,26 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export const USAGE = `tenantfence <command> [options]
 
 Commands:
+  init [--schema FILE|DIR] [--force]               write a starter tenantfence.config.ts from the Prisma schema
   generate [--check] [--config FILE] [--out DIR]   write (or check) dashboards/ and alerts/ from the config
-  audit [--config FILE] [--schema FILE]            list schema models the config does not classify
+  audit [--config FILE] [--schema FILE|DIR]        list schema models the config does not classify, and stale entries
   report (--logs FILE | --loki URL) [--date D]     the daily violation report
   status (--prometheus URL | --metrics URL)        the terminal dashboards
   phase env <n> [--kubectl deployment/NAME]        phase n's flags
   phase rollback                                   the instant rollback
   phase check <n> --prometheus URL                 phase n's success criteria (exit 0 when all hold)
 
-Run \`tenantfence <command> --help\` for a command's options.`
+Run \`tenantfence <command> --help\` for a command's options, \`tenantfence --version\` for the version.`
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE)
     return name ? 0 : 2
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(version())
+    return 0
   }
   const load = COMMANDS[name]
   if (!load) {
@@ -50,6 +56,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err
   }
+}
+
+/** The package's version, from its package.json (one folder up from src/ and from dist/). */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
 }
 
 // Run when executed (node dist/cli.js, the `tenantfence` bin symlink, tsx src/cli.ts), not when imported by tests.

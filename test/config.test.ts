@@ -81,8 +81,8 @@ describe('audit', () => {
     for (const m of forgotten) delete c.models[m]
     for (const p of c.phases) for (const [k, v] of Object.entries(p.flags)) if (typeof v === 'string') p.flags[k] = v.split(',').filter((m) => !forgotten.includes(m)).join(',')
     expect(auditModels(defineConfig(c), schema)).toEqual([
-      { model: 'SecurityAlert', reason: 'has a "tenantId" field' },
-      { model: 'MfaBackupCode', reason: 'relates to tenant-owned User (user)' },
+      { model: 'SecurityAlert', kind: 'unclassified', reason: 'has a "tenantId" field' },
+      { model: 'MfaBackupCode', kind: 'unclassified', reason: 'relates to tenant-owned User (user)' },
     ])
   })
 
@@ -103,7 +103,7 @@ describe('start-up audit', () => {
       const { logger, lines } = captureLogger()
       db.prisma.$extends(tenantEnforcement({ config: forgetful, logger }))
       expect(lines.filter((l) => String(l.msg).startsWith('TENANT_AUDIT'))).toEqual([
-        expect.objectContaining({ msg: expect.stringContaining('SecurityAlert'), models: [{ model: 'SecurityAlert', reason: 'has a "tenantId" field' }] }),
+        expect.objectContaining({ msg: expect.stringContaining('SecurityAlert'), models: [{ model: 'SecurityAlert', kind: 'unclassified', reason: 'has a "tenantId" field' }] }),
       ])
       const quiet = captureLogger()
       db.prisma.$extends(tenantEnforcement({ config, logger: quiet.logger }))

@@ -176,12 +176,12 @@ describe('HTTP metrics', () => {
     expect(text).toContain('http_request_duration_seconds_count{method="GET",route="/api/users/:id",status="404"} 2')
   })
 
-  it('labels 403s of blocked queries, unmatched paths and refused tokens with bounded routes', async () => {
+  it('labels 403s of blocked queries, unmatched paths and refused tokens with bounded routes (a 401 with the route it asked for)', async () => {
     await get('/api/admin/users')
     await get('/nope/123')
     await request(demo.app).get('/api/users/9')
     const values = (await demo.registry.getSingleMetric('http_requests_total')!.get()).values.map((v) => `${v.labels.route} ${v.labels.status}`).sort()
-    expect(values).toEqual(['/api/admin/users 403', 'unmatched 401', 'unmatched 404'])
+    expect(values).toEqual(['/api/admin/users 403', '/api/users/:id 401', 'unmatched 404'])
   })
 
   it('serves /metrics without a token, in the Prometheus text format', async () => {

@@ -1,12 +1,13 @@
-// Load a user's tenantfence.config.ts (or .js/.mjs/.json) from the CLI. TypeScript configs
-// are imported through tsx so users need no build step for their config.
+// Load a user's tenantfence.config.ts (or .js/.mjs/.cjs/.json) from the CLI. TypeScript configs
+// are imported through jiti (ts-import.ts) so users need no build step for their config, in an
+// ESM or a CommonJS project alike.
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ensureConfig, TenantConfigError } from './define.ts'
 import type { TenantFenceConfig } from './schema.ts'
 
-export const DEFAULT_CONFIG_FILES = ['tenantfence.config.ts', 'tenantfence.config.mjs', 'tenantfence.config.js', 'tenantfence.config.json']
+export const DEFAULT_CONFIG_FILES = ['tenantfence.config.ts', 'tenantfence.config.mts', 'tenantfence.config.cts', 'tenantfence.config.mjs', 'tenantfence.config.js', 'tenantfence.config.cjs', 'tenantfence.config.json']
 
 export async function loadConfig(path?: string, cwd = process.cwd()): Promise<TenantFenceConfig> {
   const file = path ? resolve(cwd, path) : DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f))
@@ -17,9 +18,9 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Te
     if (file.endsWith('.json')) {
       const { readFile } = await import('node:fs/promises')
       mod = { default: JSON.parse(await readFile(file, 'utf8')) }
-    } else if (file.endsWith('.ts') || file.endsWith('.mts')) {
-      const { tsImport } = await import('tsx/esm/api')
-      mod = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown }
+    } else if (/\.[mc]?ts$/.test(file)) {
+      const { importTypeScript } = await import('./ts-import.ts')
+      mod = await importTypeScript(file)
     } else {
       mod = (await import(pathToFileURL(file).href)) as { default?: unknown }
     }
@@ -27,7 +28,8 @@ export async function loadConfig(path?: string, cwd = process.cwd()): Promise<Te
     if (err instanceof TenantConfigError) throw err
     throw new TenantConfigError(`could not load ${file}: ${(err as Error).message}`)
   }
-  // tsx may wrap a CommonJS-looking module: unwrap a nested default.
+  // A CommonJS config (`module.exports = defineConfig(...)`, or TypeScript compiled to CommonJS)
+  // arrives wrapped once more: unwrap a nested default.
   let value = mod.default
   if (value && typeof value === 'object' && 'default' in value && !('models' in value)) value = (value as { default: unknown }).default
   if (!value) throw new TenantConfigError(`${file} has no default export; export default defineConfig({ ... })`)

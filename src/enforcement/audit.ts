@@ -1,10 +1,14 @@
-// Which schema models look tenant-owned but are not classified by the config? A model the
-// config forgot is a model nobody checks: the audit names them at start-up and in the CLI.
+// Which schema models look tenant-owned but are not classified by the config, and which config
+// entries name models the schema no longer has? A model the config forgot is a model nobody
+// checks; a stale entry hides a rename (the renamed model is then the forgotten one). The audit
+// names both at start-up and in the CLI.
 import type { TenantFenceConfig } from '../config/schema.ts'
 import type { DataModel } from './datamodel.ts'
 
 export interface AuditFinding {
   model: string
+  /** `unclassified`: a schema model the config does not name; `stale`: a config entry the schema does not have */
+  kind: 'unclassified' | 'stale'
   reason: string
 }
 
@@ -16,9 +20,23 @@ export function auditModels(config: TenantFenceConfig, datamodel: DataModel): Au
     if (known.has(name)) continue
     const tenantField = model.fields.find((f) => f.kind === 'scalar' && f.name === config.tenant.field)
     const relations = model.fields.filter((f) => f.kind === 'object' && (owned.has(f.type) || f.type === config.tenant.model))
-    if (tenantField) out.push({ model: name, reason: `has a "${config.tenant.field}" field` })
-    else if (relations.length) out.push({ model: name, reason: `relates to tenant-owned ${relations.map((r) => `${r.type} (${r.name})`).join(', ')}` })
+    if (tenantField) out.push({ model: name, kind: 'unclassified', reason: `has a "${config.tenant.field}" field` })
+    else if (relations.length) out.push({ model: name, kind: 'unclassified', reason: `relates to tenant-owned ${relations.map((r) => `${r.type} (${r.name})`).join(', ')}` })
   }
-  for (const g of config.globalModels) if (!datamodel.models[g]) out.push({ model: g, reason: 'is listed in globalModels but not in the schema' })
+  const stale = (model: string, where: string) => out.push({ model, kind: 'stale', reason: `is listed in ${where} but the schema has no such model (renamed or removed?)` })
+  for (const g of config.globalModels) if (!datamodel.models[g]) stale(g, 'globalModels')
+  for (const m of owned) if (!datamodel.models[m]) stale(m, 'models')
+  if (config.tenant.model && !datamodel.models[config.tenant.model]) stale(config.tenant.model, 'tenant.model')
   return out
+}
+
+/** One line for a log or a terminal: how many of each kind, and which models. */
+export function auditSummary(findings: readonly AuditFinding[]): string {
+  const names = (kind: AuditFinding['kind']) => findings.filter((f) => f.kind === kind).map((f) => f.model)
+  const parts: string[] = []
+  const unclassified = names('unclassified')
+  const stale = names('stale')
+  if (unclassified.length) parts.push(`${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.join(', ')}`)
+  if (stale.length) parts.push(`${stale.length} config entr${stale.length === 1 ? 'y names a model' : 'ies name models'} the schema does not have (stale): ${stale.join(', ')}`)
+  return parts.join('; ')
 }

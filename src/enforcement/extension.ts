@@ -9,7 +9,7 @@ import { flagLabel } from '../config/flags.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
-import { auditModels } from './audit.ts'
+import { auditModels, auditSummary } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
 import { extensionOrderGuard } from './extension-order.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
@@ -116,8 +116,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
     const policy = compilePolicy(config, datamodel, { references: options.references })
     if (options.audit !== false) {
-      const unclassified = auditModels(config, datamodel)
-      if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
+      const findings = auditModels(config, datamodel)
+      if (findings.length) logger.warn({ models: findings }, `TENANT_AUDIT: ${auditSummary(findings)}`)
     }
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client })
     // The `client` part watches for query extensions added after this one (they would run after the check).

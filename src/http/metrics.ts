@@ -1,31 +1,11 @@
-// HTTP request metrics in the app's Registry (the one the enforcement extension uses), so that
-// blocked queries / requests is one scrape: the denominator of every error-rate alert.
+// Express: request metrics and the /metrics endpoint, on the shared HTTP metrics (http-metrics.ts).
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { Counter, Histogram, type Registry } from 'prom-client'
-import { METRIC } from '../telemetry/metric-names.ts'
+import type { Registry } from 'prom-client'
+import { httpMetrics } from './http-metrics.ts'
+import { recordRequest } from './labels.ts'
 import { routeTemplate, trackRoute } from './route.ts'
 
-export interface HttpMetrics {
-  readonly requests: Counter<'method' | 'route' | 'status'>
-  readonly duration: Histogram<'method' | 'route' | 'status'>
-}
-
-/** Seconds; an API answering in milliseconds, with room for a slow dependency. */
-export const HTTP_DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
-const LABELS = ['method', 'route', 'status'] as const
-const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
-
-/**
- * The HTTP metrics of a registry: registered once, reused when the registry already has them
- * (registering a name twice in one registry throws).
- */
-export function httpMetrics(registry: Registry): HttpMetrics {
-  const requests = registry.getSingleMetric(METRIC.httpRequests) ?? new Counter({ name: METRIC.httpRequests, help: 'HTTP requests, by method, route template and status.', labelNames: LABELS, registers: [registry] })
-  const duration = registry.getSingleMetric(METRIC.httpDuration) ?? new Histogram({ name: METRIC.httpDuration, help: 'HTTP request duration in seconds, by method, route template and status.', labelNames: LABELS, buckets: HTTP_DURATION_BUCKETS, registers: [registry] })
-  if (!(requests instanceof Counter)) throw new Error(`registry already has ${METRIC.httpRequests} and it is not a Counter`)
-  if (!(duration instanceof Histogram)) throw new Error(`registry already has ${METRIC.httpDuration} and it is not a Histogram`)
-  return { requests: requests as Counter<'method' | 'route' | 'status'>, duration: duration as Histogram<'method' | 'route' | 'status'> }
-}
+export { httpMetrics, HTTP_DURATION_BUCKETS, type HttpMetrics } from './http-metrics.ts'
 
 /**
  * Middleware counting every request when its response finishes (or the client goes away: status
@@ -39,13 +19,7 @@ export function requestMetrics(options: { registry: Registry }): RequestHandler 
     const record = (finished: boolean) => {
       if (done) return
       done = true
-      try {
-        const labels = { method: METHODS.has(req.method) ? req.method : 'OTHER', route: routeTemplate(req), status: finished ? String(res.statusCode) : '499' }
-        m.requests.inc(labels)
-        m.duration.observe(labels, (performance.now() - start) / 1000)
-      } catch {
-        // a metric must never fail a request
-      }
+      recordRequest(m, req.method, routeTemplate(req), finished ? res.statusCode : 499, (performance.now() - start) / 1000)
     }
     trackRoute(req)
     res.once('finish', () => record(true))

@@ -1,0 +1,59 @@
+// A Proposal as the text of a starter tenantfence.config.ts: every choice init made is visible
+// and commented, so the team reviews a file rather than trusting a tool.
+import type { Proposal } from './propose.ts'
+import { ROLLOUT_SECTION } from './rollout-template.ts'
+
+export interface RenderOptions {
+  /** where the schema was read from, for the header */
+  schema: string
+  /** the app's name (package.json name), for app.name and app.job */
+  appName: string
+  /** the module defineConfig is imported from (default 'tenantfence') */
+  importFrom?: string
+}
+
+export function renderConfig(p: Proposal, o: RenderOptions): string {
+  const job = o.appName.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'app'
+  const models: string[] = []
+  for (const m of p.fieldScoped) models.push(`  ${m}: { severity: TO_REVIEW }, // has ${p.tenant.field}`)
+  for (const r of p.relationScoped) {
+    const notes = [`through ${r.via} → ${r.target}`]
+    if (r.optional) notes.push(`optional relation: a row with no ${r.via} belongs to no tenant`)
+    if (r.alternatives.length) notes.push(`other relations to tenant-owned models: ${r.alternatives.join(', ')}`)
+    models.push(`  ${r.model}: { severity: TO_REVIEW, via: '${r.via}' }, // ${notes.join('; ')}`)
+  }
+  const globals = p.globalCandidates.map((g) => `    '${g.model}', // review: ${g.note}`)
+  return `// tenantfence config, written by \`tenantfence init\` from ${o.schema}.
+// Review it: init read the schema's relations, it does not know your data. Check each model's
+// classification, set the severities, then run \`npx tenantfence audit\` after every schema change.
+import { defineConfig, type Severity } from '${o.importFrom ?? 'tenantfence'}'
+
+// Severities are for your team to set, model by model: CRITICAL (credentials, personal data: blocked
+// first, in phase 2), HIGH, MEDIUM or LOW. Every model starts at TO_REVIEW until you do.
+const TO_REVIEW: Severity = 'MEDIUM'
+
+const tenant = { model: '${p.tenant.model}', field: '${p.tenant.field}', idField: '${p.tenant.idField}', severity: 'HIGH' } as const
+
+const models: Record<string, { severity: Severity; via?: string }> = {
+${models.join('\n')}
+}
+
+/** Comma list of the models of these severities (the tenant model included), for phase 2's flags. */
+const modelsOf = (...severities: Severity[]) =>
+  Object.entries({ ...models, [tenant.model]: tenant })
+    .filter(([, m]) => severities.includes(m.severity))
+    .map(([name]) => name)
+    .join(',')
+
+export default defineConfig({
+  app: { name: '${o.appName.replace(/'/g, "\\'")}', job: '${job}', runbookBaseUrl: 'https://runbooks.example.com/tenantfence' }, // TODO: your runbook wiki
+  tenant,
+  models,
+  // Global candidates: no tenant field and no foreign key to tenant-owned data. Keep a model here
+  // only if its rows are truly shared by every tenant; otherwise move it to models.
+  globalModels: [
+${globals.join('\n')}
+  ],
+${ROLLOUT_SECTION}})
+`
+}

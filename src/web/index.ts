@@ -1,0 +1,92 @@
+// `tenantfence/web`: Web-standard `Request` → `Response` handlers (Next.js route handlers, Hono,
+// any fetch-style server). The token and tenant steps are the shared core (src/http/core.ts);
+// the route template comes from the caller, since only the framework knows it.
+import type { Registry } from 'prom-client'
+import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
+import { isTenantContextRequiredError } from '../enforcement/errors.ts'
+import { publicMatcher, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
+import { recordRequest, UNMATCHED_ROUTE } from '../http/labels.ts'
+import { httpMetrics } from '../http/http-metrics.ts'
+
+export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
+
+export interface WebTenantOptions extends TenantAuthOptions<Request> {
+  /** Paths that need no token and get no context: exact, `/prefix/*` or RegExps, tested against the URL path. */
+  publicPaths?: Array<string | RegExp>
+  /** Count every request in this registry (http_requests_total, http_request_duration_seconds). */
+  registry?: Registry
+}
+
+export interface WebTenantGuard {
+  /**
+   * Run `handler` as the request's tenant and return its response, or the refusal (401/403 JSON).
+   * `route` is the route template (`/api/users/[id]`, `/api/users/:id`): the endpoint label of
+   * metrics and violations, for refused requests too. A blocked query becomes 403
+   * `{ error: "TENANT_CONTEXT_REQUIRED", model }`.
+   */
+  handle(request: Request, route: string, handler: () => Response | Promise<Response>): Promise<Response>
+}
+
+export function webTenantContext(options: WebTenantOptions): WebTenantGuard {
+  const authenticate = tenantAuthenticator<Request>(options)
+  const isPublic = publicMatcher(options.publicPaths ?? [])
+  const metrics = options.registry ? httpMetrics(options.registry) : undefined
+
+  return {
+    async handle(request, route, handler) {
+      const start = performance.now()
+      const label = route || UNMATCHED_ROUTE
+      let response: Response
+      try {
+        response = await respond(request, label, handler)
+      } catch (err) {
+        recordRequest(metrics, request.method, label, 500, (performance.now() - start) / 1000)
+        throw err
+      }
+      recordRequest(metrics, request.method, label, response.status, (performance.now() - start) / 1000)
+      return response
+    },
+  }
+
+  async function respond(request: Request, route: string, handler: () => Response | Promise<Response>): Promise<Response> {
+    if (isPublic(new URL(request.url).pathname)) return handler()
+    const outcome = await authenticate(request, (name) => request.headers.get(name) ?? undefined)
+    if (!outcome.ok) return Response.json(outcome.body, { status: outcome.status, headers: outcome.headers })
+    const context = { tenantId: outcome.tenantId, userId: outcome.userId, method: request.method, endpoint: route } as TenantContext
+    try {
+      return await tenantStorage.run({ context, bypass: undefined }, async () => await handler())
+    } catch (err) {
+      if (isTenantContextRequiredError(err)) return Response.json({ error: 'TENANT_CONTEXT_REQUIRED', model: err.model }, { status: 403 })
+      throw err
+    }
+  }
+}
+
+/**
+ * A Next.js route handler (or any `(request, ...rest) => Response`) run as the request's tenant:
+ * `export const GET = withTenant(guard, '/api/users/[id]', async (req, { params }) => Response.json(...))`.
+ */
+export function withTenant<Rest extends unknown[]>(guard: WebTenantGuard, route: string, handler: (request: Request, ...rest: Rest) => Response | Promise<Response>) {
+  return (request: Request, ...rest: Rest): Promise<Response> => guard.handle(request, route, () => handler(request, ...rest))
+}
+
+/** The slice of Hono's context this adapter reads (typed here so that the package needs no hono types). */
+export interface HonoLikeContext {
+  req: { raw: Request; matchedRoutes?: ReadonlyArray<{ path: string }>; routePath?: string }
+  res: Response
+}
+
+/**
+ * Hono middleware: `app.use('/api/*', honoTenantContext(guard))`. The route label is the path the
+ * matched handler was registered with (the last matched route, as `routePath(c, -1)` in hono/route);
+ * pass `route` to choose it yourself.
+ */
+export function honoTenantContext(guard: WebTenantGuard, options: { route?: (c: HonoLikeContext) => string } = {}) {
+  const routeOf = options.route ?? ((c: HonoLikeContext) => c.req.matchedRoutes?.at(-1)?.path ?? UNMATCHED_ROUTE)
+  return async function tenantfenceHono(c: HonoLikeContext, next: () => Promise<void>): Promise<Response> {
+    return guard.handle(c.req.raw, routeOf(c), async () => {
+      await next()
+      return c.res
+    })
+  }
+}

@@ -1,0 +1,153 @@
+// `tenantfence init`: the tenant model, field-scoped and relation-scoped models and global
+// candidates read from the schema's relations (the foreign keys, never the names); the file it
+// writes validates and passes the audit; it never overwrites without --force.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { main } from '../src/cli.ts'
+import { loadConfig } from '../src/config/load.ts'
+import { parseSchema } from '../src/enforcement/datamodel.ts'
+import { proposeConfig } from '../src/init/propose.ts'
+import demoConfig from '../tenantfence.config.ts'
+
+const root = resolve('.')
+const demoSchema = readFileSync(join(root, 'prisma/schema.prisma'), 'utf8')
+
+/** A team app whose names mislead: Task's relation to Project is `parent` on `projectKey`, and its `projectId` is no key at all. */
+const teamSchema = `
+datasource db { provider = "sqlite" }
+model Team {
+  id       String    @id
+  projects Project[]
+  members  Member[]
+}
+model Account {
+  id      Int      @id
+  email   String
+  members Member[]
+}
+model Member {
+  id        Int     @id
+  orgId     String
+  accountId Int
+  team      Team    @relation(fields: [orgId], references: [id])
+  account   Account @relation(fields: [accountId], references: [id])
+}
+model Project {
+  id     Int    @id
+  orgId  String
+  team   Team   @relation(fields: [orgId], references: [id])
+  tasks  Task[]
+}
+model Task {
+  id         Int       @id
+  projectId  Int       // a legacy copy, not a foreign key
+  projectKey Int
+  reviewerId Int?
+  parent     Project   @relation(fields: [projectKey], references: [id])
+  reviewer   Member?   @relation(fields: [reviewerId], references: [id])
+  comments   Comment[]
+}
+model Comment {
+  id     Int  @id
+  taskId Int
+  task   Task @relation(fields: [taskId], references: [id])
+}
+model Country {
+  code    String   @id
+  capital Capital? // the other side of a one-to-one: Capital holds the key, so Country is not reached through it
+}
+model Capital {
+  id          Int     @id
+  orgId       String
+  countryCode String  @unique
+  country     Country @relation(fields: [countryCode], references: [code])
+}
+`
+
+let dirs: string[] = []
+afterEach(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  dirs = []
+  vi.restoreAllMocks()
+})
+
+async function cli(cwd: string, ...args: string[]) {
+  const out: string[] = []
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')))
+  vi.spyOn(process, 'cwd').mockReturnValue(cwd)
+  const code = await main(args)
+  vi.restoreAllMocks()
+  return { code, out: out.join('\n') }
+}
+
+describe('proposeConfig', () => {
+  it('classifies the demo schema as the demo config does (severities aside)', () => {
+    const p = proposeConfig(parseSchema(demoSchema), demoSchema)
+    const demo = demoConfig as unknown as { models: Record<string, { via?: string }>; globalModels: string[] }
+    expect(p.tenant).toEqual({ model: 'Tenant', field: 'tenantId', idField: 'id' })
+    expect(p.fieldScoped.sort()).toEqual(Object.keys(demo.models).filter((m) => !demo.models[m]!.via).sort())
+    expect(Object.fromEntries(p.relationScoped.map((r) => [r.model, r.via]))).toEqual(Object.fromEntries(Object.entries(demo.models).filter(([, m]) => m.via).map(([n, m]) => [n, m.via])))
+    expect(p.globalCandidates.map((g) => g.model)).toEqual(demo.globalModels)
+  })
+
+  it('reads the tenant model, field and via from the foreign keys, never from names', () => {
+    const p = proposeConfig(parseSchema(teamSchema), teamSchema)
+    expect(p.tenant).toEqual({ model: 'Team', field: 'orgId', idField: 'id' })
+    expect(p.fieldScoped).toEqual(['Member', 'Project', 'Capital'])
+    expect(p.relationScoped).toEqual([
+      // the required key (projectKey → Project) beats the optional one (reviewerId → Member)
+      { model: 'Task', via: 'parent', target: 'Project', optional: false, alternatives: ['reviewer (Member)'] },
+      { model: 'Comment', via: 'task', target: 'Task', optional: false, alternatives: [] },
+    ])
+    // Account is only pointed at (Member holds the key): its rows are not reached through a tenant
+    expect(p.globalCandidates.map((g) => g.model)).toEqual(['Account', 'Country'])
+  })
+
+  it('takes --tenant-model/--tenant-field, and says what to pass when the schema cannot tell', () => {
+    const flat = 'model A {\n  id Int @id\n}\nmodel B {\n  id Int @id\n}\n'
+    expect(() => proposeConfig(parseSchema(flat), flat)).toThrow('pass --tenant-model <Model> and --tenant-field <field>')
+    expect(() => proposeConfig(parseSchema(teamSchema), teamSchema, { tenantModel: 'Teams' })).toThrow('--tenant-model names "Teams", which the schema does not have. Models: Team, Account')
+    const p = proposeConfig(parseSchema(teamSchema), teamSchema, { tenantModel: 'Account' })
+    expect(p.tenant.field).toBe('accountId')
+    expect(p.fieldScoped).toEqual(['Member'])
+  })
+})
+
+describe('tenantfence init', () => {
+  it('writes a config that validates and passes the audit; refuses to overwrite without --force', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-init-'))
+    dirs.push(dir)
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: '@acme/billing-api' }))
+    writeFileSync(join(dir, 'schema.prisma'), teamSchema)
+    const first = await cli(dir, 'init')
+    expect(first.code).toBe(0)
+    expect(first.out).toContain('tenant: Team.id, field "orgId"')
+    const file = join(dir, 'tenantfence.config.ts')
+    const text = readFileSync(file, 'utf8')
+    expect(text).toContain("import { defineConfig, type Severity } from 'tenantfence'")
+    expect(text).toContain("Task: { severity: TO_REVIEW, via: 'parent' }")
+    expect(text).toMatch(/Severities are for your team to set/)
+    expect(text).toContain("'Country', // review:")
+
+    // The config as the user's project would load it (its import pointed at this checkout).
+    writeFileSync(file, text.replace("from 'tenantfence'", `from ${JSON.stringify(join(root, 'src/index.ts'))}`))
+    const config = await loadConfig(undefined, dir)
+    expect(config.tenant).toMatchObject({ model: 'Team', field: 'orgId' })
+    expect(config.app.job).toBe('acme-billing-api')
+    expect(Object.keys(config.models)).toEqual(['Member', 'Project', 'Capital', 'Task', 'Comment'])
+    expect((await cli(dir, 'audit')).code).toBe(0)
+
+    const edited = readFileSync(file, 'utf8')
+    const again = await cli(dir, 'init')
+    expect(again.code).toBe(1)
+    expect(again.out).toContain('tenantfence.config.ts already exists; pass --force to overwrite it')
+    expect(readFileSync(file, 'utf8')).toBe(edited)
+    expect((await cli(dir, 'init', '--force', '--out', 'other.config.ts')).code).toBe(0)
+    expect(existsSync(join(dir, 'other.config.ts'))).toBe(true)
+    expect((await cli(dir, 'init', '--force')).code).toBe(0)
+    expect(readFileSync(file, 'utf8')).toBe(text)
+  })
+})
