@@ -7,7 +7,7 @@ import { ensureConfig, protectedModels } from '../config/define.ts'
 import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
-import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
+import { enforcementMetrics, preCreateSeries, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { DataModel } from './datamodel.ts'
@@ -65,6 +65,7 @@ interface HookParams {
 export function tenantEnforcement(options: TenantEnforcementOptions) {
   const config = ensureConfig(options.config)
   const metrics = enforcementMetrics(options.registry)
+  preCreateSeries(metrics, config)
   const logger = options.logger ?? defaultLogger(config.app.job)
   const models = protectedModels(config).map((m) => m.name)
   const severities = new Map(protectedModels(config).map((m) => [m.name, m.severity]))

@@ -1,5 +1,6 @@
 // tenantfence report: the Daily Report from TENANT_VIOLATION log lines (a file, stdin or Loki).
 import { CliError, parseArgs } from '../cli-error.ts'
+import { appLabel } from '../config/define.ts'
 import { loadConfig } from '../config/load.ts'
 import { nextDay, parseDay } from './dates.ts'
 import { baseUrl } from './http-errors.ts'
@@ -47,7 +48,7 @@ export async function dailyReport(opts: ReportOptions, now = new Date()): Promis
     const base = baseUrl(opts.loki!, '--loki')
     const day = date ?? now.toISOString().slice(0, 10)
     agg = new ReportAggregator(day)
-    const query = opts.query ?? violationSelector((await loadConfig(opts.config)).app.job)
+    const query = opts.query ?? violationSelector(appLabel(await loadConfig(opts.config)))
     lines = lokiLines({ base, query, startNs: dayStartNs(previousDay(day)), endNs: dayStartNs(nextDay(day)), limit: opts.limit })
     source = `Loki ${base.origin} ${query}`
   }
