@@ -86,14 +86,15 @@ export const userRoutes = (config: { app: { probeRoutes: readonly string[] } }) 
 
 /**
  * Blocked requests of users as a share of users' requests (0.01 = 1 %), over `window`.
- * - No blocked request yet reads 0, not nothing: the enforcement error series of jobs
- *   (endpoint="unknown") exist from start-up for every model, and serve as the zero.
+ * - No blocked request yet reads 0, not nothing: in one sum, `vector(0)`; summed by labels
+ *   (the alerts, by job), the enforcement error series of jobs (endpoint="unknown"), which exist
+ *   from start-up for every model, serve as the zero of each job.
  * - No request at all reads nothing (`> 0` on the denominator): never +Inf, never NaN, so an
  *   app with no HTTP traffic can neither fire the rollback nor pass a gate.
  */
 export function errorRate(config: { app: { probeRoutes: readonly string[] } }, scope: Scope, fn: 'rate' | 'increase', window: string, by: readonly string[] = []): string {
   const blocked = counterSum(scope, fn, METRIC.enforcementErrors, window, by, [requestErrors])
-  const zero = `${counterSum(scope, fn, METRIC.enforcementErrors, window, by, [jobErrors])} * 0`
+  const zero = by.length ? `${counterSum(scope, fn, METRIC.enforcementErrors, window, by, [jobErrors])} * 0` : 'vector(0)'
   const requests = counterSum(scope, fn, METRIC.httpRequests, window, by, userRoutes(config))
   return `(${blocked} or ${zero}) / (${requests} > 0)`
 }
