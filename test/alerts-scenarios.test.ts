@@ -91,7 +91,9 @@ describe('alert scenarios (promtool, the committed rule files)', () => {
   })
 
   it('the first CRITICAL violation after a deploy fires in phase 2 when it was let through, not when it was blocked', () => {
-    const input = [violations('User', 'CRITICAL', 'logged', '0x29 1x10'), violations('RefreshToken', 'CRITICAL', 'blocked', '0+5x40'), ...inMode('selective', 40)]
+    // User left logged by mistake (its policy gauge says log), RefreshToken blocked as phase 2 orders
+    const policy = (model: string, p: string) => series('tenant_enforcement_model_policy', { model, severity: 'CRITICAL', policy: p }, '1x40')
+    const input = [violations('User', 'CRITICAL', 'logged', '0x29 1x10'), violations('RefreshToken', 'CRITICAL', 'blocked', '0+5x40'), policy('User', 'log'), policy('RefreshToken', 'block'), ...inMode('selective', 40)]
     const r = scenario(all, 'first critical violation', input, [{ at: 30, alert: 'TenantCriticalModelViolation', firing: [{ model: 'User' }] }], labels(2))
     expect(r.status, r.output).toBe(0)
   })

@@ -1,8 +1,8 @@
 // `npm run demo`: the whole rollout, phase 0 → 4, on an embedded SQLite database in one process.
 // Flags change live (process.env, re-read at query time: no restart); the team "deploys" fixes
 // between phases as the rollout document says (CRITICAL paths seen in log-only after phase 1,
-// the rest after phase 2; the nightly bypass stays); phase 4 swaps in a client created with
-// `hardened: true` over the same database and registry. Violation lines go to
+// the rest when the gate of phase 2 or 3 finds them; the nightly bypass stays); phase 4 swaps
+// in a client created with `hardened: true` over the same database and registry. Violation lines go to
 // <out>/violations.log (not the terminal); /metrics is saved to <out>/metrics.prom.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -93,7 +93,7 @@ export async function runDemo(options: DemoRunOptions = {}): Promise<DemoRunResu
         const step = await playWindow({ config, phase, step: label, url, rps, windowMs, mix, registry: demo.registry, cleanup: () => nightlyCleanup(demo.prisma()), seed: phase.phase * 10 + attempt })
         steps.push(step)
         for (const line of describeStep(step)) print(line)
-        if (step.passed || attempt > 1 || phase.phase > 2) break
+        if (step.passed || attempt > 1 || phase.phase > 3) break
         // The gate failed: the team fixes what the violation log showed, as the rollout document orders it.
         const seen = new Set(Object.keys(step.stats.violationsByModel))
         const severities = phase.phase === 1 ? ['CRITICAL'] : ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']

@@ -83,12 +83,14 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
     case 'TenantCriticalModelViolation':
       return {
         ...common,
-        // logged only: a CRITICAL query that the phase blocks is the phase working, not a leak
-        expr: `${counterSum(scope, 'increase', METRIC.violations, WINDOW.criticalModel, ['job', 'model'], [eq('severity', 'CRITICAL'), decision('logged')])} > 0`,
+        // Logged only, and only for models the app logs now: a CRITICAL query that the phase
+        // blocks is the phase working, and the ones logged in the minutes before a switch from
+        // log only are history, not a leak.
+        expr: `${counterSum(scope, 'increase', METRIC.violations, WINDOW.criticalModel, ['job', 'model'], [eq('severity', 'CRITICAL'), decision('logged')])} > 0\nand on(job, model) (max by (job, model) (${selector(scope, METRIC.modelPolicy, [eq('policy', 'log')])}) == 1)`,
         for: t.criticalViolationFor,
         summary: 'An unscoped query on a CRITICAL tenant-owned model was let through.',
         description: `{{ $labels.model }} (CRITICAL) let {{ $value | humanize }} unscoped queries through in the last 5 minutes (${where}): another tenant's rows may have been read or written.`,
-        meaning: 'A model holding credentials, sessions or audit data was queried without a tenant filter, and the query ran (the phase only logs this model). Blocked CRITICAL queries do not fire this alert: they show in the blocked panels.',
+        meaning: 'A model holding credentials, sessions or audit data was queried without a tenant filter, and the query ran: the app logs this model instead of blocking it. Blocked CRITICAL queries do not fire this alert (they show in the blocked panels), nor do those logged before the switch to this phase.',
         actions: ['Open the recent violation lines for the model and read the stack trace.', `Run \`tenantfence report\`: ${REPORT}.`, 'Check that the phase flags block every CRITICAL model (TENANT_ENFORCEMENT_ENFORCE_MODELS).'],
         panels: [[VIO, VIO.panels.byModel], [VIO, VIO.panels.recentLines], [ENF, ENF.panels.modelPolicies]],
         rollback: false,

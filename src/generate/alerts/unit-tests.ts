@@ -30,8 +30,8 @@ interface Scenario {
   labels: Record<string, string>
   /** the expression's value at minute `at` (for the annotations) */
   valueAt(at: number): number
-  /** a case that must not fire although it looks alike (the bug this alert once had) */
-  silent?: { name: string; series: Series[] }
+  /** cases that must not fire although they look alike (the bugs this alert once had) */
+  silent?: { name: string; series: Series[] }[]
 }
 
 export function durationMinutes(d: string): number {
@@ -86,11 +86,13 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
       ],
       labels: {},
       valueAt: () => ratio,
-      silent: {
-        // jobs are not requests; and with no request counted (no traffic, no request metrics) the ratio is no data, never +Inf
-        name: 'blocked queries with no HTTP request counted (a job; an app without request metrics)',
-        series: [errors(critical.name, NO_REQUEST_ENDPOINT, counter(10, last)), errors(critical.name, route, counter(10, last)), requests(route, `0x${last}`)],
-      },
+      silent: [
+        {
+          // jobs are not requests; and with no request counted (no traffic, no request metrics) the ratio is no data, never +Inf
+          name: 'blocked queries with no HTTP request counted (a job; an app without request metrics)',
+          series: [errors(critical.name, NO_REQUEST_ENDPOINT, counter(10, last)), errors(critical.name, route, counter(10, last)), requests(route, `0x${last}`)],
+        },
+      ],
     }
   }
   switch (name) {
@@ -102,17 +104,25 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
         series: [violation(other, 'logged', counter(perMinute, last))],
         labels: {},
         valueAt: () => perMinute,
-        silent: { name: 'blocked violations, however many, are not a spike of violations left to fix', series: [violation(critical, 'blocked', counter(perMinute * 10, last)), violation(other, 'logged', `0x${last}`)] },
+        silent: [{ name: 'blocked violations, however many, are not a spike of violations left to fix', series: [violation(critical, 'blocked', counter(perMinute * 10, last)), violation(other, 'logged', `0x${last}`)] }],
       }
     }
-    case 'TenantCriticalModelViolation':
+    case 'TenantCriticalModelViolation': {
+      const policy = (p: string, values: string) => ({ series: seriesName(METRIC.modelPolicy, { job, model: critical.name, severity: critical.severity, policy: p }), values })
       return {
-        // one logged violation on a series that exists from start-up at 0
-        series: [violation(critical, 'logged', oneEvent(last))],
+        // one logged violation on a series that exists from start-up at 0, on a model the app logs
+        series: [violation(critical, 'logged', oneEvent(last)), policy('log', `1x${last}`), policy('block', `0x${last}`)],
         labels: { model: critical.name },
         valueAt: () => 1, // increase() does not extrapolate below a counter's 0: one event reads 1
-        silent: { name: 'blocked CRITICAL queries (the phase working as designed)', series: [violation(critical, 'blocked', counter(10, last)), violation(critical, 'logged', `0x${last}`)] },
+        silent: [
+          { name: 'blocked CRITICAL queries (the phase working as designed)', series: [violation(critical, 'blocked', counter(10, last)), violation(critical, 'logged', `0x${last}`), policy('block', `1x${last}`)] },
+          {
+            name: 'CRITICAL queries logged before the switch to this phase (the model is blocked now)',
+            series: [violation(critical, 'logged', `0+10x${GATE_MINUTE - 1} ${10 * GATE_MINUTE}x${last - GATE_MINUTE}`), policy('log', gateValues(last).replace(/^0x(\d+) 1x/, '1x$1 0x')), policy('block', gateValues(last))],
+          },
+        ],
       }
+    }
     case 'TenantEnforcementErrors':
       return errorRateScenario(t.errorRate)
     case 'TenantEnforcementRollback':
@@ -122,7 +132,7 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
         series: [errors(critical.name, NO_REQUEST_ENDPOINT, oneEvent(last))],
         labels: { model: critical.name },
         valueAt: () => 1,
-        silent: { name: 'blocked queries of requests (they count in the error rate)', series: [errors(critical.name, userRoute(critical.name), counter(10, last)), errors(critical.name, NO_REQUEST_ENDPOINT, `0x${last}`)] },
+        silent: [{ name: 'blocked queries of requests (they count in the error rate)', series: [errors(critical.name, userRoute(critical.name), counter(10, last)), errors(critical.name, NO_REQUEST_ENDPOINT, `0x${last}`)] }],
       }
     case 'TenantBypassUsage': {
       // enough per minute that the last hour is above the threshold when the gate opens
@@ -210,11 +220,11 @@ function phaseTests(config: TenantFenceConfig, phase: PhaseConfig, rules: Promet
         alert_rule_test: [{ eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [] }],
       },
     ]
-    if (s.silent) {
+    for (const silent of s.silent ?? []) {
       tests.push({
-        name: `${rule.alert} stays silent on ${s.silent.name}`,
+        name: `${rule.alert} stays silent on ${silent.name}`,
         interval: `${STEP_MINUTES}m`,
-        input_series: [...s.silent.series, ...gateOpen],
+        input_series: [...silent.series, ...gateOpen],
         alert_rule_test: [{ eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [] }, { eval_time: `${last}m`, alertname: rule.alert, exp_alerts: [] }],
       })
     }
