@@ -25,7 +25,7 @@ import { METRIC } from '../src/telemetry/metric-names.ts'
 import { requirePrometheus, requirePromtool, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const JOB = config.app.job
+const JOB = config.app.job!
 const POLL = { timeout: 20_000, interval: 250 }
 
 /** The project's config with every alert's `for` at 0s and a spike threshold the test traffic crosses. */
