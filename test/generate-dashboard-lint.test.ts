@@ -133,6 +133,8 @@ describe('generate: dashboard lint', () => {
     const other = json.uid === ENFORCEMENT_DASHBOARD.uid ? VIOLATIONS_DASHBOARD : ENFORCEMENT_DASHBOARD
     expect(json.links?.map((l) => l.url)).toContain(`/d/${other.uid}`)
     expect(json.links?.some((l) => l.url.startsWith(`${config.app.runbookBaseUrl}/phase-`))).toBe(true)
+    // on the dashboard itself, not hidden in the controls menu
+    for (const l of [...(json.links ?? []), ...(json.annotations?.list ?? [])]) expect(l).not.toHaveProperty('placement')
     const ann = json.annotations!.list
     expect(ann.map((a) => a.name)).toEqual(['tenantfence alerts', 'Mode changes'])
     expect(ann[0]!.expr).toContain('ALERTS{alertstate="firing", alertname=~"Tenant.+"')

@@ -19,6 +19,7 @@ import {
   lastValue,
   levels,
   NOT_REPORTING,
+  showLinksOnDashboard,
   prometheusVariable,
   promTarget,
   tableLegend,
@@ -139,17 +140,19 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
   for (const v of jobVariables(config)) builder.withVariable(v)
   for (const l of dashboardLinks(config, VIOLATIONS_DASHBOARD, [2, 3, 4])) builder.link(l)
   for (const a of annotations()) builder.annotation(a)
-  return builder
-    .withPanel(mode)
-    .withPanel(modelPolicies)
-    .withPanel(blockedLastHour)
-    .withPanel(bypassesLastHour)
-    .withPanel(errorRatePanel)
-    .withPanel(checkP95)
-    .withPanel(errorsByModel)
-    .withPanel(errorsByEndpoint)
-    .withPanel(bypassesByReason)
-    .withPanel(flagErrors)
-    .withPanel(instances)
-    .build()
+  return showLinksOnDashboard(
+    builder
+      .withPanel(mode)
+      .withPanel(modelPolicies)
+      .withPanel(blockedLastHour)
+      .withPanel(bypassesLastHour)
+      .withPanel(errorRatePanel)
+      .withPanel(checkP95)
+      .withPanel(errorsByModel)
+      .withPanel(errorsByEndpoint)
+      .withPanel(bypassesByReason)
+      .withPanel(flagErrors)
+      .withPanel(instances)
+      .build(),
+  )
 }

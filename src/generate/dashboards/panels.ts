@@ -13,6 +13,7 @@ import {
   ThresholdsMode,
   VariableRefresh,
   VariableSort,
+  type Dashboard,
   type DynamicConfigValue,
   type Threshold,
 } from '@grafana/grafana-foundation-sdk/dashboard'
@@ -172,6 +173,17 @@ export function dashboardLinks(config: TenantFenceConfig, other: DashboardRef<st
     }
   }
   return links
+}
+
+/**
+ * The SDK (0.0.21) puts every link and annotation toggle in the controls menu
+ * (`placement: "inControlsMenu"`); without a placement Grafana shows them on the dashboard itself,
+ * where an on-call engineer looks for the runbook.
+ */
+export function showLinksOnDashboard(dashboard: Dashboard): Dashboard {
+  for (const l of dashboard.links ?? []) delete l.placement
+  for (const a of dashboard.annotations?.list ?? []) delete a.placement
+  return dashboard
 }
 
 /** Annotations: the app's tenantfence alerts while they fire, and each change of its mode. */

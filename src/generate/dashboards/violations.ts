@@ -26,6 +26,7 @@ import {
   lokiTarget,
   lokiVariable,
   NOT_REPORTING,
+  showLinksOnDashboard,
   prometheusVariable,
   promTarget,
   tableLegend,
@@ -152,5 +153,5 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
   builder.withVariable(envVariable(config))
   for (const l of dashboardLinks(config, ENFORCEMENT_DASHBOARD, [1])) builder.link(l)
   for (const a of annotations()) builder.annotation(a)
-  return builder.withPanel(total).withPanel(bySeverity).withPanel(trend).withPanel(byModel).withPanel(overTime).withPanel(topEndpoints).withPanel(recentLines).build()
+  return showLinksOnDashboard(builder.withPanel(total).withPanel(bySeverity).withPanel(trend).withPanel(byModel).withPanel(overTime).withPanel(topEndpoints).withPanel(recentLines).build())
 }
