@@ -5,9 +5,8 @@
 // has one, the case that must not fire (a blocked CRITICAL query, probe traffic, a job with no
 // HTTP traffic, ...). For the silence file: an app that reports no mode, and one that does.
 import { stringify } from 'yaml'
-import { TenantConfigError } from '../../config/define.ts'
+import { protectedModels, TenantConfigError } from '../../config/define.ts'
 import { durationSeconds, REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
-import { protectedModels } from '../../config/define.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from '../../telemetry/metric-names.ts'
 import { CHECK_QUANTILE, NO_REQUEST_ENDPOINT } from '../promql.ts'
 import { yamlHeader } from '../notice.ts'
@@ -50,6 +49,8 @@ const counter = (perMinute: number, last: number) => `0+${perMinute}x${last}`
 const oneEvent = (last: number, by = 1) => `0x${GATE_MINUTE - 1} ${by}x${last - GATE_MINUTE}`
 /** 0 until the gate minute, 1 from then on. */
 const gateValues = (last: number) => `0x${GATE_MINUTE - 1} 1x${last - GATE_MINUTE}`
+/** 1 until the gate minute, 0 from then on (what the phase before reported). */
+const beforeGate = (last: number) => `1x${GATE_MINUTE - 1} 0x${last - GATE_MINUTE}`
 
 /** The job label of the test series: the config's, or any name when the rules take every job. */
 export const testJob = (config: TenantFenceConfig) => config.app.job ?? 'app'
@@ -118,7 +119,7 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
           { name: 'blocked CRITICAL queries (the phase working as designed)', series: [violation(critical, 'blocked', counter(10, last)), violation(critical, 'logged', `0x${last}`), policy('block', `1x${last}`)] },
           {
             name: 'CRITICAL queries logged before the switch to this phase (the model is blocked now)',
-            series: [violation(critical, 'logged', `0+10x${GATE_MINUTE - 1} ${10 * GATE_MINUTE}x${last - GATE_MINUTE}`), policy('log', gateValues(last).replace(/^0x(\d+) 1x/, '1x$1 0x')), policy('block', gateValues(last))],
+            series: [violation(critical, 'logged', `0+10x${GATE_MINUTE - 1} ${10 * GATE_MINUTE}x${last - GATE_MINUTE}`), policy('log', beforeGate(last)), policy('block', gateValues(last))],
           },
         ],
       }
