@@ -1,6 +1,7 @@
 # The demo API (and the traffic driver) of the compose stack: the repository's TypeScript run
-# with tsx, as `npm run demo` does. Not a production image of a user's app.
-FROM node:20-bookworm-slim
+# with tsx, as `npm run demo` does. Not a production image of a user's app. Node 24, the LTS
+# supported longest (maintenance until April 2028; Node 20 reached its end in April 2026).
+FROM node:24-bookworm-slim
 
 WORKDIR /app
 

@@ -7,7 +7,8 @@ import { main } from '../src/cli.ts'
 import config from '../tenantfence.config.ts'
 
 const schema = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
-const clone = (): TenantFenceConfigInput => structuredClone(config) as TenantFenceConfigInput
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the parsed config freely
+const clone = (): any => structuredClone(config)
 
 describe('defineConfig', () => {
   it('accepts the demo config and classifies the rollout document severities', () => {
@@ -34,19 +35,106 @@ describe('defineConfig', () => {
     expect(() => defineConfig(c)).toThrow(/flag names "TENANT_ENFORCEMENT_MOD": did you mean "TENANT_ENFORCEMENT_MODE"/)
   })
 
-  it('refuses thresholds in the wrong order and phases out of order', () => {
-    const c = clone()
-    c.thresholds.errorRateRollback = 0.0001
-    expect(() => defineConfig(c)).toThrow(/errorRateRollback must be above errorRateWarning/)
+  it('refuses thresholds in the wrong order (top level and per phase) and phases out of order', () => {
+    expect(() => defineConfig({ ...minimal, thresholds: { errorRateRollback: 0.0001 } })).toThrow(/thresholds\.errorRateRollback: errorRateRollback \(0\.0001\) must be above errorRate \(0\.001\)/)
+    expect(() => defineConfig({ ...minimal, phases: { 3: { thresholds: { errorRate: 0.02 } } } })).toThrow(/phases\[3\]\.thresholds\.errorRateRollback: errorRateRollback \(0\.01\) must be above errorRate \(0\.02\)/)
     const d = clone()
     d.phases = [d.phases[1]!, d.phases[0]!, ...d.phases.slice(2)]
     expect(() => defineConfig(d)).toThrow(/phases must be listed 0..4 in order/)
   })
 
-  it('refuses an unknown alert name or criterion kind', () => {
+  it('refuses an unknown alert name, criterion kind or threshold, naming the valid ones', () => {
     const c = clone()
     ;(c.phases[1]!.alerts as string[]).push('TenantViolationSpik')
     expect(() => defineConfig(c)).toThrow(/TenantViolationSpike/)
+    expect(() => defineConfig({ ...minimal, thresholds: { errorRat: 0.01 } as never })).toThrow(/thresholds: unknown key\(s\) "errorRat" \(did you mean "errorRate"\?\)\. Valid: violationSummaryFor, .*errorRate,/)
+    expect(() => defineConfig({ ...minimal, phases: { 2: { successCriteria: [{ kind: 'errorRat', below: 1, window: '1h', description: 'x' }] } } } as never)).toThrow(/phases\[2\]\.successCriteria\[0\]\.kind: .*"errorRat": did you mean "errorRate"/)
+  })
+
+  it('a criterion gives exactly one of max (at most) and below (strictly less)', () => {
+    const both = { kind: 'violations', max: 0, below: 1, window: '24h', description: 'x' } as const
+    expect(() => defineConfig({ ...minimal, phases: { 1: { successCriteria: [both] } } })).toThrow(/give exactly one of "max" \(at most\) or "below" \(strictly less than\)/)
+  })
+})
+
+/** What the README's "Use it in your app" shows: no app, no thresholds, no phases. */
+const minimal: TenantFenceConfigInput = {
+  tenant: { field: 'tenantId', model: 'Tenant' },
+  models: { User: { severity: 'CRITICAL' }, RefreshToken: { severity: 'CRITICAL', via: 'user' }, Role: { severity: 'HIGH' }, RolePermission: { severity: 'MEDIUM', via: 'role' } },
+  globalModels: ['Permission'],
+}
+
+describe('a minimal config is complete (the rollout document\'s defaults)', () => {
+  const c = defineConfig(minimal)
+
+  it('has an app, the five phases with their flags, alerts and criteria, thresholds and a rollback', () => {
+    expect(c.app).toEqual({ name: 'app', probeRoutes: ['/healthz', '/metrics'] })
+    expect(c.phases.map((p) => [p.phase, p.mode, p.alerts.length > 0, p.successCriteria.length > 0])).toEqual([
+      [0, 'disabled', true, true],
+      [1, 'log_only', true, true],
+      [2, 'selective', true, true],
+      [3, 'enforce', true, true],
+      [4, 'hardened', true, true],
+    ])
+    expect(c.rollback.flags).toEqual({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    expect(c.bypass.reasons).toEqual([])
+  })
+
+  it('phase 2 blocks the config\'s CRITICAL models and logs the rest (the tenant model included)', () => {
+    expect(c.phases[2]!.flags).toMatchObject({ TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'User,RefreshToken', TENANT_ENFORCEMENT_LOG_MODELS: 'Role,RolePermission,Tenant' })
+    const allCritical = defineConfig({ models: { User: { severity: 'CRITICAL' } } })
+    expect(allCritical.phases[2]!.flags).not.toHaveProperty('TENANT_ENFORCEMENT_LOG_MODELS')
+  })
+
+  it('per-phase thresholds and severities as the document gives them', () => {
+    const t = (n: number) => c.phases[n]!.thresholds
+    expect([t(2).errorRate, c.phases[2]!.severities.TenantEnforcementErrors]).toEqual([0.001, 'warning'])
+    expect([t(3).errorRate, c.phases[3]!.severities.TenantEnforcementErrors]).toEqual([0.0001, 'critical'])
+    expect(c.phases.map((p) => [p.thresholds.errorRateRollback, p.thresholds.bypassPerHour])).toEqual(Array(5).fill([0.01, 5]))
+    expect(c.phases[1]!.alerts).toContain('TenantViolationSummary')
+    expect(c.phases[2]!.alerts).toEqual(expect.arrayContaining(['TenantViolationSpike', 'TenantEnforcementErrors', 'TenantEnforcementRollback', 'TenantJobQueriesBlocked']))
+  })
+
+  it('the document\'s success criteria, strict where it says "<"', () => {
+    const crit = (n: number) => c.phases[n]!.successCriteria.map(({ kind, max, below, window, decision }) => ({ kind, max, below, window, decision }))
+    expect(crit(1)).toEqual(expect.arrayContaining([{ kind: 'criticalViolations', max: 0, window: '24h' }, { kind: 'violationsPerHour', below: 10, window: '24h' }]))
+    expect(crit(2)).toEqual(expect.arrayContaining([{ kind: 'errorRate', below: 0.001, window: '24h' }, { kind: 'violationsPerHour', decision: 'logged', below: 5, window: '24h' }]))
+    expect(crit(3)).toEqual(expect.arrayContaining([{ kind: 'errorRate', below: 0.0001, window: '7d' }, { kind: 'bypassesPerDay', below: 5, window: '7d' }]))
+  })
+
+  it('the demo config writes only what a team must: its phases are the defaults for its models', () => {
+    const { app, tenant, models, globalModels, bypass } = config
+    expect(defineConfig({ app, tenant, models, globalModels, bypass })).toEqual(config)
+    const source = readFileSync('tenantfence.config.ts', 'utf8')
+    for (const key of ['phases:', 'thresholds:', 'rollback:', 'successCriteria']) expect(source).not.toContain(key)
+  })
+
+  it('any part can be overridden: objects merge key by key, null removes a flag, lists replace', () => {
+    const o = defineConfig({
+      ...minimal,
+      app: { job: 'api', runbookBaseUrl: 'https://wiki.test/rb' },
+      thresholds: { bypassPerHour: 20 },
+      phases: {
+        2: { thresholds: { errorRate: 0.002 }, severities: { TenantEnforcementErrors: 'critical' }, flags: { TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: 0.5, TENANT_ENFORCEMENT_ALLOW_BYPASS: null }, alerts: ['TenantEnforcementRollback'] },
+      },
+    })
+    expect(o.app).toEqual({ name: 'app', job: 'api', runbookBaseUrl: 'https://wiki.test/rb', probeRoutes: ['/healthz', '/metrics'] })
+    const p2 = o.phases[2]!
+    expect(p2.thresholds).toMatchObject({ errorRate: 0.002, errorRateRollback: 0.01, bypassPerHour: 20 })
+    expect(p2.severities).toMatchObject({ TenantEnforcementErrors: 'critical', TenantEnforcementRollback: 'critical' })
+    expect(p2.flags).toEqual({ TENANT_ENFORCEMENT_ENABLED: true, TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'User,RefreshToken', TENANT_ENFORCEMENT_LOG_MODELS: 'Role,RolePermission,Tenant', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: 0.5, TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON: true })
+    expect(p2.alerts).toEqual(['TenantEnforcementRollback'])
+    expect(p2.successCriteria).toEqual(c.phases[2]!.successCriteria)
+    // top-level thresholds reach every phase, a phase's own default still wins (phase 3: 0.01 %)
+    expect(o.phases.map((p) => p.thresholds.bypassPerHour)).toEqual(Array(5).fill(20))
+    expect(o.phases[3]!.thresholds.errorRate).toBe(0.0001)
+    expect({ ...o.phases[1], thresholds: undefined }).toEqual({ ...c.phases[1], thresholds: undefined })
+  })
+
+  it('the list form merges entry i over phase i', () => {
+    const l = defineConfig({ ...minimal, phases: [{}, { name: 'Watch', duration: '3 weeks' }] })
+    expect(l.phases[1]).toEqual({ ...c.phases[1], name: 'Watch', duration: '3 weeks' })
+    expect(l.phases.slice(2)).toEqual(c.phases.slice(2))
   })
 })
 

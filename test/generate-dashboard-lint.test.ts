@@ -77,11 +77,12 @@ describe('generate: dashboard lint', () => {
     expect(new Set(targets.map((t) => t.refId)).size).toBe(targets.length)
   })
 
-  it.each(panels.filter(([, p]) => p.datasource?.type === 'prometheus'))('%s: ranges are $__rate_interval in time series, windows named in the title otherwise', (_where, p) => {
+  it.each(panels.filter(([, p]) => p.datasource?.type === 'prometheus'))('%s: ranges are $__rate_interval in time series (or a rolling window the title names), windows named in the title otherwise', (_where, p) => {
     for (const t of p.targets ?? []) {
       const ranges = [...(t.expr ?? '').matchAll(/\[([^\]]+)\]/g)].map((m) => m[1]!)
-      if (p.type === 'timeseries') expect(ranges.every((r) => r === '$__rate_interval'), t.expr).toBe(true)
-      else for (const r of ranges) expect(p.title, `${r} in ${t.expr}`).toContain(`last ${r.replace(/(\d+)([a-z]+)/, '$1 $2')}`)
+      const named = (r: string, word: string) => p.title!.includes(`${word} ${r.replace(/(\d+)([a-z]+)/, '$1 $2')}`)
+      if (p.type === 'timeseries') expect(ranges.every((r) => r === '$__rate_interval' || named(r, 'rolling')), t.expr).toBe(true)
+      else for (const r of ranges) expect(named(r, 'last'), `${r} in ${t.expr}: title ${p.title}`).toBe(true)
     }
   })
 
@@ -94,19 +95,71 @@ describe('generate: dashboard lint', () => {
     expect(bareCounters('sum(increase(tenant_violations_total[24h] offset 1d))')).toEqual([])
   })
 
-  it('thresholds on the panels are the config values the alerts use', () => {
-    const t = config.thresholds
+  it('thresholds on the panels are the config values the alerts use, one line per distinct phase value', () => {
     const steps = (uid: string, id: number) =>
       ((dashboards.find((d) => d.json.uid === uid)!.json.panels.find((p) => p.id === id)! as unknown as { fieldConfig: { defaults: { thresholds: { steps: Array<{ value: number | null }> } } } }).fieldConfig.defaults.thresholds.steps).map((s) => s.value)
     const E = ENFORCEMENT_DASHBOARD
-    expect(steps(E.uid, E.panels.errorRate.id)).toEqual([null, t.errorRateWarning, t.errorRateRollback])
-    expect(steps(E.uid, E.panels.checkP95.id)).toEqual([null, t.checkLatencyWarningMs, t.checkLatencyCriticalMs])
-    expect(steps(E.uid, E.panels.bypassesLastHour.id)).toEqual([null, t.bypassPerHour])
-    expect(steps(VIOLATIONS_DASHBOARD.uid, VIOLATIONS_DASHBOARD.panels.overTime.id)).toEqual([null, t.violationSpikePerMinute])
+    const t = (n: number) => config.phases[n]!.thresholds
+    // phases 3-4 at 0.01 %, phase 2 at 0.1 %, the rollback at 1 %
+    expect(steps(E.uid, E.panels.errorRate.id)).toEqual([null, t(3).errorRate, t(2).errorRate, t(2).errorRateRollback])
+    expect(steps(E.uid, E.panels.checkP95.id)).toEqual([null, t(1).checkLatencyWarningMs, t(1).checkLatencyCriticalMs])
+    expect(steps(E.uid, E.panels.bypassesLastHour.id)).toEqual([null, t(1).bypassPerHour])
+    expect(steps(E.uid, E.panels.bypassesByReason.id)).toEqual([null, t(1).bypassPerHour])
+    expect(steps(VIOLATIONS_DASHBOARD.uid, VIOLATIONS_DASHBOARD.panels.overTime.id)).toEqual([null, t(1).violationSpikePerMinute])
   })
 
-  it('the violation lines come from the app\'s Loki stream, filtered on TENANT_VIOLATION', () => {
-    const lines = dashboards.find((d) => d.json.uid === VIOLATIONS_DASHBOARD.uid)!.json.panels.find((p) => p.type === 'logs')!
-    expect(lines.targets?.[0]?.expr).toBe(`{app="${config.app.job}"} |= "TENANT_VIOLATION" | json | msg="TENANT_VIOLATION"`)
+  it('the Loki panels select the app and env, and extract only the fields they show', () => {
+    const v = dashboards.find((d) => d.json.uid === VIOLATIONS_DASHBOARD.uid)!.json
+    const lines = v.panels.find((p) => p.type === 'logs')!
+    expect(lines.targets?.[0]?.expr).toBe(`{app="${config.app.job}", env=~"$env"} |= "TENANT_VIOLATION" | json msg="msg", severity="severity", model="model", action="action", violation="violation", decision="decision", endpoint="endpoint" | msg="TENANT_VIOLATION"`)
+    const top = v.panels.find((p) => p.id === VIOLATIONS_DASHBOARD.panels.topEndpoints.id)!
+    expect(top.targets?.[0]?.expr).toContain('| json msg="msg", endpoint="endpoint" |')
+    expect(v.templating.list.find((x) => x.name === 'env')).toMatchObject({ type: 'query', includeAll: true, allValue: '.*', datasource: { type: 'loki' } })
+  })
+
+  it.each(dashboards.map((d) => [d.path, d.json] as const))('%s: job and instance variables (the config\'s job by default), every Prometheus query selects them', (_path, json) => {
+    const vars = Object.fromEntries(json.templating.list.map((v) => [v.name, v]))
+    expect(vars.job).toMatchObject({ type: 'query', current: { value: config.app.job }, includeAll: true, allValue: '.*' })
+    expect(vars.instance).toMatchObject({ type: 'query', current: { value: '$__all' }, includeAll: true, allValue: '.*' })
+    const exprs = [...json.panels.flatMap((p) => (p.datasource?.type === 'prometheus' ? (p.targets ?? []).map((t) => t.expr ?? '') : [])), ...(json.annotations?.list ?? []).map((a) => a.expr ?? '')]
+    for (const e of exprs) {
+      expect(e).not.toContain('job="')
+      for (const sel of e.match(/tenant_[a-z_]+\{[^}]*\}|http_requests_total\{[^}]*\}/g) ?? []) expect(sel, e).toContain('job=~"$job"')
+    }
+  })
+
+  it.each(dashboards.map((d) => [d.path, d.json] as const))('%s: shared crosshair, links to the other dashboard and the runbooks, annotations for alerts and mode changes', (_path, json) => {
+    expect(json.graphTooltip).toBe(1)
+    const other = json.uid === ENFORCEMENT_DASHBOARD.uid ? VIOLATIONS_DASHBOARD : ENFORCEMENT_DASHBOARD
+    expect(json.links?.map((l) => l.url)).toContain(`/d/${other.uid}`)
+    expect(json.links?.some((l) => l.url.startsWith(`${config.app.runbookBaseUrl}/phase-`))).toBe(true)
+    // on the dashboard itself, not hidden in the controls menu
+    for (const l of [...(json.links ?? []), ...(json.annotations?.list ?? [])]) expect(l).not.toHaveProperty('placement')
+    const ann = json.annotations!.list
+    expect(ann.map((a) => a.name)).toEqual(['tenantfence alerts', 'Mode changes'])
+    expect(ann[0]!.expr).toContain('ALERTS{alertstate="firing", alertname=~"Tenant.+"')
+    expect(ann[1]!.expr).toContain('offset 1m')
+  })
+
+  it.each(panels.filter(([, p]) => p.type === 'timeseries' && (p.targets!.length > 1 || /by \(/.test(p.targets![0]!.expr ?? ''))))('%s: a multi-series panel has a table legend with last and max', (_where, p) => {
+    expect(p.options?.legend).toMatchObject({ showLegend: true, displayMode: 'table', calcs: ['lastNotNull', 'max'] })
+  })
+
+  it.each(panels.filter(([, p]) => p.type === 'stat'))('%s: a dead scrape is no data, never a green 0', (_where, p) => {
+    expect(p.fieldConfig?.defaults?.noValue ?? '').not.toMatch(/^0$/)
+    expect(p.fieldConfig?.defaults?.noValue).toBeTruthy()
+  })
+
+  it('check cost shows p95 and p99; blocked and logged violations are apart; CRITICAL is red', () => {
+    const find = (uid: string, id: number) => dashboards.find((d) => d.json.uid === uid)!.json.panels.find((p) => p.id === id)!
+    const E = ENFORCEMENT_DASHBOARD.panels
+    const V = VIOLATIONS_DASHBOARD.panels
+    expect(find(ENFORCEMENT_DASHBOARD.uid, E.checkP95.id).targets!.map((t) => t.expr!.slice(0, 24))).toEqual(['histogram_quantile(0.95,', 'histogram_quantile(0.99,'])
+    const total = find(VIOLATIONS_DASHBOARD.uid, V.total.id).targets!.map((t) => t.expr)
+    expect(total.map((e) => /decision="(\w+)"/.exec(e!)?.[1])).toEqual(['logged', 'blocked'])
+    expect(find(VIOLATIONS_DASHBOARD.uid, V.overTime.id).targets!.map((t) => /decision="(\w+)"/.exec(t.expr!)?.[1])).toEqual(['logged', 'blocked', 'logged'])
+    const red = { id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }
+    expect(find(VIOLATIONS_DASHBOARD.uid, V.bySeverity.id).fieldConfig?.overrides).toEqual([{ matcher: { id: 'byName', options: 'CRITICAL' }, properties: [red] }])
+    expect(find(VIOLATIONS_DASHBOARD.uid, V.byModel.id).fieldConfig?.overrides).toEqual([{ matcher: { id: 'byRegexp', options: '^(User|RefreshToken|PasswordResetToken|MfaBackupCode|AuditLog)( .*)?$' }, properties: [red] }])
   })
 })

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest'
 import config from '../tenantfence.config.ts'
 import { generateFiles } from '../src/generate/files.ts'
 import { phaseRules, runbookUrl } from '../src/generate/alerts/rules.ts'
+import { phaseRuleFile } from '../src/generate/alerts/phases.ts'
+import { defineConfig } from '../src/config/define.ts'
 import { checkGenerated } from '../src/generate/write.ts'
 import { alertRules, REPO } from './fixtures/generate/helpers.ts'
 
@@ -24,18 +26,21 @@ describe('generate: golden files', () => {
     expect(generateFiles(config)).toEqual(files)
   })
 
-  it('writes both dashboards and, per phase, a rule file, a promtool test file and a runbook', () => {
+  it('writes both dashboards and, per phase and for the silence alerts, a rule file, a promtool test file and a runbook', () => {
     expect(files.map((f) => f.path)).toEqual([
+      'alerts/metrics-missing.rules.yml',
       'alerts/phase-0-deploy-disabled.rules.yml',
       'alerts/phase-1-log-only.rules.yml',
       'alerts/phase-2-selective-enforcement.rules.yml',
       'alerts/phase-3-full-enforcement.rules.yml',
       'alerts/phase-4-hardened.rules.yml',
+      'alerts/runbooks/metrics-missing.md',
       'alerts/runbooks/phase-0-deploy-disabled.md',
       'alerts/runbooks/phase-1-log-only.md',
       'alerts/runbooks/phase-2-selective-enforcement.md',
       'alerts/runbooks/phase-3-full-enforcement.md',
       'alerts/runbooks/phase-4-hardened.md',
+      'alerts/tests/metrics-missing.test.yml',
       'alerts/tests/phase-0-deploy-disabled.test.yml',
       'alerts/tests/phase-1-log-only.test.yml',
       'alerts/tests/phase-2-selective-enforcement.test.yml',
@@ -46,26 +51,44 @@ describe('generate: golden files', () => {
     ])
   })
 
-  it.each(files.map((f) => [f.path, f] as const))('%s says it is generated, DO NOT EDIT, and how to regenerate', (_path, f) => {
+  it.each(files.map((f) => [f.path, f] as const))('%s says it is generated, DO NOT EDIT, and the command a package user runs', (_path, f) => {
     const text = f.path.endsWith('.json') ? `${JSON.parse(f.content).__generated} ${JSON.parse(f.content).description}` : f.content.split('\n').slice(0, 3).join('\n')
     expect(text).toContain('DO NOT EDIT')
-    expect(text).toContain('npm run generate')
+    expect(text).toContain('`npx tenantfence generate`')
+    expect(text).not.toContain('npm run')
     expect(text).toContain('tenantfence.config.ts')
+  })
+
+  it('a config found under another name is named in the regenerate command', () => {
+    const other = generateFiles(config, { configName: 'ops/tenancy.config.ts' })
+    expect(other.find((f) => f.path.endsWith('.rules.yml'))!.content).toContain('run `npx tenantfence generate --config ops/tenancy.config.ts`')
   })
 })
 
 describe('generate: alert rules follow the config', () => {
-  it.each(config.phases.map((p) => [p.phase, p] as const))('phase %i runs exactly the alerts it lists, labelled and annotated', (_n, phase) => {
+  it.each(config.phases.map((p) => [p.phase, p] as const))('phase %i runs exactly the alerts it lists, labelled and annotated, gated per job on its mode', (_n, phase) => {
     const rules = phaseRules(config, phase)
     expect(rules.map((r) => r.alert)).toEqual(phase.alerts)
     for (const r of rules) {
-      expect(['critical', 'warning', 'info']).toContain(r.labels.severity)
+      expect(r.labels.severity).toBe(phase.severities[r.alert as keyof typeof phase.severities])
       expect(r.labels.phase).toBe(String(phase.phase))
       expect(r.annotations.summary).toMatch(/^[A-Z][^\n]*\.$/)
       expect(r.annotations.description).toContain('{{ $value')
-      expect(r.annotations.runbook_url).toBe(runbookUrl(config, phase, r.alert))
-      expect(r.expr).toContain(`and on() (max(tenant_enforcement_mode{job="${config.app.job}", mode="${phase.mode}"}) == 1)`)
+      expect(r.annotations.runbook_url).toBe(runbookUrl(config, phaseRuleFile(config, phase), r.alert))
+      expect(r.expr).toContain(`and on(job) (max by (job) (tenant_enforcement_mode{job="${config.app.job}", mode="${phase.mode}"}) == 1)`)
+      // every alert keeps the job label, so one Prometheus can watch several apps
+      expect(r.expr.split('\n')[0]).toMatch(/sum by \(job[,)]|histogram_quantile\(0\.95, sum by \(job, le\)/)
     }
+  })
+
+  it('the silence alerts are in their own file, never gated on a mode', () => {
+    const rules = alertRules(files).filter((r) => r.file === 'alerts/metrics-missing.rules.yml')
+    expect(rules.map((r) => r.alert)).toEqual(['TenantMetricsMissing', 'TenantInstanceNotReporting'])
+    for (const r of rules) {
+      expect(r.expr).not.toContain('and on(job)')
+      expect(r.labels).not.toHaveProperty('phase')
+    }
+    expect(rules[0]!.expr).toBe(`absent(tenant_enforcement_mode{job="${config.app.job}"} == 1)`)
   })
 
   it('per-phase snapshot of alert, severity, for and condition', () => {
@@ -73,17 +96,33 @@ describe('generate: alert rules follow the config', () => {
     expect(summary).toMatchSnapshot()
   })
 
-  it('thresholds come from config.thresholds', () => {
-    const t = config.thresholds
-    const rule = (name: string) => alertRules(files).find((r) => r.alert === name)!
-    expect(rule('TenantViolationSpike').expr).toContain(`* 60 > ${t.violationSpikePerMinute}\n`)
-    expect(rule('TenantEnforcementErrors').expr).toContain(`> ${t.errorRateWarning}\n`)
-    expect(rule('TenantEnforcementRollback').expr).toContain(`> ${t.errorRateRollback}\n`)
-    expect(rule('TenantBypassUsage').expr).toContain(`> ${t.bypassPerHour}\n`)
-    expect(rule('TenantCheckLatencyHigh').expr).toContain(`* 1000 > ${t.checkLatencyWarningMs}\n`)
-    expect(rule('TenantCheckLatencyCritical').expr).toContain(`* 1000 > ${t.checkLatencyCriticalMs}\n`)
-    expect(rule('TenantViolationSpike').for).toBe(t.violationSpikeFor)
-    expect(rule('TenantEnforcementRollback').for).toBe(t.errorRateRollbackFor)
+  it('thresholds and severities come from each phase of the config', () => {
+    const rule = (phase: number, name: string) => phaseRules(config, config.phases[phase]!).find((r) => r.alert === name)!
+    for (const phase of [2, 3]) {
+      const t = config.phases[phase]!.thresholds
+      expect(rule(phase, 'TenantEnforcementErrors').expr).toContain(`> ${t.errorRate}\n`)
+      expect(rule(phase, 'TenantEnforcementErrors').labels.severity).toBe(config.phases[phase]!.severities.TenantEnforcementErrors)
+      expect(rule(phase, 'TenantEnforcementRollback').expr).toContain(`> ${t.errorRateRollback}\n`)
+      expect(rule(phase, 'TenantBypassUsage').expr).toContain(`> ${t.bypassPerHour}\n`)
+      expect(rule(phase, 'TenantCheckLatencyHigh').expr).toContain(`* 1000 > ${t.checkLatencyWarningMs}\n`)
+      expect(rule(phase, 'TenantCheckLatencyCritical').expr).toContain(`* 1000 > ${t.checkLatencyCriticalMs}\n`)
+      expect(rule(phase, 'TenantEnforcementRollback').for).toBe(t.errorRateRollbackFor)
+    }
+    // the document: 0.1 % warning in phase 2, 0.01 % critical in phase 3
+    expect([rule(2, 'TenantEnforcementErrors').expr, rule(2, 'TenantEnforcementErrors').labels.severity]).toEqual([expect.stringContaining('> 0.001\n'), 'warning'])
+    expect([rule(3, 'TenantEnforcementErrors').expr, rule(3, 'TenantEnforcementErrors').labels.severity]).toEqual([expect.stringContaining('> 0.0001\n'), 'critical'])
+    expect(rule(2, 'TenantViolationSpike').expr).toContain(`* 60 > ${config.phases[2]!.thresholds.violationSpikePerMinute}\n`)
+  })
+
+  it('the error rate divides blocked requests of users by users\' requests; the spike and CRITICAL alerts read logged violations only', () => {
+    const rules = phaseRules(config, config.phases[2]!)
+    const expr = (name: string) => rules.find((r) => r.alert === name)!.expr
+    expect(expr('TenantEnforcementErrors')).toContain('tenant_enforcement_errors_total{job="tenantfence-demo", endpoint!="unknown"}')
+    expect(expr('TenantEnforcementErrors')).toContain('http_requests_total{job="tenantfence-demo", route!~"/healthz|/metrics"}')
+    expect(expr('TenantEnforcementErrors')).toContain('[5m])) > 0) >')
+    expect(expr('TenantJobQueriesBlocked')).toContain('endpoint="unknown"')
+    expect(expr('TenantViolationSpike')).toContain('decision="logged"')
+    expect(expr('TenantCriticalModelViolation')).toContain('severity="CRITICAL", decision="logged"')
   })
 
   it('the rollback alert names the rollback command from config.rollback', () => {
@@ -99,8 +138,14 @@ describe('generate: alert rules follow the config', () => {
       const runbook = files.find((f) => f.path === `alerts/runbooks/${file ?? ''}`)
       expect(runbook, r.annotations.runbook_url).toBeDefined()
       const headings = runbook!.content.split('\n').filter((l) => l.startsWith('## ')).map((l) => l.slice(3).toLowerCase())
-      expect(headings).toContain(anchor ?? "")
+      expect(headings).toContain(anchor ?? '')
     }
+  })
+
+  it('without runbookBaseUrl, runbook links are relative to the rule file', () => {
+    const { runbookBaseUrl: _none, ...app } = config.app
+    const bare = defineConfig({ app, tenant: config.tenant, models: config.models, globalModels: config.globalModels })
+    expect(phaseRules(bare, bare.phases[1]!)[0]!.annotations.runbook_url).toBe('runbooks/phase-1-log-only.md#tenantviolationsummary')
   })
 
   it('runbooks name the dashboard panel, the report command and the rollback for each alert', () => {

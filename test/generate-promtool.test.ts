@@ -1,6 +1,7 @@
 // The committed rule files load in Prometheus (promtool check rules) and their generated unit
-// tests pass (promtool test rules): each alert fires at `for`, not one step before, and not
-// while the app reports another phase's mode. All phase files together load at once too.
+// tests pass (promtool test rules): each alert fires at `for`, not one step before, not while
+// the app reports another phase's mode, and not on the look-alike case it must ignore. All the
+// files together load at once too.
 import { readdirSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { join } from 'node:path'
@@ -10,9 +11,9 @@ const rules = readdirSync(join(REPO, 'alerts')).filter((f) => f.endsWith('.rules
 const tests = readdirSync(join(REPO, 'alerts/tests')).filter((f) => f.endsWith('.test.yml')).map((f) => `alerts/tests/${f}`)
 
 describe('generate: promtool', () => {
-  it('finds a rule file and a test file for each phase', () => {
-    expect(rules).toHaveLength(5)
-    expect(tests).toHaveLength(5)
+  it('finds a rule file and a test file for each phase, and for the silence alerts', () => {
+    expect(rules).toHaveLength(6)
+    expect(tests).toHaveLength(6)
   })
 
   it.each(rules)('promtool check rules %s', (file) => {

@@ -76,11 +76,11 @@ describe('bad input gets a message and a non-zero exit, never a stack trace', ()
     }
   })
 
-  it('a file of only malformed lines is a report of nothing, with the count', async () => {
+  it('a file of only malformed lines is no report: one line, exit 1', async () => {
     const res = await runCli(['report', '--logs', join(dir, 'only-garbage.log')])
-    expect(res.code).toBe(0)
-    expect(res.stdout).toContain('Warning: 2 malformed lines skipped (first at line 1, 2)')
-    expect(res.stdout).toContain('Total violations: 0')
+    expect(res.code).toBe(1)
+    expect(res.stdout).toBe('')
+    expect(res.stderr).toContain('no readable log line in 2 lines')
   })
 
   it('the real binary prints the message, not a stack (spawned through tsx)', async () => {

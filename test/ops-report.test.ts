@@ -1,4 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { afterAll, describe, expect, it } from 'vitest'
 import { ReportAggregator } from '../src/ops/report/aggregate.ts'
 import { buildReport } from '../src/ops/report/build.ts'
 import { renderReport } from '../src/ops/report/render.ts'
@@ -109,5 +114,49 @@ describe('aggregation bounds', () => {
     agg.add('[1,2] TENANT_VIOLATION')
     agg.add('{"msg":"TENANT_VIOLATION","severity":"HIGH","model":"User","time":1735689600000}')
     expect(agg.stats).toMatchObject({ malformed: 5, violations: 1 })
+  })
+})
+
+describe('report input: gzip, unreadable, dated in the future', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tf-report-'))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+  const file = (name: string, content: string | Buffer) => {
+    const path = join(dir, name)
+    writeFileSync(path, content)
+    return path
+  }
+
+  it('reads gzip input as such, whatever the file is called', async () => {
+    const text = readFileSync(FIXTURE)
+    const plain = await dailyReport({ logs: FIXTURE })
+    for (const name of ['violations.jsonl.gz', 'violations.log']) {
+      const r = await dailyReport({ logs: file(name, gzipSync(text)) })
+      expect({ ...r, source: '' }).toEqual({ ...plain, source: '' })
+    }
+  })
+
+  it.each([
+    ['empty', () => file('empty.log', ''), /--logs .*empty\.log: the input is empty \(no line, or blank lines only\)/],
+    ['blank lines', () => file('blank.log', '\n\n  \n'), /the input is empty/],
+    ['binary', () => file('binary.bin', randomBytes(4096)), /--logs .*binary\.bin: no readable log line in \d+ lines? \(none is a JSON object: a binary file, or not a log\?\)/],
+    ['text that is not a log', () => file('notes.txt', 'not json\nalso not json\n'), /no readable log line in 2 lines/],
+    ['a truncated gzip', () => file('cut.gz', gzipSync(readFileSync(FIXTURE)).subarray(0, 40)), /--logs .*cut\.gz: read failed \(gzip\)/],
+  ])('%s input exits non-zero with one line', async (_name, path, message) => {
+    const res = await runCli(['report', '--logs', path()])
+    expect(res.code).toBe(1)
+    expect(res.stdout).toBe('')
+    expect(res.stderr).toMatch(message)
+    expect(res.stderr.trim().split('\n')).toHaveLength(1)
+  })
+
+  it('a line dated in the future is reported, not taken as the latest day', async () => {
+    const today = '2025-03-11T06:00:00.000Z' // the morning after the fixture's last day
+    const future = readFileSync(FIXTURE, 'utf8').split('\n').find((l) => l.includes('TENANT_VIOLATION'))!.replace(/"timestamp":"[^"]+"/, '"timestamp":"2031-01-01T00:00:00.000Z"')
+    const path = file('future.log', `${readFileSync(FIXTURE, 'utf8')}\n${future}\n`)
+    const r = await dailyReport({ logs: path }, new Date(today))
+    expect(r.date).toBe('2025-03-10')
+    expect(r.total).toBe(15)
+    expect(r.input).toMatchObject({ future: 1, latestFuture: '2031-01-01T00:00:00.000Z' })
+    expect(renderReport(r, 'text')).toContain('Warning: 1 violation line dated in the future (latest 2031-01-01T00:00:00.000Z) not counted: check the clock of the app that wrote it')
   })
 })

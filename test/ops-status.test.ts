@@ -21,8 +21,12 @@ async function appMetrics(): Promise<string> {
   violations.inc({ model: 'RolePermission', severity: 'MEDIUM', violation: 'missing_relation_filter', decision: 'logged' }, 1)
   const errors = new Counter({ name: METRIC.enforcementErrors, help: 'e', labelNames: ['model', 'endpoint'], registers: [registry] })
   errors.inc({ model: 'User', endpoint: '/api/admin/users' }, 3)
+  errors.inc({ model: 'AuditLog', endpoint: 'unknown' }, 5) // a job: not a request
   new Counter({ name: METRIC.bypassUsage, help: 'b', labelNames: ['reason'], registers: [registry] }).inc({ reason: 'nightly_cleanup' }, 2)
-  new Counter({ name: METRIC.httpRequests, help: 'h', labelNames: ['method', 'route', 'status'], registers: [registry] }).inc({ method: 'GET', route: '/api/users', status: '200' }, 1500)
+  const http = new Counter({ name: METRIC.httpRequests, help: 'h', labelNames: ['method', 'route', 'status'], registers: [registry] })
+  http.inc({ method: 'GET', route: '/api/users', status: '200' }, 1500)
+  http.inc({ method: 'GET', route: '/healthz', status: '200' }, 100_000) // probes: not users
+
   const mode = new Gauge({ name: METRIC.mode, help: 'm', labelNames: ['mode'], registers: [registry] })
   for (const m of ['disabled', 'log_only', 'selective', 'enforce', 'hardened']) mode.set({ mode: m }, m === 'log_only' ? 1 : 0)
   const policy = new Gauge({ name: METRIC.modelPolicy, help: 'p', labelNames: ['model', 'severity', 'policy'], registers: [registry] })
@@ -57,6 +61,9 @@ describe('status --metrics', () => {
     expect(res.code).toBe(0)
     expect(res.stdout).not.toContain('\u001b[') // not a TTY in tests
     expect(res.stdout.replace(base, 'http://app:3000')).toMatchSnapshot()
+    expect(res.stdout).toContain('CRITICAL: 42 | HIGH: 7 | MEDIUM: 1')
+    // 3 blocked requests of 1 500 users' requests: the probes and the job's 5 are not in it
+    expect(res.stdout).toContain('0.200 %  (3 blocked / 1,500 requests')
   })
 
   it('appends /metrics to a bare base URL', async () => {

@@ -3,7 +3,8 @@
 // provisioning against its documented shape, and the wiring between them (paths, ports, uids,
 // the scrape job the alerts select). Binaries missing: skip locally, FAIL on CI (CI=true).
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, posix, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
@@ -90,7 +91,7 @@ describe('stack: prometheus/prometheus.yml', () => {
     expect(status, output).toBe(0)
     expect(output).toContain(`SUCCESS: ${ruleFiles.length} rule files found`)
     for (const f of ruleFiles) expect(output).toContain(`Checking alerts/${f}`)
-    expect(ruleFiles.length).toBe(config.phases.length)
+    expect(ruleFiles.length).toBe(config.phases.length + 1) // and the silence alerts
   })
 
   it('names the scrape job config.app.job, the job every generated alert selects', () => {
@@ -151,7 +152,8 @@ describe('stack: docker-compose.yml', () => {
     expect(images.prometheus).toMatch(/^prom\/prometheus:v2\.\d+\.\d+$/)
     expect(images.loki).toMatch(/^grafana\/loki:3\.\d+\.\d+$/)
     expect(images.grafana).toMatch(/^grafana\/grafana:12\.\d+\.\d+$/)
-    expect(read('Dockerfile')).toMatch(/^FROM node:20-bookworm-slim$/m)
+    // a Node LTS that is still supported (20 reached its end in April 2026)
+    expect(read('Dockerfile')).toMatch(/^FROM node:(22|24)-bookworm-slim$/m)
   })
 
   it('binds every published port to 127.0.0.1', () => {
@@ -183,6 +185,40 @@ describe('stack: docker-compose.yml', () => {
     expect(existsSync(join(REPO, 'src/demo/serve.ts'))).toBe(true)
     // the mode defaults to phase 1 (log only) and can be overridden from the shell or .env
     expect(demo.environment!.TENANT_ENFORCEMENT_MODE).toBe('${TENANT_ENFORCEMENT_MODE:-log_only}')
+  })
+
+  it('builds the demo image once: the traffic service runs it, never builds or pulls it', () => {
+    const { demo, traffic } = compose.services
+    expect(demo!.build).toBe('.')
+    expect(demo!.image).toBe('tenantfence-demo:local')
+    expect(traffic!.build).toBeUndefined()
+    expect(traffic!.image).toBe(demo!.image)
+    expect((traffic as { pull_policy?: string }).pull_policy).toBe('never')
+  })
+
+  it('the header\'s commands work in a checkout: phase env writes a .env compose reads', () => {
+    requireBin('docker-compose', 'docker-compose')
+    const header = read('docker-compose.yml').split('\nservices:')[0]!
+    const commands = header.split('\n').filter((l) => /^#\s{3,}\S/.test(l)).map((l) => l.replace(/^#\s+/, ''))
+    expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
+    expect(header).not.toContain('npx tenantfence') // the package's bin is not built in a checkout
+    expect(JSON.parse(read('package.json')).scripts.tenantfence).toBeDefined()
+    // what `npm run -s tenantfence -- phase env 2` prints, as compose reads it from .env
+    const env = run(join(REPO, 'node_modules/.bin/tsx'), ['src/cli.ts', 'phase', 'env', '2'])
+    expect(env.status, env.output).toBe(0)
+    const dir = mkdtempSync(join(tmpdir(), 'tf-compose-env-'))
+    try {
+      writeFileSync(join(dir, '.env'), env.output)
+      const cfg = run('docker-compose', ['-f', 'docker-compose.yml', '--env-file', join(dir, '.env'), 'config'])
+      expect(cfg.status, cfg.output).toBe(0)
+      const demoEnv = (parseYaml(cfg.output) as Compose).services.demo!.environment!
+      const phase2 = config.phases[2]!.flags
+      expect(demoEnv.TENANT_ENFORCEMENT_MODE).toBe('selective')
+      expect(demoEnv.TENANT_ENFORCEMENT_ENFORCE_MODELS).toBe(String(phase2.TENANT_ENFORCEMENT_ENFORCE_MODELS))
+      expect(demoEnv.TENANT_ENFORCEMENT_LOG_MODELS).toBe(String(phase2.TENANT_ENFORCEMENT_LOG_MODELS))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('runs a traffic driver that exists, against the demo service', () => {

@@ -20,16 +20,17 @@ import config from '../tenantfence.config.ts'
 import { FLAG_NAMES } from '../src/config/flags.ts'
 import { startDemoServer, type DemoServer } from '../src/demo/serve.ts'
 import { runTraffic, type TrafficResult } from '../src/demo/traffic.ts'
-import { stringifyFlags } from '../src/config/define.ts'
+import { protectedModels, stringifyFlags } from '../src/config/define.ts'
 import { METRIC } from '../src/telemetry/metric-names.ts'
 import { requirePrometheus, requirePromtool, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const JOB = config.app.job
+const JOB = config.app.job!
 const POLL = { timeout: 20_000, interval: 250 }
 
 /** The project's config with every alert's `for` at 0s and a spike threshold the test traffic crosses. */
 const E2E_THRESHOLDS = {
+  metricsMissingFor: '0s',
   violationSpikePerMinute: 1,
   violationSpikeFor: '0s',
   violationSummaryFor: '0s',
@@ -123,13 +124,16 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'tf-stack-e2e-'))
 
   // Rule files from the project's config with `for: 0s`, through the generator's CLI.
-  const testConfig = { ...config, thresholds: { ...config.thresholds, ...E2E_THRESHOLDS } }
+  // what the project's config writes (its phases are the defaults), with the test's thresholds over every phase
+  const { app, tenant, models, globalModels, bypass } = config
+  const testConfig = { app, tenant, models, globalModels, bypass, thresholds: E2E_THRESHOLDS }
   await writeFile(join(work, 'tenantfence.config.json'), JSON.stringify(testConfig, null, 2))
   const generating = run(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'src/cli.ts'), 'generate', '--config', join(work, 'tenantfence.config.json'), '--out', work])
 
   setPhaseFlags(1)
   server = await startDemoServer({ port: 0, host: '127.0.0.1', env: { NIGHTLY_CLEANUP_SECONDS: '0' }, logger: pino({ level: 'silent' }) })
-  traffic = runTraffic({ url: server.url, rps: 40, durationMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 } })
+  // a generous per-request timeout: on a loaded machine a slow answer is not a failed one
+  traffic = runTraffic({ url: server.url, rps: 40, durationMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 }, timeoutMs: 60_000 })
 
   const gen = await generating
   expect(gen.code, gen.output).toBe(0)
@@ -190,7 +194,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     }
     const loaded = await names(join(work, 'alerts'))
     expect(loaded).toEqual(await names(join(REPO, 'alerts')))
-    expect(Object.keys(loaded)).toHaveLength(config.phases.length)
+    expect(Object.keys(loaded)).toHaveLength(config.phases.length + 1) // and the silence alerts
   })
 
   it('scrapes the demo API as up, under the job every alert selects', async () => {
@@ -218,13 +222,16 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
           { model: 'RolePermission', severity: 'MEDIUM', violation: 'missing_relation_filter', decision: 'logged' },
         ]),
       )
+    // every series exists from start-up (at 0), each with its model's severity
+    const severities = new Map([...protectedModels(config).map((m) => [m.name, m.severity] as const), ['$raw', config.rawQueries.severity] as const])
     for (const l of await series()) {
-      expect(l.severity, `${l.model}`).toBe((config.models as Record<string, { severity: string }>)[l.model!]?.severity)
-      expect(l.decision).toBe('logged')
+      expect(l.severity, `${l.model}`).toBe(severities.get(l.model!))
       expect(l.instance).toBe(`127.0.0.1:${server!.port}`)
     }
     // nothing is blocked while logging only
-    expect(await query(`sum(${METRIC.enforcementErrors}{job="${JOB}"})`)).toEqual([])
+    const value = async (q: string) => (await query(q)).map((r) => Number(r.value[1]))
+    expect(await value(`sum(${METRIC.enforcementErrors}{job="${JOB}"})`)).toEqual([0])
+    expect(await value(`sum(${METRIC.violations}{job="${JOB}", decision="blocked"})`)).toEqual([0])
   })
 
   it('phase 1 (log only): TenantViolationSummary and TenantViolationSpike fire, no other phase\'s alert does', async () => {
@@ -236,10 +243,10 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
   it('phase 2 (selective), flags changed live: CRITICAL models blocked, the others logged; phase 2 alerts take over', async () => {
     setPhaseFlags(2)
     await expect.poll(modeReported, POLL).toBe('selective')
-    await expectPhaseAlerts(2, ['TenantCriticalModelViolation', 'TenantViolationSpike', 'TenantEnforcementErrors', 'TenantEnforcementRollback'])
-    const critical = (await firing()).filter((a) => a.labels.alertname === 'TenantCriticalModelViolation').map((a) => a.labels.model)
-    for (const m of critical) expect((config.models as Record<string, { severity: string }>)[m!]?.severity).toBe('CRITICAL')
-    const decisions = async () => (await query(`sum by (model, decision) (${METRIC.violations}{job="${JOB}", decision="blocked"})`)).map((r) => r.metric.model).sort()
+    await expectPhaseAlerts(2, ['TenantViolationSpike', 'TenantEnforcementErrors', 'TenantEnforcementRollback'])
+    // CRITICAL queries are blocked by design in phase 2: not a CRITICAL violation let through
+    expect(await firingKeys()).not.toContain('TenantCriticalModelViolation/2')
+    const decisions = async () => (await query(`sum by (model, decision) (${METRIC.violations}{job="${JOB}", decision="blocked"}) > 0`)).map((r) => r.metric.model).sort()
     await expect.poll(decisions, POLL).toEqual(expect.arrayContaining(['User', 'RefreshToken', 'PasswordResetToken']))
     expect(await decisions()).not.toContain('Role')
   })
@@ -257,15 +264,31 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
   })
 
   it('phase 3: every Prometheus query of the dashboards runs on this Prometheus, and the traffic panels have data', async () => {
-    // Grafana's $__rate_interval: 4 scrape intervals (1 s here)
+    // Grafana's $__rate_interval: 4 scrape intervals (1 s here); the job and instance variables: this job, every instance
+    const grafana = (expr: string) => expr.replaceAll('$__rate_interval', '4s').replaceAll('$job', JOB).replaceAll('$instance', '.*')
     const targets: { dashboard: string; panel: string; expr: string }[] = []
     for (const f of (await readdir(join(REPO, 'dashboards'))).filter((x) => x.endsWith('.json'))) {
       const d = JSON.parse(await readFile(join(REPO, 'dashboards', f), 'utf8')) as { panels: { title: string; targets?: { expr?: string; datasource?: { type?: string } }[] }[] }
-      for (const p of d.panels) for (const t of p.targets ?? []) if (t.datasource?.type === 'prometheus' && t.expr) targets.push({ dashboard: f, panel: p.title, expr: t.expr.replaceAll('$__rate_interval', '4s') })
+      for (const p of d.panels) for (const t of p.targets ?? []) if (t.datasource?.type === 'prometheus' && t.expr) targets.push({ dashboard: f, panel: p.title, expr: grafana(t.expr) })
     }
     expect(targets.length).toBeGreaterThan(10)
     // panels that the demo's traffic fills in enforce (bypasses, refused flags and logged models stay empty)
-    const filled = ['Violations (last 24 h)', 'Violations by severity (last 24 h)', 'Violations by model (last 24 h)', 'Violations per minute by model', 'Current mode', 'Blocked queries (last 1 h)', 'Blocked queries as a share of requests', 'Check cost p95', 'Blocked queries by model', 'Blocked queries by endpoint']
+    const filled = [
+      'Violations logged / blocked (last 24 h)',
+      'Violations by severity (last 24 h)',
+      'Violations by model (last 24 h)',
+      'Violations per minute by model, logged and blocked',
+      'Current mode',
+      'Models enforced / logged',
+      'Blocked queries (last 1 h)',
+      'Bypasses (last 1 h)',
+      'Blocked requests as a share of users\' requests',
+      'Check cost p95 and p99',
+      'Blocked queries by model',
+      'Blocked queries by endpoint ("unknown": outside a request)',
+      'Refused flag values (last 24 h)',
+      'Instances reporting a mode',
+    ]
     for (const title of filled) expect(targets.map((t) => t.panel), title).toContain(title)
     const empty = async () => {
       const out: string[] = []
@@ -310,5 +333,14 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     expect(result.sent).toBeGreaterThan(500)
     expect(result.failed).toBe(0)
     expect(result.byStatus['403'] ?? 0).toBeGreaterThan(0)
+  })
+
+  it('the app goes away (target down): every phase alert goes quiet, the silence alerts say so', async () => {
+    await server!.close()
+    server = undefined
+    await expect.poll(firingKeys, POLL).toEqual(['TenantInstanceNotReporting/undefined', 'TenantMetricsMissing/undefined'])
+    const missing = (await firing()).find((a) => a.labels.alertname === 'TenantMetricsMissing')!
+    expect(missing.labels).toMatchObject({ severity: 'critical', job: JOB })
+    expect(missing.annotations.runbook_url).toBe(`${config.app.runbookBaseUrl}/metrics-missing.md#tenantmetricsmissing`)
   })
 })

@@ -67,3 +67,45 @@ describe('FastCounter', () => {
     expect(() => c.inc({ a: '1' } as never)).toThrow(/label "b" must be a string/)
   })
 })
+
+describe('every series an alert or a gate reads exists from start-up, at 0', () => {
+  it('a new extension exports violations, blocked queries, bypasses, flag and inspection errors before any query', async () => {
+    const { tenantEnforcement } = await import('../src/enforcement/extension.ts')
+    const { protectedModels } = await import('../src/config/define.ts')
+    const { VIOLATION_KINDS } = await import('../src/telemetry/metric-names.ts')
+    const { FLAG_NAMES } = await import('../src/config/flags.ts')
+    const { parseMetricsText } = await import('../src/ops/metrics-text.ts')
+    const { default: config } = await import('../tenantfence.config.ts')
+    const registry = new Registry()
+    const fence = tenantEnforcement({ config, registry, audit: false, logger: (await import('pino')).pino({ level: 'silent' }) })
+    const samples = parseMetricsText(await registry.metrics())
+    const of = (name: string) => samples.filter((s) => s.name === name)
+    expect(samples.filter((s) => s.name.endsWith('_total')).every((s) => s.value === 0)).toBe(true)
+
+    const models = protectedModels(config)
+    const violations = of('tenant_violations_total')
+    expect(violations).toHaveLength(models.length * VIOLATION_KINDS.length * 2 + 2) // + $raw × raw_query × logged/blocked
+    for (const m of models) {
+      expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: m.name, severity: m.severity, violation: 'missing_tenant_id', decision: 'logged' }, value: 0 })
+      expect(of('tenant_enforcement_errors_total')).toContainEqual({ name: 'tenant_enforcement_errors_total', labels: { model: m.name, endpoint: 'unknown' }, value: 0 })
+    }
+    expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: '$raw', severity: 'HIGH', violation: 'raw_query', decision: 'blocked' }, value: 0 })
+    expect(of('tenant_bypass_usage_total').map((s) => s.labels.reason).sort()).toEqual([...config.bypass.reasons, 'none', 'other'].sort())
+    expect(of('tenant_bypass_denied_total').map((s) => s.labels.reason).sort()).toEqual([...config.bypass.reasons, 'none', 'other'].sort())
+    expect(of('tenant_flag_errors_total').map((s) => s.labels.flag)).toEqual([...FLAG_NAMES, 'file'])
+    expect(of('tenant_inspection_errors_total')).toHaveLength(models.length)
+    fence.close()
+  })
+
+  it('the flag label stays bounded: a flag file\'s path or bad line counts as "file"', async () => {
+    const registry = new Registry()
+    const m = enforcementMetrics(registry)
+    m.flagErrors.inc({ flag: '/etc/tenantfence/flags.env' })
+    m.flagErrors.inc({ flag: 'TENANT_ENFORCEMENT_MODE=oops' })
+    m.flagErrors.inc({ flag: 'TENANT_ENFORCEMENT_MODE' })
+    const text = await registry.metrics()
+    expect(text).toContain('tenant_flag_errors_total{flag="file"} 2')
+    expect(text).toContain('tenant_flag_errors_total{flag="TENANT_ENFORCEMENT_MODE"} 1')
+    expect(text).not.toContain('/etc/')
+  })
+})

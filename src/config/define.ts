@@ -1,8 +1,9 @@
 // defineConfig: validate the typed config once, with messages that name the bad value.
 import { z } from 'zod'
-import { configSchema, type Severity, type TenantFenceConfig, type TenantFenceConfigInput } from './schema.ts'
+import { configFieldsSchema, configSchema, phasePatchSchema, type Severity, type TenantFenceConfig, type TenantFenceConfigInput } from './schema.ts'
 import { FLAG_NAMES, parseFlags, TenantFlagError, type RawFlags } from './flags.ts'
-import { describeInvalid } from './suggest.ts'
+import { closest, describeInvalid } from './suggest.ts'
+import { DEFAULT_THRESHOLDS } from './defaults.ts'
 
 export class TenantConfigError extends Error {
   readonly code = 'TENANT_CONFIG_INVALID'
@@ -32,6 +33,14 @@ export function protectedModels(config: TenantFenceConfig): ReadonlyArray<{ read
   const list = Object.entries(config.models).map(([name, m]) => ({ name, severity: m.severity }))
   if (config.tenant.model) list.push({ name: config.tenant.model, severity: config.tenant.severity })
   return list
+}
+
+/**
+ * The app's label in logs and Loki (`app`): its Prometheus job when the config names one (so
+ * dashboards and `tenantfence report --loki` find its lines under the same name), else its name.
+ */
+export function appLabel(config: TenantFenceConfig): string {
+  return config.app.job ?? config.app.name
 }
 
 export function parseConfig(input: unknown): TenantFenceConfig {
@@ -66,11 +75,33 @@ function formatIssues(error: z.ZodError, input: unknown): string {
       if (issue.code === 'invalid_value' && typeof given === 'string') {
         return `  ✖ ${where}: ${describeInvalid(where, given, issue.values.map(String))}`
       }
-      if (issue.code === 'unrecognized_keys') return `  ✖ ${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+      if (issue.code === 'unrecognized_keys') {
+        const valid = knownKeys(issue.path)
+        const named = issue.keys.map((k) => {
+          const near = valid && closest(k, valid)
+          return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`
+        })
+        return `  ✖ ${where}: unknown key(s) ${named.join(', ')}${valid ? `. Valid: ${valid.join(', ')}` : ''}`
+      }
       const shown = given === undefined ? '' : ` (got ${JSON.stringify(given)?.slice(0, 80)})`
       return `  ✖ ${where}: ${issue.message}${shown}`
     })
     .join('\n')
+}
+
+/** The keys an object of the config may have, by where it is (for "did you mean" on a typo). */
+function knownKeys(path: readonly PropertyKey[]): readonly string[] | undefined {
+  const last = [...path].reverse().find((p) => typeof p === 'string')
+  const inPhase = path.length === 2 && path[0] === 'phases'
+  if (path.length === 0) return Object.keys(configFieldsSchema.shape)
+  if (inPhase) return Object.keys(phasePatchSchema.shape)
+  if (last === 'thresholds') return Object.keys(DEFAULT_THRESHOLDS)
+  if (last === 'app' || last === 'tenant' || last === 'rawQueries' || last === 'bypass' || last === 'rollback') {
+    const field = configFieldsSchema.shape[last]
+    const inner = field.unwrap() as unknown as { shape?: Record<string, unknown> }
+    return inner.shape ? Object.keys(inner.shape) : undefined
+  }
+  return undefined
 }
 
 const validated = new WeakSet<object>()

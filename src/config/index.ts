@@ -1,5 +1,5 @@
 export * from './schema.ts'
 export * from './flags.ts'
-export { defineConfig, parseConfig, ensureConfig, phaseFlags, protectedModels, stringifyFlags, TenantConfigError } from './define.ts'
+export { appLabel, defineConfig, parseConfig, ensureConfig, phaseFlags, protectedModels, stringifyFlags, TenantConfigError } from './define.ts'
 export { closest, describeInvalid } from './suggest.ts'
 export * from './flag-source.ts'

@@ -1,7 +1,12 @@
 // The one typed config: models, severities, phases, thresholds. Everything else (the
 // extension's policy, dashboards, alert rules, runbooks, the demo, the phase gate) derives
 // from a value of this type, validated once by `defineConfig`/`parseConfig`.
+//
+// Only `models` is required. The app, thresholds, the five phases (flags, alerts, per-phase
+// thresholds and severities, success criteria) and the rollback default to the rollout
+// document's (src/config/defaults.ts); any part can be overridden (see `phases` below for how).
 import { z } from 'zod'
+import { DEFAULT_ROLLBACK, DEFAULT_SEVERITIES, DEFAULT_THRESHOLDS, defaultPhases, mergePhase } from './defaults.ts'
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -19,6 +24,7 @@ export const ALERT_NAMES = [
   'TenantCriticalModelViolation',
   'TenantEnforcementErrors',
   'TenantEnforcementRollback',
+  'TenantJobQueriesBlocked',
   'TenantBypassUsage',
   'TenantCheckLatencyHigh',
   'TenantCheckLatencyCritical',
@@ -26,18 +32,32 @@ export const ALERT_NAMES = [
 ] as const
 export type AlertName = (typeof ALERT_NAMES)[number]
 
-/** Success criteria the phase gate can measure; each is a ceiling over a window. */
+/**
+ * Alerts of no phase, in their own rule file: they say the app's metrics are missing, which no
+ * mode-gated rule can (with no mode reported, every gate is closed).
+ */
+export const SILENCE_ALERT_NAMES = ['TenantMetricsMissing', 'TenantInstanceNotReporting'] as const
+export type SilenceAlertName = (typeof SILENCE_ALERT_NAMES)[number]
+
+/** Prometheus alert severities (the `severity` label). */
+export const ALERT_SEVERITIES = ['critical', 'warning', 'info'] as const
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number]
+
+/** Success criteria the phase gate can measure, each over a window. */
 export const CRITERION_KINDS = [
-  'violationsPerHour', // average violations per hour over the window (all models)
+  'violationsPerHour', // violations per hour over the window (optionally of one severity or decision)
   'criticalViolations', // violations on CRITICAL models in the window
-  'violations', // violations in the window (optionally of one severity)
-  'errorRate', // blocked queries / HTTP requests over the window (a ratio, 0.001 = 0.1 %)
-  'enforcementErrors', // blocked queries in the window
+  'violations', // violations in the window (optionally of one severity or decision)
+  'errorRate', // blocked requests of users / requests of users over the window (0.001 = 0.1 %)
+  'enforcementErrors', // blocked queries in the window (requests and jobs)
   'bypassesPerDay', // bypass uses per day over the window
   'checkP95Ms', // p95 cost of the check in milliseconds over the window
   'flagErrors', // runtime flag reload errors in the window
 ] as const
 export type CriterionKind = (typeof CRITERION_KINDS)[number]
+
+export const DECISIONS = ['logged', 'blocked'] as const
+export type Decision = (typeof DECISIONS)[number]
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier (letters, digits, _)')
 const DURATION = /^(\d+)(ms|s|m|h|d|w)$/
@@ -76,8 +96,8 @@ const actorName = z
 
 export const bypassSchema = z
   .strictObject({
-    /** The documented bypass reasons; hardened mode accepts only these. */
-    reasons: z.array(identifier).min(1),
+    /** The documented bypass reasons; hardened mode accepts only these (none by default: no bypass when hardened). */
+    reasons: z.array(identifier),
     /** Who may bypass (a job name, a user id as a string). When set, anyone else is refused. */
     actors: z
       .array(actorName)
@@ -92,39 +112,38 @@ export const bypassSchema = z
 
 const flagValue = z.union([z.string(), z.number(), z.boolean()])
 
-export const criterionSchema = z.strictObject({
-  kind: z.enum(CRITERION_KINDS),
-  max: z.number().nonnegative(),
-  window: duration,
-  severity: z.enum(SEVERITIES).optional(),
-  description: z.string().min(1),
-})
+export const criterionSchema = z
+  .strictObject({
+    kind: z.enum(CRITERION_KINDS),
+    /** holds when the measured value is at most this ("none" is `max: 0`) */
+    max: z.number().nonnegative().optional(),
+    /** holds when the measured value is strictly below this (the document's "<", "fewer than", "under") */
+    below: z.number().positive().optional(),
+    window: duration,
+    /** violations kinds: count only this severity */
+    severity: z.enum(SEVERITIES).optional(),
+    /** violations kinds: count only logged (left to fix) or blocked violations */
+    decision: z.enum(DECISIONS).optional(),
+    description: z.string().min(1),
+  })
+  .refine((c) => (c.max === undefined) !== (c.below === undefined), { message: 'give exactly one of "max" (at most) or "below" (strictly less than)' })
 
-export const phaseSchema = z.strictObject({
-  phase: z.number().int().min(0).max(4),
-  name: z.string().min(1),
-  /** The mode the app reports during this phase; phase 4 is `hardened`. */
-  mode: z.enum(REPORTED_MODES),
-  goal: z.string().min(1),
-  duration: z.string().min(1),
-  /** The TENANT_ENFORCEMENT_* values of this phase (env names without the prefix or with it). */
-  flags: z.record(z.string(), flagValue),
-  alerts: z.array(z.enum(ALERT_NAMES)),
-  successCriteria: z.array(criterionSchema),
-})
-
-export const thresholdsSchema = z.strictObject({
-  /** TenantViolationSpike: violations per minute (5 m rate) above this. */
+const thresholdFields = {
+  /** TenantViolationSummary (the daily summary): any violation in the last 24 h, held this long. */
+  violationSummaryFor: duration,
+  /** TenantViolationSpike: logged violations per minute (5 m rate) above this. */
   violationSpikePerMinute: z.number().positive(),
   violationSpikeFor: duration,
-  /** TenantViolationSummary: any violation in the last 24 h. */
-  violationSummaryFor: duration,
-  /** TenantEnforcementErrors: blocked queries as a share of HTTP requests (0.001 = 0.1 %). */
-  errorRateWarning: z.number().positive().max(1),
+  /** TenantCriticalModelViolation: any logged violation on a CRITICAL model. */
+  criticalViolationFor: duration,
+  /** TenantEnforcementErrors: blocked requests as a share of users' requests (0.001 = 0.1 %). */
+  errorRate: z.number().positive().max(1),
   errorRateFor: duration,
   /** TenantEnforcementRollback: the rollback trigger (0.01 = 1 %). */
   errorRateRollback: z.number().positive().max(1),
   errorRateRollbackFor: duration,
+  /** TenantJobQueriesBlocked: any query blocked outside a request (a job, a script) in 15 minutes. */
+  jobErrorsFor: duration,
   /** TenantBypassUsage: bypass uses in the last hour above this. */
   bypassPerHour: z.number().nonnegative(),
   bypassFor: duration,
@@ -132,51 +151,124 @@ export const thresholdsSchema = z.strictObject({
   checkLatencyWarningMs: z.number().positive(),
   checkLatencyCriticalMs: z.number().positive(),
   checkLatencyFor: duration,
-  /** TenantCriticalModelViolation: any violation on a CRITICAL model. */
-  criticalViolationFor: duration,
+  /** TenantMetricsMissing / TenantInstanceNotReporting: how long the app may be silent. */
+  metricsMissingFor: duration,
+}
+
+/** What a config may say about thresholds: any of them, over the defaults. */
+export const thresholdsPatchSchema = z.strictObject(thresholdFields).partial()
+
+export const thresholdsSchema = z
+  .strictObject(thresholdFields)
+  .superRefine((t, ctx) => {
+    if (t.errorRateRollback <= t.errorRate) {
+      ctx.addIssue({ code: 'custom', path: ['errorRateRollback'], message: `errorRateRollback (${t.errorRateRollback}) must be above errorRate (${t.errorRate})` })
+    }
+    if (t.checkLatencyCriticalMs <= t.checkLatencyWarningMs) {
+      ctx.addIssue({ code: 'custom', path: ['checkLatencyCriticalMs'], message: `checkLatencyCriticalMs (${t.checkLatencyCriticalMs}) must be above checkLatencyWarningMs (${t.checkLatencyWarningMs})` })
+    }
+  })
+
+/** A complete phase, as the rest of the code reads it. */
+export const phaseSchema = z.strictObject({
+  phase: z.number().int().min(0).max(4),
+  name: z.string().min(1),
+  /** The mode the app reports during this phase; phase 4 is `hardened`. */
+  mode: z.enum(REPORTED_MODES),
+  goal: z.string().min(1),
+  duration: z.string().min(1),
+  /** The TENANT_ENFORCEMENT_* values of this phase (full names). */
+  flags: z.record(z.string(), flagValue),
+  alerts: z.array(z.enum(ALERT_NAMES)),
+  /** This phase's alert thresholds: the config's `thresholds` with the phase's own values over them. */
+  thresholds: thresholdsSchema,
+  /** The `severity` label of each alert in this phase. */
+  severities: z.record(z.enum(ALERT_NAMES), z.enum(ALERT_SEVERITIES)),
+  successCriteria: z.array(criterionSchema),
 })
 
-export const configSchema = z
-  .strictObject({
-    app: z.strictObject({
-      name: z.string().min(1),
-      /** Base of the runbook links in alert annotations. */
-      runbookBaseUrl: z.string().url(),
-      /** Label that names the app in Prometheus (job) and Loki (app). */
-      job: z.string().min(1),
-    }),
-    tenant: z
-      .strictObject({
-        /** The tenant field of models scoped by their own column. */
-        field: identifier.default('tenantId'),
-        /** The tenant model itself (optional): its rows are protected too, a request reads and writes only its own. */
-        model: identifier.optional(),
-        idField: identifier.default('id'),
-        /** Severity of violations on the tenant model's rows (reading or writing another tenant's row). */
-        severity: z.enum(SEVERITIES).default('HIGH'),
-      })
-      .default({ field: 'tenantId', idField: 'id', severity: 'HIGH' }),
-    models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
-    /** Models reviewed and found not tenant-owned; the audit does not report them. */
-    globalModels: z.array(identifier).default([]),
-    rawQueries: z
-      .strictObject({
-        /** `violation`: $queryRaw/$executeRaw count as unscoped (kind raw_query); `allow`: let them through unchecked. */
-        policy: z.enum(['violation', 'allow']).default('violation'),
-        severity: z.enum(SEVERITIES).default('HIGH'),
-      })
-      .default({ policy: 'violation', severity: 'HIGH' }),
-    bypass: bypassSchema,
-    thresholds: thresholdsSchema,
-    phases: z.array(phaseSchema).length(5),
-    rollback: z.strictObject({
+/**
+ * What a config may say about one phase: any field, merged over the phase's default. Objects
+ * (flags, thresholds, severities) merge key by key, a flag set to null is removed; lists (alerts,
+ * successCriteria) and plain values replace the default's.
+ */
+export const phasePatchSchema = z.strictObject({
+  phase: z.number().int().min(0).max(4).optional(),
+  name: z.string().min(1).optional(),
+  mode: z.enum(REPORTED_MODES).optional(),
+  goal: z.string().min(1).optional(),
+  duration: z.string().min(1).optional(),
+  flags: z.record(z.string(), flagValue.nullable()).optional(),
+  alerts: z.array(z.enum(ALERT_NAMES)).optional(),
+  thresholds: thresholdsPatchSchema.optional(),
+  severities: z.partialRecord(z.enum(ALERT_NAMES), z.enum(ALERT_SEVERITIES)).optional(),
+  successCriteria: z.array(criterionSchema).optional(),
+})
+
+const PHASE_KEYS = ['0', '1', '2', '3', '4'] as const
+/** `phases` as a config writes it: a list in phase order, or an object keyed by phase number. */
+export type PhasesInput = PhasePatch[] | Partial<Record<(typeof PHASE_KEYS)[number] | 0 | 1 | 2 | 3 | 4, PhasePatch>>
+
+const appSchema = z.strictObject({
+  /** How people name the app (titles, the demo). */
+  name: z.string().min(1).default('app'),
+  /**
+   * The Prometheus `job` label of the app's scrape job, and the Loki `app` label of its lines.
+   * Set it when one Prometheus scrapes several apps; without it, rules and queries take every
+   * job that exports tenantfence's metrics (alerts are still per job).
+   */
+  job: z.string().min(1).optional(),
+  /** Base of the runbook links in alert annotations; without it they are relative to the rule file (runbooks/…). */
+  runbookBaseUrl: z.string().url().optional(),
+  /** Routes of probes and scrapes, not of users: left out of the error rate's denominator. */
+  probeRoutes: z.array(z.string().min(1)).default(['/healthz', '/metrics']),
+})
+
+/** The config's fields as written (before defaults are merged and cross-checks run). */
+export const configFieldsSchema = z.strictObject({
+  app: appSchema.default({ name: 'app', probeRoutes: ['/healthz', '/metrics'] }),
+  tenant: z
+    .strictObject({
+      /** The tenant field of models scoped by their own column. */
+      field: identifier.default('tenantId'),
+      /** The tenant model itself (optional): its rows are protected too, a request reads and writes only its own. */
+      model: identifier.optional(),
+      idField: identifier.default('id'),
+      /** Severity of violations on the tenant model's rows (reading or writing another tenant's row). */
+      severity: z.enum(SEVERITIES).default('HIGH'),
+    })
+    .default({ field: 'tenantId', idField: 'id', severity: 'HIGH' }),
+  models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
+  /** Models reviewed and found not tenant-owned; the audit does not report them. */
+  globalModels: z.array(identifier).default([]),
+  rawQueries: z
+    .strictObject({
+      /** `violation`: $queryRaw/$executeRaw count as unscoped (kind raw_query); `allow`: let them through unchecked. */
+      policy: z.enum(['violation', 'allow']).default('violation'),
+      severity: z.enum(SEVERITIES).default('HIGH'),
+    })
+    .default({ policy: 'violation', severity: 'HIGH' }),
+  bypass: bypassSchema.default({ reasons: [] }),
+  /** Alert thresholds of every phase, over the document's (a phase may override them in its own `thresholds`). */
+  thresholds: thresholdsPatchSchema.optional(),
+  /**
+   * The five phases, each merged over the document's phase of the same number: either an
+   * object keyed by phase number (`{ 2: { thresholds: { errorRate: 0.002 } } }`) or a list in
+   * phase order (entry i is phase i).
+   */
+  // Checked entry by entry in the transform below, so an error names the phase and the field.
+  phases: z.custom<PhasesInput>((v) => Array.isArray(v) || (typeof v === 'object' && v !== null), 'expected a list of phases in order, or an object keyed by phase number (0..4)').optional(),
+  rollback: z
+    .strictObject({
       /** The document's instant rollback: flags that return the app to log only. */
       flags: z.record(z.string(), flagValue),
       description: z.string().min(1),
-    }),
-  })
+    })
+    .optional(),
+})
+
+export const configSchema = configFieldsSchema
   .superRefine((cfg, ctx) => {
-    const models = Object.keys(cfg.models)
     for (const [name, policy] of Object.entries(cfg.models)) {
       if (cfg.globalModels.includes(name)) {
         ctx.addIssue({ code: 'custom', path: ['globalModels'], message: `${name} is both tenant-owned (models) and global (globalModels)` })
@@ -190,21 +282,45 @@ export const configSchema = z
       const where = cfg.models[root] ? 'models' : 'globalModels'
       ctx.addIssue({ code: 'custom', path: [where], message: `${root} is the tenant model (tenant.model): its rows are protected as the tenant's own; remove it from ${where} (set its severity with tenant.severity)` })
     }
-    cfg.phases.forEach((p, i) => {
-      if (p.phase !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'phase'], message: `phases must be listed 0..4 in order; entry ${i} says phase ${p.phase}` })
+  })
+  .transform((cfg, ctx) => {
+    // Validate a merged part and report its issues under its path in the config.
+    const check = <S extends z.ZodType>(schema: S, value: unknown, path: (string | number)[]): z.output<S> | undefined => {
+      const r = schema.safeParse(value)
+      if (r.success) return r.data
+      for (const issue of r.error.issues) ctx.addIssue({ ...issue, path: [...path, ...issue.path] } as never)
+      return undefined
+    }
+    const thresholds = check(thresholdsSchema, { ...DEFAULT_THRESHOLDS, ...cfg.thresholds }, ['thresholds'])
+    const protectedList = Object.entries(cfg.models).map(([name, m]) => ({ name, severity: m.severity as string }))
+    if (cfg.tenant.model) protectedList.push({ name: cfg.tenant.model, severity: cfg.tenant.severity })
+    const given: [number, unknown][] = Array.isArray(cfg.phases) ? cfg.phases.map((p, i) => [i, p]) : Object.entries(cfg.phases ?? {}).map(([k, p]) => [Number(k), p])
+    const patches: (z.output<typeof phasePatchSchema> | undefined)[] = []
+    for (const [i, p] of given) {
+      if (!(PHASE_KEYS as readonly string[]).includes(String(i))) {
+        ctx.addIssue({ code: 'custom', path: ['phases'], message: `phases has ${Array.isArray(cfg.phases) ? `${given.length} entries` : `a phase "${i}"`}; the phases are 0..4` })
+        continue
+      }
+      patches[i] = check(phasePatchSchema, p, ['phases', i])
+    }
+    const phases = defaultPhases(protectedList).map((d, i) => {
+      const patch = patches[i]
+      if (patch?.phase !== undefined && patch.phase !== i) {
+        ctx.addIssue({ code: 'custom', path: ['phases', i, 'phase'], message: `phases must be listed 0..4 in order; entry ${i} says phase ${patch.phase}` })
+      }
+      // The phase's thresholds: the config's, the document's for this phase, the config's for this phase.
+      const base = { ...d, thresholds: { ...(thresholds ?? DEFAULT_THRESHOLDS), ...d.thresholds }, severities: { ...DEFAULT_SEVERITIES, ...d.severities } }
+      return check(phaseSchema, mergePhase(base, patch as Record<string, unknown> | undefined), ['phases', i])
     })
-    if (cfg.thresholds.errorRateRollback <= cfg.thresholds.errorRateWarning) {
-      ctx.addIssue({ code: 'custom', path: ['thresholds', 'errorRateRollback'], message: 'errorRateRollback must be above errorRateWarning' })
-    }
-    if (cfg.thresholds.checkLatencyCriticalMs <= cfg.thresholds.checkLatencyWarningMs) {
-      ctx.addIssue({ code: 'custom', path: ['thresholds', 'checkLatencyCriticalMs'], message: 'checkLatencyCriticalMs must be above checkLatencyWarningMs' })
-    }
-    void models
+    if (!thresholds || phases.some((p) => p === undefined)) return z.NEVER
+    return { ...cfg, thresholds, phases: phases as PhaseConfig[], rollback: (cfg.rollback ?? DEFAULT_ROLLBACK) as RollbackConfig }
   })
 
 export type TenantFenceConfigInput = z.input<typeof configSchema>
 export type TenantFenceConfig = z.output<typeof configSchema>
 export type ModelPolicyConfig = z.output<typeof modelPolicySchema>
 export type PhaseConfig = z.output<typeof phaseSchema>
+export type PhasePatch = z.input<typeof phasePatchSchema>
 export type Criterion = z.output<typeof criterionSchema>
 export type Thresholds = z.output<typeof thresholdsSchema>
+export type RollbackConfig = { flags: Record<string, string | number | boolean>; description: string }

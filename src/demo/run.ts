@@ -1,8 +1,8 @@
 // `npm run demo`: the whole rollout, phase 0 → 4, on an embedded SQLite database in one process.
 // Flags change live (process.env, re-read at query time: no restart); the team "deploys" fixes
 // between phases as the rollout document says (CRITICAL paths seen in log-only after phase 1,
-// the rest after phase 2; the nightly bypass stays); phase 4 swaps in a client created with
-// `hardened: true` over the same database and registry. Violation lines go to
+// the rest when the gate of phase 2 or 3 finds them; the nightly bypass stays); phase 4 swaps
+// in a client created with `hardened: true` over the same database and registry. Violation lines go to
 // <out>/violations.log (not the terminal); /metrics is saved to <out>/metrics.prom.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
@@ -10,7 +10,7 @@ import { join, relative, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { FLAG_NAMES } from '../config/flags.ts'
 import { phaseFlags } from '../config/define.ts'
-import type { PhaseConfig } from '../config/schema.ts'
+import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
 import { createLogger } from '../telemetry/log-shipping.ts'
 import { DEMO_FIXES, type DemoFix } from './fixes.ts'
 import { createDemo } from './harness.ts'
@@ -90,10 +90,10 @@ export async function runDemo(options: DemoRunOptions = {}): Promise<DemoRunResu
       for (;;) {
         const label = attempt === 1 ? 'traffic' : 'traffic after the fixes'
         print(`▶ phase ${phase.phase} · ${phase.name} (${phase.mode}): ${label}, ${windowMs / 1000} s…`)
-        const step = await playWindow({ phase, step: label, url, rps, windowMs, mix, registry: demo.registry, cleanup: () => nightlyCleanup(demo.prisma()), seed: phase.phase * 10 + attempt })
+        const step = await playWindow({ config, phase, step: label, url, rps, windowMs, mix, registry: demo.registry, cleanup: () => nightlyCleanup(demo.prisma()), seed: phase.phase * 10 + attempt })
         steps.push(step)
         for (const line of describeStep(step)) print(line)
-        if (step.passed || attempt > 1 || phase.phase > 2) break
+        if (step.passed || attempt > 1 || phase.phase > 3) break
         // The gate failed: the team fixes what the violation log showed, as the rollout document orders it.
         const seen = new Set(Object.keys(step.stats.violationsByModel))
         const severities = phase.phase === 1 ? ['CRITICAL'] : ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW']
@@ -127,15 +127,15 @@ function setFlags(flags: Record<string, string | undefined>): void {
   for (const [k, v] of Object.entries(flags)) if (v !== undefined) process.env[k] = v
 }
 
-async function playWindow(o: { phase: PhaseConfig; step: string; url: string; rps: number; windowMs: number; mix: Partial<Record<RequestKind, number>>; registry: Parameters<typeof snapshot>[0]; cleanup: () => Promise<unknown>; seed: number }): Promise<PhaseStep> {
+async function playWindow(o: { config: TenantFenceConfig; phase: PhaseConfig; step: string; url: string; rps: number; windowMs: number; mix: Partial<Record<RequestKind, number>>; registry: Parameters<typeof snapshot>[0]; cleanup: () => Promise<unknown>; seed: number }): Promise<PhaseStep> {
   const before = await snapshot(o.registry)
   const traffic = runTraffic({ url: o.url, rps: o.rps, durationMs: o.windowMs, mix: o.mix, seed: o.seed })
   await new Promise((r) => setTimeout(r, o.windowMs / 2))
   await o.cleanup() // the nightly job, mid-window
   const result = await traffic
   const d = delta(before, await snapshot(o.registry))
-  const s = stats(d)
-  const { passed, results } = judgePhase(o.phase, d, s)
+  const s = stats(d, o.config)
+  const { passed, results } = judgePhase(o.config, o.phase, d)
   return {
     phase: o.phase.phase,
     name: o.phase.name,

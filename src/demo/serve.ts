@@ -14,6 +14,7 @@
 import { pathToFileURL } from 'node:url'
 import type { AddressInfo } from 'node:net'
 import type { Logger } from 'pino'
+import { appLabel } from '../config/define.ts'
 import { createLogger } from '../telemetry/log-shipping.ts'
 import { ALL_FIXES, type DemoFix } from './fixes.ts'
 import { createDemo, demoConfig, type Demo } from './harness.ts'
@@ -62,7 +63,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const flagFile = env.TENANT_ENFORCEMENT_FLAG_FILE?.trim() || undefined
   const host = options.host ?? env.HOST ?? '127.0.0.1'
   const fixes = parseFixes(env.DEMO_FIXES)
-  const shipping = options.logger ? undefined : createLogger({ app: demoConfig.app.job, env: env.DEMO_ENV ?? 'demo', lokiUrl: env.LOKI_URL })
+  const shipping = options.logger ? undefined : createLogger({ app: appLabel(demoConfig), env: env.DEMO_ENV ?? 'demo', lokiUrl: env.LOKI_URL })
   const logger = options.logger ?? shipping!.logger
   const demo = await createDemo({ url: env.DATABASE_URL || undefined, logger, fixes, hardened: env.DEMO_HARDENED === 'true', flags: flagFile ? { file: flagFile } : undefined })
   const server = demo.app.listen(port, host)

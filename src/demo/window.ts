@@ -1,10 +1,11 @@
 // What happened in one phase window, read from the app's registry: counter and histogram
-// deltas between two snapshots, and the phase's success criteria judged on them. The demo's
-// window stands in for each criterion's window (24 h, 7 d): counts are judged as if they were
-// that window's, so per-hour and per-day rates divide by the criterion's window, not the demo's.
+// deltas between two snapshots, and the phase's success criteria judged on them by the gate's
+// own definitions (ops/criteria.ts). The demo's window stands in for each criterion's window
+// (24 h, 7 d): counts are judged as if they were that window's, so per-hour and per-day rates
+// divide by the criterion's window, not the demo's.
 import type { Registry } from 'prom-client'
-import type { Criterion, PhaseConfig } from '../config/schema.ts'
-import { durationSeconds, formatValue, judge, type Verdict } from '../ops/criteria.ts'
+import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
+import { criterionResult, measureWindow, windowCounters, windowErrorRate, type CriterionResult } from '../ops/criteria.ts'
 import { bucketQuantile } from '../ops/metrics-text.ts'
 import { METRIC } from '../telemetry/metric-names.ts'
 
@@ -48,11 +49,12 @@ export interface WindowStats {
   checkedQueries: number
   /** p95 of the check from the histogram buckets (seconds), undefined with no checked query */
   checkP95: number | undefined
+  /** blocked requests of users / requests of users (the gate's error rate), undefined with no request */
   errorRate: number | undefined
   flagErrors: number
 }
 
-export function stats(d: Snapshot): WindowStats {
+export function stats(d: Snapshot, config: TenantFenceConfig): WindowStats {
   const byStatus: Record<string, number> = {}
   for (const s of d) if (s.name === METRIC.httpRequests && s.value > 0) byStatus[s.labels.status!] = (byStatus[s.labels.status!] ?? 0) + s.value
   const violationsByModel: WindowStats['violationsByModel'] = {}
@@ -77,46 +79,19 @@ export function stats(d: Snapshot): WindowStats {
     bypassDenied: sum(d, METRIC.bypassDenied),
     checkedQueries: sum(d, `${METRIC.checkDuration}_count`),
     checkP95: bucketQuantile(0.95, buckets),
-    errorRate: requests > 0 ? blockedQueries / requests : undefined,
+    errorRate: windowErrorRate(config, windowCounters(d)),
     flagErrors: sum(d, METRIC.flagErrors),
   }
 }
 
-export interface CriterionVerdict {
-  criterion: Criterion
-  value: number | undefined
-  verdict: Verdict
-  text: string
-}
+export type { CriterionResult as CriterionVerdict } from '../ops/criteria.ts'
 
-/** The criterion's measured value over the window, as `tenantfence phase check` would read it from Prometheus. */
-export function measure(c: Criterion, d: Snapshot, s: WindowStats): number | undefined {
-  const hours = durationSeconds(c.window) / 3600
-  switch (c.kind) {
-    case 'violationsPerHour':
-      return s.violations / hours
-    case 'criticalViolations':
-      return sum(d, METRIC.violations, { severity: 'CRITICAL' })
-    case 'violations':
-      return sum(d, METRIC.violations, c.severity ? { severity: c.severity } : {})
-    case 'errorRate':
-      return s.errorRate
-    case 'enforcementErrors':
-      return s.blockedQueries
-    case 'bypassesPerDay':
-      return sum(d, METRIC.bypassUsage) / (hours / 24)
-    case 'checkP95Ms':
-      return s.checkP95 === undefined ? undefined : s.checkP95 * 1000
-    case 'flagErrors':
-      return s.flagErrors
-  }
-}
-
-export function judgePhase(phase: PhaseConfig, d: Snapshot, s: WindowStats): { passed: boolean; results: CriterionVerdict[] } {
-  const results = phase.successCriteria.map((criterion) => {
-    const value = measure(criterion, d, s)
-    const verdict = judge(criterion, value)
-    return { criterion, value, verdict, text: `${formatValue(criterion.kind, value)} (max ${formatValue(criterion.kind, criterion.max)} over ${criterion.window})` }
-  })
+/**
+ * The phase's success criteria judged on the window's counter deltas, by the same definitions
+ * (ops/criteria.ts) that `tenantfence phase check` evaluates in PromQL.
+ */
+export function judgePhase(config: TenantFenceConfig, phase: PhaseConfig, d: Snapshot): { passed: boolean; results: CriterionResult[] } {
+  const w = windowCounters(d)
+  const results = phase.successCriteria.map((criterion) => criterionResult(criterion, measureWindow(criterion, config, w)))
   return { passed: results.every((r) => r.verdict === 'PASS'), results }
 }

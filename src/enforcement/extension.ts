@@ -8,7 +8,7 @@ import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSou
 import { flagLabel } from '../config/flags.ts'
 import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
-import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
+import { enforcementMetrics, preCreateSeries, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels, auditSummary } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
 import { extensionOrderGuard } from './extension-order.ts'
@@ -78,6 +78,7 @@ interface HookParams {
 export function tenantEnforcement(options: TenantEnforcementOptions) {
   const config = ensureConfig(options.config)
   const metrics = enforcementMetrics(options.registry)
+  preCreateSeries(metrics, config)
   const logger = options.logger ?? defaultLogger(config.app.job)
   const models = protectedModels(config).map((m) => m.name)
   const severities = new Map(protectedModels(config).map((m) => [m.name, m.severity]))

@@ -42,7 +42,8 @@ export async function run(argv: string[]): Promise<number> {
       ...result.missing.map((p) => `  missing: ${p}`),
       ...result.extra.map((p) => `  extra:   ${p} (not generated from the config)`),
     ]
-    console.error(`generate --check: generated files are out of date in ${outDir}:\n${lines.join('\n')}\nRun \`${REGENERATE_COMMAND}\` (or tenantfence generate${values.config ? ` --config ${values.config}` : ''}${values.out ? ` --out ${values.out}` : ''}) and commit the result.`)
+    const again = `${REGENERATE_COMMAND}${values.config ? ` --config ${values.config}` : ''}${values.out ? ` --out ${values.out}` : ''}`
+    console.error(`generate --check: generated files are out of date in ${outDir}:\n${lines.join('\n')}\nRun \`${again}\` and commit the result.`)
     return 1
   }
 

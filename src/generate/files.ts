@@ -2,9 +2,8 @@
 // no clock, no absolute paths, sorted, so the output is byte-for-byte deterministic.
 import type { TenantFenceConfig } from '../config/schema.ts'
 import { renderRulesFile } from './alerts/rules.ts'
-import { renderUnitTestFile } from './alerts/unit-tests.ts'
-import { latencyBuckets } from './alerts/unit-tests.ts'
-import { rulesFile, runbookFile, testFile } from './alerts/phases.ts'
+import { latencyBuckets, renderUnitTestFile } from './alerts/unit-tests.ts'
+import { ruleFiles, rulesFile, runbookFile, testFile } from './alerts/phases.ts'
 import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD } from './dashboards/catalog.ts'
 import { enforcementDashboard } from './dashboards/enforcement.ts'
 import { violationsDashboard } from './dashboards/violations.ts'
@@ -27,8 +26,14 @@ export interface GenerateOptions {
 
 /** Refuse settings that would generate alerts that can never fire, before writing anything. */
 export function validateForGenerate(config: TenantFenceConfig): void {
-  latencyBuckets(config.thresholds.checkLatencyWarningMs)
-  latencyBuckets(config.thresholds.checkLatencyCriticalMs)
+  for (const phase of config.phases) {
+    try {
+      latencyBuckets(phase.thresholds.checkLatencyWarningMs)
+      latencyBuckets(phase.thresholds.checkLatencyCriticalMs)
+    } catch (err) {
+      throw Object.assign(err as Error, { message: `phases[${phase.phase}]: ${(err as Error).message}` })
+    }
+  }
 }
 
 export function generateFiles(config: TenantFenceConfig, options: GenerateOptions = {}): GeneratedFile[] {
@@ -40,11 +45,11 @@ export function generateFiles(config: TenantFenceConfig, options: GenerateOption
     { path: `dashboards/${VIOLATIONS_DASHBOARD.file}`, content: dashboardJson(violationsDashboard(config, notice)) },
     { path: `dashboards/${ENFORCEMENT_DASHBOARD.file}`, content: dashboardJson(enforcementDashboard(config, notice)) },
   ]
-  for (const phase of config.phases) {
+  for (const file of ruleFiles(config)) {
     files.push(
-      { path: `alerts/${rulesFile(phase)}`, content: renderRulesFile(config, phase, configName) },
-      { path: `alerts/${testFile(phase)}`, content: renderUnitTestFile(config, phase, configName) },
-      { path: `alerts/${runbookFile(phase)}`, content: renderRunbook(config, phase, configName) },
+      { path: `alerts/${rulesFile(file)}`, content: renderRulesFile(config, file, configName) },
+      { path: `alerts/${testFile(file)}`, content: renderUnitTestFile(config, file, configName) },
+      { path: `alerts/${runbookFile(file)}`, content: renderRunbook(config, file, configName) },
     )
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))

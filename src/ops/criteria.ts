@@ -1,82 +1,191 @@
-// Phase success criteria as PromQL: one instant query per criterion kind, evaluated at the end
-// of the criterion's window. Reused by the phase gate, the demo and anything that wants to say
-// "does this criterion hold". Conventions:
-// - Counters that have never been incremented may have no series at all (prom-client exports
-//   labelled counters only once a label set is used): `or vector(0)` makes an absent counter
-//   read 0, so "no violation series" is "no violation".
-// - errorRate's denominator is HTTP requests. With no request in the window the ratio is
-//   undefined: the query returns nothing (or NaN) and the gate reports NO DATA, which does not
-//   pass. A gate that passes on no traffic would let a rollout advance on no evidence.
+// Phase success criteria, defined once: what each kind measures (which counters, which label
+// matchers, divided by what), how it is judged ("<" strict, "at most"), rounded and printed.
+// Two evaluators read the same definition: PromQL for the phase gate and `status` (Prometheus),
+// and counter deltas for the demo (a registry's snapshots, no Prometheus). Conventions:
+// - Counts are whole numbers: increase() extrapolates (47.98 for 48 events), so counts are
+//   rounded before they are judged and printed. Rates (per hour, per day) are not.
+// - errorRate is blocked requests of users over requests of users (promql.ts: probes and
+//   scrapes are not users, blocked jobs are not requests). With no request in the window it is
+//   undefined: the gate reports NO DATA, which does not pass. A gate that passes on no traffic
+//   would let a rollout advance on no evidence.
 // - checkP95Ms with no checked query in the window is NO DATA for the same reason.
-// - Every selector carries the app's job (config.app.job), like the alert rules and dashboards:
-//   one Prometheus may scrape many apps. The PromQL pieces come from generate/promql.ts, so a
-//   gate measures exactly what the dashboard panel and the alert show.
-import { durationSeconds, type CriterionKind, type Criterion, type TenantFenceConfig } from '../config/schema.ts'
-import { checkP95Ms, counterIncrease, selector } from '../generate/promql.ts'
+// - A counter with no series reads 0 (`or vector(0)`): every series exists from start-up, but
+//   an app that has never been scraped in the window has none.
+import { durationSeconds, type Criterion, type CriterionKind, type TenantFenceConfig } from '../config/schema.ts'
+import { appScope, CHECK_QUANTILE, checkQuantileMs, counterSum, decision, eq, errorRate, matches, requestErrors, userRoutes, type Matcher } from '../generate/promql.ts'
 import { METRIC } from '../telemetry/metric-names.ts'
+import { bucketQuantile } from './metrics-text.ts'
 
 export { durationSeconds }
 
-const fmt = (x: number) => String(Number(x.toFixed(6)))
+export type Verdict = 'PASS' | 'FAIL' | 'NO DATA'
+
+interface CounterQuery {
+  metric: string
+  matchers: Matcher[]
+}
+
+/** What a criterion measures. */
+export type Measurement =
+  /** the increase of the counters over the window; a rate when divided by hours or days */
+  | { type: 'increase'; counter: CounterQuery; divideBy: number }
+  | { type: 'errorRate' }
+  | { type: 'quantileMs'; q: number }
 
 export interface CriterionInfo {
-  /** how the measured value reads: "violations/h", "%", "ms" */
+  /** the unit the value prints in: "violations/h", "bypasses/day", "ms" */
   unit: string
-  /** true when an absent series means 0 (counters); false when it means no data */
-  absentIsZero: boolean
+  /** counts print and are judged as whole numbers */
+  count: boolean
 }
 
 export const CRITERION_INFO: Record<CriterionKind, CriterionInfo> = {
-  violationsPerHour: { unit: 'violations/h', absentIsZero: true },
-  criticalViolations: { unit: 'violations', absentIsZero: true },
-  violations: { unit: 'violations', absentIsZero: true },
-  errorRate: { unit: 'ratio', absentIsZero: false },
-  enforcementErrors: { unit: 'blocked queries', absentIsZero: true },
-  bypassesPerDay: { unit: 'bypasses/day', absentIsZero: true },
-  checkP95Ms: { unit: 'ms', absentIsZero: false },
-  flagErrors: { unit: 'flag errors', absentIsZero: true },
+  violationsPerHour: { unit: 'violations/h', count: false },
+  criticalViolations: { unit: 'violations', count: true },
+  violations: { unit: 'violations', count: true },
+  errorRate: { unit: '%', count: false },
+  enforcementErrors: { unit: 'blocked queries', count: true },
+  bypassesPerDay: { unit: 'bypasses/day', count: false },
+  checkP95Ms: { unit: 'ms', count: false },
+  flagErrors: { unit: 'flag errors', count: true },
 }
 
-/** The PromQL instant query whose value is the criterion's measured value, for this app's job. */
-export function criterionPromQL(c: Pick<Criterion, 'kind' | 'window' | 'severity'>, config: TenantFenceConfig): string {
-  const w = c.window
-  const hours = durationSeconds(w) / 3600
-  // A counter with no series yet reads 0 (see above).
-  const counter = (metric: string, matchers: Record<string, string> = {}) => `(sum(increase(${selector(config, metric, matchers)}[${w}])) or vector(0))`
+type CriterionLike = Pick<Criterion, 'kind' | 'window'> & Partial<Pick<Criterion, 'severity' | 'decision'>>
+
+function violationMatchers(c: CriterionLike): Matcher[] {
+  return [...(c.severity ? [eq('severity', c.severity)] : []), ...(c.decision ? [decision(c.decision)] : [])]
+}
+
+export function measurement(c: CriterionLike): Measurement {
+  const hours = durationSeconds(c.window) / 3600
+  const count = (metric: string, matchers: Matcher[] = [], divideBy = 1): Measurement => ({ type: 'increase', counter: { metric, matchers }, divideBy })
   switch (c.kind) {
     case 'violationsPerHour':
-      return `${counter(METRIC.violations)} / ${fmt(hours)}`
+      return count(METRIC.violations, violationMatchers(c), hours)
     case 'criticalViolations':
-      return counter(METRIC.violations, { severity: 'CRITICAL' })
+      return count(METRIC.violations, [eq('severity', 'CRITICAL'), ...(c.decision ? [decision(c.decision)] : [])])
     case 'violations':
-      return counter(METRIC.violations, c.severity ? { severity: c.severity } : {})
+      return count(METRIC.violations, violationMatchers(c))
     case 'errorRate':
-      return `${counter(METRIC.enforcementErrors)} / ${counterIncrease(config, METRIC.httpRequests, w)}`
+      return { type: 'errorRate' }
     case 'enforcementErrors':
-      return counter(METRIC.enforcementErrors)
+      return count(METRIC.enforcementErrors)
     case 'bypassesPerDay':
-      return `${counter(METRIC.bypassUsage)} / ${fmt(hours / 24)}`
+      return count(METRIC.bypassUsage, [], hours / 24)
     case 'checkP95Ms':
-      return checkP95Ms(config, w)
+      return { type: 'quantileMs', q: CHECK_QUANTILE }
     case 'flagErrors':
-      return counter(METRIC.flagErrors)
+      return count(METRIC.flagErrors)
   }
 }
 
-export type Verdict = 'PASS' | 'FAIL' | 'NO DATA'
+const fmt = (x: number) => String(Number(x.toFixed(6)))
 
-/** A criterion holds when the measured value is at most its max; no data never holds. */
-export function judge(c: Pick<Criterion, 'kind' | 'max'>, value: number | undefined): Verdict {
-  if (value === undefined || Number.isNaN(value)) return CRITERION_INFO[c.kind].absentIsZero ? (c.max >= 0 ? 'PASS' : 'FAIL') : 'NO DATA'
-  return value <= c.max ? 'PASS' : 'FAIL'
+/** The PromQL instant query whose value is the criterion's measured value, for this app's job. */
+export function criterionPromQL(c: CriterionLike, config: TenantFenceConfig): string {
+  const scope = appScope(config)
+  const m = measurement(c)
+  switch (m.type) {
+    case 'increase': {
+      const sum = `(${counterSum(scope, 'increase', m.counter.metric, c.window, [], m.counter.matchers)} or vector(0))`
+      return m.divideBy === 1 ? sum : `${sum} / ${fmt(m.divideBy)}`
+    }
+    case 'errorRate':
+      return errorRate(config, scope, 'increase', c.window)
+    case 'quantileMs':
+      return checkQuantileMs(scope, c.window, m.q)
+  }
 }
 
-/** A measured value or threshold as people read it (errorRate as a percentage). */
+/** Counter deltas over a window (the demo's registry snapshots): what Prometheus's increase() reads. */
+export interface WindowCounters {
+  /** the sum of the deltas of the series of `metric` matching every matcher */
+  sum(metric: string, matchers: readonly Matcher[]): number
+  /** the cumulative buckets of a histogram (seconds), summed over series */
+  buckets(metric: string): { le: number; count: number }[]
+}
+
+/** A WindowCounters over samples (name, labels, delta). */
+export function windowCounters(samples: ReadonlyArray<{ name: string; labels: Record<string, string>; value: number }>): WindowCounters {
+  return {
+    sum: (metric, matchers) => samples.filter((s) => s.name === metric && matchers.every((m) => matches(m, s.labels[m.label]))).reduce((a, s) => a + s.value, 0),
+    buckets: (metric) => {
+      const byLe = new Map<number, number>()
+      for (const s of samples) {
+        if (s.name !== `${metric}_bucket`) continue
+        const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
+        byLe.set(le, (byLe.get(le) ?? 0) + s.value)
+      }
+      return [...byLe].map(([le, count]) => ({ le, count }))
+    },
+  }
+}
+
+/** Blocked requests of users / requests of users over a window; undefined with no request. */
+export function windowErrorRate(config: { app: { probeRoutes: readonly string[] } }, w: WindowCounters): number | undefined {
+  const requests = w.sum(METRIC.httpRequests, userRoutes(config))
+  return requests > 0 ? w.sum(METRIC.enforcementErrors, [requestErrors]) / requests : undefined
+}
+
+/** The criterion's measured value from counter deltas, as `tenantfence phase check` reads it from Prometheus. */
+export function measureWindow(c: CriterionLike, config: TenantFenceConfig, w: WindowCounters): number | undefined {
+  const m = measurement(c)
+  switch (m.type) {
+    case 'increase':
+      return w.sum(m.counter.metric, m.counter.matchers) / m.divideBy
+    case 'errorRate':
+      return windowErrorRate(config, w)
+    case 'quantileMs': {
+      const q = bucketQuantile(m.q, w.buckets(METRIC.checkDuration))
+      return q === undefined ? undefined : q * 1000
+    }
+  }
+}
+
+/** The value as judged and printed: counts rounded to whole numbers, NaN as no data. */
+export function settle(c: Pick<Criterion, 'kind'>, value: number | undefined): number | undefined {
+  if (value === undefined || Number.isNaN(value)) return undefined
+  return CRITERION_INFO[c.kind].count && Number.isFinite(value) ? Math.round(value) : value
+}
+
+/** A counter criterion with no data reads 0 (no series, no event); the others have no data. */
+function absentValue(c: Pick<Criterion, 'kind'>): number | undefined {
+  return measurement({ kind: c.kind, window: '1h' }).type === 'increase' ? 0 : undefined
+}
+
+/** PASS when the value is strictly below `below`, or at most `max`; no data never passes. */
+export function judge(c: Pick<Criterion, 'kind' | 'max' | 'below'>, value: number | undefined): Verdict {
+  const v = settle(c, value) ?? absentValue(c)
+  if (v === undefined) return 'NO DATA'
+  const ok = c.below !== undefined ? v < c.below : v <= c.max!
+  return ok ? 'PASS' : 'FAIL'
+}
+
+/** A measured value or threshold as people read it: counts whole, rates per hour or day, errorRate in %. */
 export function formatValue(kind: CriterionKind, value: number | undefined): string {
-  if (value === undefined || Number.isNaN(value)) return 'no data'
-  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf'
-  if (kind === 'errorRate') return `${Number((value * 100).toPrecision(4))} %`
-  const unit = CRITERION_INFO[kind].unit
-  const rounded = Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)))
-  return `${rounded} ${unit}`
+  const v = settle({ kind }, value)
+  if (v === undefined) return 'no data'
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf'
+  if (kind === 'errorRate') return `${Number((v * 100).toPrecision(4))} %`
+  const shown = Number.isInteger(v) ? v.toLocaleString('en-US') : String(Number(v.toPrecision(4)))
+  return `${shown} ${CRITERION_INFO[kind].unit}`
+}
+
+/** "below 10 violations/h", "at most 0 violations". */
+export function formatLimit(c: Pick<Criterion, 'kind' | 'max' | 'below'>): string {
+  return c.below !== undefined ? `below ${formatValue(c.kind, c.below)}` : `at most ${formatValue(c.kind, c.max)}`
+}
+
+export interface CriterionResult {
+  criterion: Criterion
+  /** the settled value (counts rounded), undefined with no data */
+  value: number | undefined
+  verdict: Verdict
+  /** "4.2 violations/h (below 10 violations/h over 24h)" */
+  text: string
+}
+
+export function criterionResult(criterion: Criterion, measured: number | undefined): CriterionResult {
+  const value = settle(criterion, measured)
+  return { criterion, value, verdict: judge(criterion, value), text: `${formatValue(criterion.kind, value)} (${formatLimit(criterion)} over ${criterion.window})` }
 }

@@ -1,14 +1,11 @@
 // The phase gate: evaluate a phase's success criteria against Prometheus.
-import type { Criterion, PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
+import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
 import { CliError } from '../cli-error.ts'
-import { criterionPromQL, formatValue, judge, type Verdict } from './criteria.ts'
+import { criterionPromQL, criterionResult, formatLimit, formatValue, type CriterionResult as Judged } from './criteria.ts'
 import type { PrometheusClient } from './prometheus-client.ts'
 
-export interface CriterionResult {
-  criterion: Criterion
+export interface CriterionResult extends Judged {
   promql: string
-  value: number | undefined
-  verdict: Verdict
 }
 
 export interface GateResult {
@@ -34,8 +31,7 @@ export async function evaluateGate(config: TenantFenceConfig, phase: PhaseConfig
   const results: CriterionResult[] = []
   for (const criterion of phase.successCriteria) {
     const promql = criterionPromQL(criterion, config)
-    const value = await prom.scalar(promql)
-    results.push({ criterion, promql, value, verdict: judge(criterion, value) })
+    results.push({ ...criterionResult(criterion, await prom.scalar(promql)), promql })
   }
   const passed = results.every((r) => r.verdict === 'PASS')
   return { phase, at: prom.at, results, passed, next: config.phases.find((p) => p.phase === phase.phase + 1) }
@@ -46,7 +42,7 @@ export function renderGate(g: GateResult, opts: { verbose?: boolean } = {}): str
   const when = g.at === undefined ? 'now' : new Date(g.at * 1000).toISOString()
   out.push(`Phase ${g.phase.phase}: ${g.phase.name} (mode ${g.phase.mode}): success criteria at ${when}`)
   if (g.results.length === 0) out.push('  (this phase lists no success criteria)')
-  const rows = g.results.map((r) => [r.verdict, r.criterion.description, `${formatValue(r.criterion.kind, r.value)}`, `max ${formatValue(r.criterion.kind, r.criterion.max)}`, `over ${r.criterion.window}`])
+  const rows = g.results.map((r) => [r.verdict, r.criterion.description, `${formatValue(r.criterion.kind, r.value)}`, formatLimit(r.criterion), `over ${r.criterion.window}`])
   const widths = [7, ...[1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i]!.length)))]
   g.results.forEach((r, i) => {
     const row = rows[i]!

@@ -1,5 +1,6 @@
 // tenantfence report: the Daily Report from TENANT_VIOLATION log lines (a file, stdin or Loki).
 import { CliError, parseArgs } from '../cli-error.ts'
+import { appLabel } from '../config/define.ts'
 import { loadConfig } from '../config/load.ts'
 import { nextDay, parseDay } from './dates.ts'
 import { baseUrl } from './http-errors.ts'
@@ -13,7 +14,7 @@ export const summary = 'the daily violation report from log lines (file, stdin o
 
 export const HELP = `tenantfence report (--logs FILE | --loki URL) [options]
 
-  --logs FILE        pino JSON lines (one per line); - reads stdin
+  --logs FILE        pino JSON lines (one per line), plain or gzip; - reads stdin
   --loki URL         Loki base URL; queries /loki/api/v1/query_range for the day and the day before
   --date YYYY-MM-DD  the report's day (UTC); default: the latest day in the logs, today for Loki
   --config FILE      tenantfence config (Loki selector uses app.job); default ./tenantfence.config.ts
@@ -40,20 +41,30 @@ export async function dailyReport(opts: ReportOptions, now = new Date()): Promis
   let source: string
   let agg: ReportAggregator
   if (opts.logs) {
-    agg = new ReportAggregator(date)
+    agg = new ReportAggregator(date, undefined, now.getTime())
     lines = fileLines(opts.logs)
     source = opts.logs === '-' ? 'stdin' : opts.logs
   } else {
     const base = baseUrl(opts.loki!, '--loki')
     const day = date ?? now.toISOString().slice(0, 10)
-    agg = new ReportAggregator(day)
-    const query = opts.query ?? violationSelector((await loadConfig(opts.config)).app.job)
+    agg = new ReportAggregator(day, undefined, now.getTime())
+    const query = opts.query ?? violationSelector(appLabel(await loadConfig(opts.config)))
     lines = lokiLines({ base, query, startNs: dayStartNs(previousDay(day)), endNs: dayStartNs(nextDay(day)), limit: opts.limit })
     source = `Loki ${base.origin} ${query}`
   }
   for await (const line of lines) agg.add(line)
+  if (opts.logs) unreadable(agg, opts.logs)
   const top = opts.top ?? 10
   return buildReport(agg, { source, topEndpoints: top, topActions: top * 2 }, now)
+}
+
+/** A file with no line a log could hold (empty, binary, not JSON) is an error, not a report of nothing. */
+function unreadable(agg: ReportAggregator, path: string): void {
+  const s = agg.stats
+  const where = path === '-' ? 'stdin' : path
+  if (s.violations + s.ignored + s.outsideRange + s.future > 0) return
+  if (s.malformed === 0) throw new CliError(`--logs ${where}: the input is empty (no line, or blank lines only); expected pino JSON lines, plain or gzip`)
+  throw new CliError(`--logs ${where}: no readable log line in ${s.lines} line${s.lines === 1 ? '' : 's'} (none is a JSON object: a binary file, or not a log?); expected pino JSON lines, plain or gzip`)
 }
 
 function positiveInt(raw: string | undefined, option: string): number | undefined {

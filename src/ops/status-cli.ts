@@ -1,6 +1,7 @@
 // tenantfence status: the violations and enforcement dashboards in the terminal.
 import { CliError, parseArgs } from '../cli-error.ts'
-import { loadConfig } from '../config/load.ts'
+import { existsSync } from 'node:fs'
+import { DEFAULT_CONFIG_FILES, loadConfig } from '../config/load.ts'
 import { parseAt } from './dates.ts'
 import { baseUrl, joinUrl } from './http-errors.ts'
 import { PrometheusClient } from './prometheus-client.ts'
@@ -13,7 +14,8 @@ export const HELP = `tenantfence status (--prometheus URL | --metrics URL) [--at
 
   --prometheus URL  Prometheus base URL: last 24 h vs the 24 h before, last hour; only the
                     series of the config's app (job="<config.app.job>")
-  --config FILE     the config (default: tenantfence.config.* in this directory)
+  --config FILE     the config (default: tenantfence.config.* in this directory); its phase
+                    thresholds colour the error rate (red above the rollback trigger)
   --metrics URL     the app's /metrics endpoint, scraped once: totals since the process started
   --at TIME         Prometheus: evaluate at this time instead of now
 Colour only when stdout is a terminal and NO_COLOR is unset.`
@@ -31,11 +33,13 @@ export async function run(argv: string[]): Promise<number> {
     const base = baseUrl(values.prometheus, '--prometheus')
     const at = values.at === undefined ? undefined : parseAt(values.at)
     const config = await loadConfig(values.config)
-    data = await collectFromPrometheus(new PrometheusClient(base, at), `Prometheus ${base.origin} (job ${config.app.job})`, config)
+    data = await collectFromPrometheus(new PrometheusClient(base, at), `Prometheus ${base.origin} (${config.app.job ? `job ${config.app.job}` : 'every job'})`, config)
   } else {
     if (values.at !== undefined) throw new CliError('--at needs --prometheus (a /metrics scrape is always "now")', 2)
     const url = baseUrl(values.metrics!, '--metrics')
-    data = await collectFromMetrics(url.pathname === '/' ? joinUrl(url, '/metrics') : url)
+    // The config gives the phase thresholds and probe routes; without one, the document's.
+    const config = values.config !== undefined || DEFAULT_CONFIG_FILES.some((f) => existsSync(f)) ? await loadConfig(values.config) : undefined
+    data = await collectFromMetrics(url.pathname === '/' ? joinUrl(url, '/metrics') : url, config)
   }
   process.stdout.write(renderStatus(data, paletteFor(process.stdout)))
   return 0

@@ -14,11 +14,14 @@ export class FastCounter<L extends string> {
     readonly help: string,
     readonly labelNames: readonly L[],
     registry: Registry,
+    /** labels whose values are bounded: a value outside the list counts under `other` */
+    private readonly bounds?: Partial<Record<L, { values: ReadonlySet<string>; other: string }>>,
   ) {
     registry.registerMetric(this as never)
   }
 
   inc(labels: Record<L, string>, value = 1): void {
+    if (this.bounds) labels = this.bounded(labels)
     const names = this.labelNames
     let key = ''
     for (let i = 0; i < names.length; i++) key += `${labels[names[i]!]}\u0000`
@@ -33,6 +36,14 @@ export class FastCounter<L extends string> {
       }
       this.series.set(key, { labels: own, value })
     }
+  }
+
+  private bounded(labels: Record<L, string>): Record<L, string> {
+    let out = labels
+    for (const [name, b] of Object.entries(this.bounds!) as [L, { values: ReadonlySet<string>; other: string }][]) {
+      if (!b.values.has(labels[name])) out = { ...out, [name]: b.other }
+    }
+    return out
   }
 
   get(): Omit<MetricObjectWithValues<MetricValue<L>>, 'collect'> {

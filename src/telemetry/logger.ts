@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino'
 
 export type { Logger }
 
-export function defaultLogger(app: string): Logger {
-  return pino({ base: { app }, level: process.env.LOG_LEVEL ?? 'info' })
+/** `app`: the config's app label (config.app.job); without one the lines carry app "app". */
+export function defaultLogger(app: string | undefined): Logger {
+  return pino({ base: { app: app ?? 'app' }, level: process.env.LOG_LEVEL ?? 'info' })
 }

@@ -1,10 +1,25 @@
 // prom-client metrics in a Registry the caller owns (or a fresh one): nothing is registered
 // into prom-client's global registry behind the user's back.
+//
+// Every series an alert or a gate reads exists from start-up, at 0 (preCreateSeries): prom-client
+// exports a labelled counter only after its first increment, so a series would start at 1 and
+// increase() would read 0 for the first event after each restart (the first flag error, the
+// first CRITICAL violation after a deploy). The label sets are bounded and known up front.
 import { Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
-import type { ModelAction } from '../config/flags.ts'
-import { REPORTED_MODES, type ReportedMode, type Severity } from '../config/schema.ts'
+import { protectedModels } from '../config/define.ts'
+import { FLAG_NAMES, type ModelAction } from '../config/flags.ts'
+import { DECISIONS, REPORTED_MODES, type ReportedMode, type Severity, type TenantFenceConfig } from '../config/schema.ts'
 import { FastCounter } from './fast-counter.ts'
-import { CHECK_DURATION_BUCKETS, METRIC } from './metric-names.ts'
+import { CHECK_DURATION_BUCKETS, METRIC, VIOLATION_KINDS } from './metric-names.ts'
+
+/** The `flag` label of refused flags: a flag name, or `file` for a flag file that did not parse (never a path or a line). */
+export const FLAG_ERROR_LABELS = [...FLAG_NAMES, 'file'] as const
+/** The `endpoint` of queries outside any request (jobs, scripts). */
+export const NO_REQUEST_ENDPOINT = 'unknown'
+/** The pseudo-model of raw SQL. */
+export const RAW_MODEL = '$raw'
+/** Telemetry sinks that can fail (tenant_telemetry_errors_total). */
+export const TELEMETRY_SINKS = ['metrics', 'log'] as const
 
 export interface EnforcementMetrics {
   readonly registry: Registry
@@ -15,7 +30,7 @@ export interface EnforcementMetrics {
   readonly checkDuration: CheckDurationHistogram
   readonly mode: Gauge<'mode'>
   readonly modelPolicy: Gauge<'model' | 'severity' | 'policy'>
-  readonly flagErrors: Counter<'flag'>
+  readonly flagErrors: FastCounter<'flag'>
   readonly inspectionErrors: Counter<'model'>
   readonly telemetryErrors: Counter<'sink'>
 }
@@ -37,12 +52,41 @@ export function enforcementMetrics(registry: Registry = new Registry()): Enforce
     checkDuration: new CheckDurationHistogram(registry),
     mode: new Gauge({ name: METRIC.mode, help: 'Tenant enforcement mode in force: 1 for the current mode, 0 for the others.', labelNames: ['mode'], registers }),
     modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model.', labelNames: ['model', 'severity', 'policy'], registers }),
-    flagErrors: new Counter({ name: METRIC.flagErrors, help: 'Runtime flag values refused; the last good flags stayed in force.', labelNames: ['flag'], registers }),
+    // bounded: a flag file's errors name the file's path or a bad line; they count as "file"
+    flagErrors: new FastCounter(METRIC.flagErrors, 'Runtime flag values refused; the last good flags stayed in force.', ['flag'], registry, { flag: { values: new Set(FLAG_ERROR_LABELS), other: 'file' } }),
     inspectionErrors: new Counter({ name: METRIC.inspectionErrors, help: 'Internal errors of the tenant check (allowed in log_only, blocked in enforce).', labelNames: ['model'], registers }),
     telemetryErrors: new Counter({ name: METRIC.telemetryErrors, help: 'Telemetry failures (log write, metric label); a query never fails for them.', labelNames: ['sink'], registers }),
   }
   cache.set(registry, metrics)
   return metrics
+}
+
+/**
+ * Create, at 0, every series an alert or a gate reads (called once when the extension is
+ * created; harmless when called again): violations for the config's protected models with
+ * their severity × every violation kind × logged/blocked (and raw SQL's `$raw` × raw_query),
+ * blocked queries per model outside a request (endpoint "unknown": route templates are known
+ * only when a request hits them), bypasses granted and denied per documented reason plus
+ * "other" and "none", refused flags per flag name plus "file", inspection errors per model,
+ * telemetry errors per sink.
+ */
+export function preCreateSeries(metrics: EnforcementMetrics, config: TenantFenceConfig): void {
+  const models = protectedModels(config)
+  for (const { name, severity } of models) {
+    for (const violation of VIOLATION_KINDS) for (const decision of DECISIONS) metrics.violations.inc({ model: name, severity, violation, decision }, 0)
+    metrics.enforcementErrors.inc({ model: name, endpoint: NO_REQUEST_ENDPOINT }, 0)
+    metrics.inspectionErrors.inc({ model: name }, 0)
+  }
+  if (config.rawQueries.policy === 'violation') {
+    for (const decision of DECISIONS) metrics.violations.inc({ model: RAW_MODEL, severity: config.rawQueries.severity, violation: 'raw_query', decision }, 0)
+    metrics.enforcementErrors.inc({ model: RAW_MODEL, endpoint: NO_REQUEST_ENDPOINT }, 0)
+  }
+  for (const reason of [...config.bypass.reasons, 'other', 'none']) {
+    metrics.bypassUsage.inc({ reason }, 0)
+    metrics.bypassDenied.inc({ reason }, 0)
+  }
+  for (const flag of FLAG_ERROR_LABELS) metrics.flagErrors.inc({ flag }, 0)
+  for (const sink of TELEMETRY_SINKS) metrics.telemetryErrors.inc({ sink }, 0)
 }
 
 const POLICIES: readonly ModelAction[] = ['off', 'log', 'block']

@@ -1,16 +1,18 @@
-// promtool unit tests of a phase's rule file, generated from the same config: for every alert
-// the phase lists, series that make it fire; no alert one evaluation before `for` has elapsed,
-// the alert with its full labels and annotations once it has; and no alert while the app
-// reports another phase's mode.
+// promtool unit tests of a rule file, generated from the same config, with the config's own job,
+// models, severities, bypass reasons and probe routes. For every alert of a phase: series that
+// make it fire; no alert one evaluation before `for` has elapsed, the alert with its full labels
+// and annotations once it has; no alert while the app reports another phase's mode; where it
+// has one, the case that must not fire (a blocked CRITICAL query, probe traffic, a job with no
+// HTTP traffic, ...). For the silence file: an app that reports no mode, and one that does.
 import { stringify } from 'yaml'
-import { TenantConfigError } from '../../config/define.ts'
+import { protectedModels, TenantConfigError } from '../../config/define.ts'
 import { durationSeconds, REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from '../../telemetry/metric-names.ts'
-import { CHECK_QUANTILE } from '../promql.ts'
+import { CHECK_QUANTILE, NO_REQUEST_ENDPOINT } from '../promql.ts'
 import { yamlHeader } from '../notice.ts'
 import { renderTemplate } from './humanize.ts'
-import { phaseRules } from './rules.ts'
-import { phaseSlug, rulesFile } from './phases.ts'
+import { fileRules, type PrometheusRule } from './rules.ts'
+import { rulesFile, testFile, type RuleFile } from './phases.ts'
 
 /** Evaluation interval and sample interval of the tests, in minutes. */
 const STEP_MINUTES = 1
@@ -19,12 +21,16 @@ export const GATE_MINUTE = 30
 /** Samples kept after the firing evaluation. */
 const TAIL_MINUTES = 5
 
+type Series = { series: string; values: string }
+
 interface Scenario {
-  series: Array<{ series: string; values: string }>
-  /** labels the alert keeps from its expression */
+  series: Series[]
+  /** labels the alert keeps from its expression (besides job) */
   labels: Record<string, string>
   /** the expression's value at minute `at` (for the annotations) */
   valueAt(at: number): number
+  /** cases that must not fire although they look alike (the bugs this alert once had) */
+  silent?: { name: string; series: Series[] }[]
 }
 
 export function durationMinutes(d: string): number {
@@ -37,51 +43,103 @@ function seriesName(metric: string, labels: Record<string, string>): string {
     .join(', ')}}`
 }
 
-/** `0+k` every minute from minute 0 to `last` (promtool's expanding notation). */
+/** `0+k` every minute from minute 0 to `last` (promtool's expanding notation): a counter that exists from start-up. */
 const counter = (perMinute: number, last: number) => `0+${perMinute}x${last}`
+/** A counter at 0 from start-up that is incremented once, by `by`, at the gate minute. */
+const oneEvent = (last: number, by = 1) => `0x${GATE_MINUTE - 1} ${by}x${last - GATE_MINUTE}`
 /** 0 until the gate minute, 1 from then on. */
 const gateValues = (last: number) => `0x${GATE_MINUTE - 1} 1x${last - GATE_MINUTE}`
+/** 1 until the gate minute, 0 from then on (what the phase before reported). */
+const beforeGate = (last: number) => `1x${GATE_MINUTE - 1} 0x${last - GATE_MINUTE}`
 
-function scenario(config: TenantFenceConfig, name: AlertName, last: number): Scenario {
-  const t = config.thresholds
-  const job = config.app.job
-  const models = Object.entries(config.models)
-  const [criticalModel] = models.find(([, m]) => m.severity === 'CRITICAL') ?? models[0]!
-  const [anyModel, anyPolicy] = models[0]!
-  const violation = (model: string, severity: string, perMinute: number) => ({
-    series: seriesName(METRIC.violations, { job, model, severity, violation: 'missing_tenant_id', decision: 'logged' }),
-    values: counter(perMinute, last),
+/** The job label of the test series: the config's, or any name when the rules take every job. */
+export const testJob = (config: TenantFenceConfig) => config.app.job ?? 'app'
+
+/** A route template of the app's users for a model (`Invoice` → `/invoices/:id`), never a probe route. */
+function userRoute(model: string): string {
+  return `/${model.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase()}s/:id`
+}
+
+function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName, last: number): Scenario {
+  const t = phase.thresholds
+  const job = testJob(config)
+  const models = protectedModels(config)
+  const critical = models.find((m) => m.severity === 'CRITICAL') ?? models[0]!
+  const other = models.find((m) => m.severity !== 'CRITICAL') ?? models[0]!
+  const violation = (model: { name: string; severity: string }, decision: 'logged' | 'blocked', values: string) => ({
+    series: seriesName(METRIC.violations, { job, model: model.name, severity: model.severity, violation: 'missing_tenant_id', decision }),
+    values,
   })
+  const errors = (model: string, endpoint: string, values: string) => ({ series: seriesName(METRIC.enforcementErrors, { job, model, endpoint }), values })
+  const requests = (route: string, values: string) => ({ series: seriesName(METRIC.httpRequests, { job, method: 'GET', route, status: '200' }), values })
   const errorRateScenario = (threshold: number): Scenario => {
-    const requestsPerMinute = 1000
+    const perMinute = 1000
     const ratio = threshold * 2
+    const route = userRoute(critical.name)
+    const probes = config.app.probeRoutes
     return {
       series: [
-        { series: seriesName(METRIC.enforcementErrors, { job, model: criticalModel, endpoint: '/api/users/:id' }), values: counter(requestsPerMinute * ratio, last) },
-        { series: seriesName(METRIC.httpRequests, { job, method: 'GET', route: '/api/users/:id', status: '200' }), values: counter(requestsPerMinute, last) },
+        errors(critical.name, route, counter(perMinute * ratio, last)),
+        errors(critical.name, NO_REQUEST_ENDPOINT, `0x${last}`),
+        requests(route, counter(perMinute, last)),
+        // probes and scrapes, a hundred times the users' traffic: counted, the ratio would stay far below the threshold
+        ...probes.map((p) => requests(p, counter((perMinute * 100) / probes.length, last))),
       ],
       labels: {},
       valueAt: () => ratio,
+      silent: [
+        {
+          // jobs are not requests; and with no request counted (no traffic, no request metrics) the ratio is no data, never +Inf
+          name: 'blocked queries with no HTTP request counted (a job; an app without request metrics)',
+          series: [errors(critical.name, NO_REQUEST_ENDPOINT, counter(10, last)), errors(critical.name, route, counter(10, last)), requests(route, `0x${last}`)],
+        },
+      ],
     }
   }
   switch (name) {
     case 'TenantViolationSummary':
-      return { series: [violation(anyModel, anyPolicy.severity, 1)], labels: {}, valueAt: (at) => Math.min(at, 1440) }
+      return { series: [violation(other, 'logged', counter(1, last))], labels: {}, valueAt: (at) => Math.min(at, 1440) }
     case 'TenantViolationSpike': {
       const perMinute = t.violationSpikePerMinute * 2
-      return { series: [violation(anyModel, anyPolicy.severity, perMinute)], labels: {}, valueAt: () => perMinute }
+      return {
+        series: [violation(other, 'logged', counter(perMinute, last))],
+        labels: {},
+        valueAt: () => perMinute,
+        silent: [{ name: 'blocked violations, however many, are not a spike of violations left to fix', series: [violation(critical, 'blocked', counter(perMinute * 10, last)), violation(other, 'logged', `0x${last}`)] }],
+      }
     }
-    case 'TenantCriticalModelViolation':
-      return { series: [violation(criticalModel, 'CRITICAL', 1)], labels: { model: criticalModel }, valueAt: () => 5 }
+    case 'TenantCriticalModelViolation': {
+      const policy = (p: string, values: string) => ({ series: seriesName(METRIC.modelPolicy, { job, model: critical.name, severity: critical.severity, policy: p }), values })
+      return {
+        // one logged violation on a series that exists from start-up at 0, on a model the app logs
+        series: [violation(critical, 'logged', oneEvent(last)), policy('log', `1x${last}`), policy('block', `0x${last}`)],
+        labels: { model: critical.name },
+        valueAt: () => 1, // increase() does not extrapolate below a counter's 0: one event reads 1
+        silent: [
+          { name: 'blocked CRITICAL queries (the phase working as designed)', series: [violation(critical, 'blocked', counter(10, last)), violation(critical, 'logged', `0x${last}`), policy('block', `1x${last}`)] },
+          {
+            name: 'CRITICAL queries logged before the switch to this phase (the model is blocked now)',
+            series: [violation(critical, 'logged', `0+10x${GATE_MINUTE - 1} ${10 * GATE_MINUTE}x${last - GATE_MINUTE}`), policy('log', beforeGate(last)), policy('block', gateValues(last))],
+          },
+        ],
+      }
+    }
     case 'TenantEnforcementErrors':
-      return errorRateScenario(t.errorRateWarning)
+      return errorRateScenario(t.errorRate)
     case 'TenantEnforcementRollback':
       return errorRateScenario(t.errorRateRollback)
+    case 'TenantJobQueriesBlocked':
+      return {
+        series: [errors(critical.name, NO_REQUEST_ENDPOINT, oneEvent(last))],
+        labels: { model: critical.name },
+        valueAt: () => 1,
+        silent: [{ name: 'blocked queries of requests (they count in the error rate)', series: [errors(critical.name, userRoute(critical.name), counter(10, last)), errors(critical.name, NO_REQUEST_ENDPOINT, `0x${last}`)] }],
+      }
     case 'TenantBypassUsage': {
       // enough per minute that the last hour is above the threshold when the gate opens
       const perMinute = Math.floor(t.bypassPerHour / GATE_MINUTE) + 1
       return {
-        series: [{ series: seriesName(METRIC.bypassUsage, { job, reason: config.bypass.reasons[0]! }), values: counter(perMinute, last) }],
+        series: [{ series: seriesName(METRIC.bypassUsage, { job, reason: config.bypass.reasons[0] ?? 'other' }), values: counter(perMinute, last) }],
         labels: {},
         valueAt: (at) => perMinute * Math.min(at, 60),
       }
@@ -100,9 +158,10 @@ function scenario(config: TenantFenceConfig, name: AlertName, last: number): Sce
     }
     case 'TenantFlagReloadFailed':
       return {
-        series: [{ series: seriesName(METRIC.flagErrors, { job, flag: 'TENANT_ENFORCEMENT_MODE' }), values: counter(1, last) }],
+        // the first refused value after a restart: the series exists at 0 from start-up
+        series: [{ series: seriesName(METRIC.flagErrors, { job, flag: 'TENANT_ENFORCEMENT_MODE' }), values: oneEvent(last) }],
         labels: {},
-        valueAt: (at) => Math.min(at, 15),
+        valueAt: () => 1,
       }
   }
 }
@@ -129,26 +188,30 @@ function otherMode(config: TenantFenceConfig, phase: PhaseConfig): ReportedMode 
   return candidates.find((m): m is ReportedMode => m !== undefined && m !== phase.mode)!
 }
 
-export function phaseUnitTests(config: TenantFenceConfig, phase: PhaseConfig) {
-  const job = config.app.job
+const expected = (rule: PrometheusRule, labels: Record<string, string>, value: number) => ({
+  exp_labels: labels,
+  exp_annotations: Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderTemplate(v, value, labels)])),
+})
+
+function phaseTests(config: TenantFenceConfig, phase: PhaseConfig, rules: PrometheusRule[]) {
+  const job = testJob(config)
   const modeSeries = (mode: string, values: string) => ({ series: seriesName(METRIC.mode, { job, mode }), values })
   const other = otherMode(config, phase)
-  return phaseRules(config, phase).flatMap((rule) => {
+  return rules.flatMap((rule) => {
     const forMinutes = Math.ceil(durationMinutes(rule.for) / STEP_MINUTES) * STEP_MINUTES
     const firingAt = GATE_MINUTE + forMinutes
     const last = firingAt + TAIL_MINUTES
-    const s = scenario(config, rule.alert as AlertName, last)
-    const labels = { ...s.labels, ...rule.labels }
-    const value = s.valueAt(firingAt)
-    const annotations = Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, renderTemplate(v, value, labels)]))
-    return [
+    const s = scenario(config, phase, rule.alert as AlertName, last)
+    const labels = { ...s.labels, job, ...rule.labels }
+    const gateOpen = [modeSeries(phase.mode, gateValues(last)), modeSeries(other, `0x${last}`)]
+    const tests: object[] = [
       {
         name: `${rule.alert} fires ${rule.for} after the app reports ${phase.mode}`,
         interval: `${STEP_MINUTES}m`,
-        input_series: [...s.series, modeSeries(phase.mode, gateValues(last)), modeSeries(other, `0x${last}`)],
+        input_series: [...s.series, ...gateOpen],
         alert_rule_test: [
           { eval_time: `${firingAt - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
-          { eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [{ exp_labels: labels, exp_annotations: annotations }] },
+          { eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels, s.valueAt(firingAt))] },
         ],
       },
       {
@@ -158,15 +221,71 @@ export function phaseUnitTests(config: TenantFenceConfig, phase: PhaseConfig) {
         alert_rule_test: [{ eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [] }],
       },
     ]
+    for (const silent of s.silent ?? []) {
+      tests.push({
+        name: `${rule.alert} stays silent on ${silent.name}`,
+        interval: `${STEP_MINUTES}m`,
+        input_series: [...silent.series, ...gateOpen],
+        alert_rule_test: [{ eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [] }, { eval_time: `${last}m`, alertname: rule.alert, exp_alerts: [] }],
+      })
+    }
+    return tests
   })
 }
 
-export function renderUnitTestFile(config: TenantFenceConfig, phase: PhaseConfig, configName: string): string {
+function silenceTests(config: TenantFenceConfig, rules: PrometheusRule[]) {
+  const job = testJob(config)
+  const up = (instance: string, values: string) => ({ series: seriesName('up', { job, instance }), values })
+  const mode = (instance: string, values: string) => ({ series: seriesName(METRIC.mode, { job, instance, mode: config.phases[1]?.mode ?? 'log_only' }), values })
+  return rules.flatMap((rule) => {
+    const forMinutes = Math.ceil(durationMinutes(rule.for) / STEP_MINUTES) * STEP_MINUTES
+    const last = forMinutes + TAIL_MINUTES
+    if (rule.alert === 'TenantMetricsMissing') {
+      return [
+        {
+          name: `${rule.alert} fires ${rule.for} after the app stops reporting a mode (its only instance down)`,
+          interval: `${STEP_MINUTES}m`,
+          input_series: [up('app-1:3000', `0x${last}`)],
+          alert_rule_test: [
+            { eval_time: `${forMinutes - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
+            { eval_time: `${forMinutes}m`, alertname: rule.alert, exp_alerts: [expected(rule, { ...rule.labels }, 1)] },
+          ],
+        },
+        {
+          name: `${rule.alert} stays silent while one instance reports a mode`,
+          interval: `${STEP_MINUTES}m`,
+          input_series: [up('app-1:3000', `1x${last}`), mode('app-1:3000', `1x${last}`), up('app-2:3000', `0x${last}`)],
+          alert_rule_test: [{ eval_time: `${last}m`, alertname: rule.alert, exp_alerts: [] }],
+        },
+      ]
+    }
+    // TenantInstanceNotReporting: one instance reports, one is down, one is up without tenantfence's metrics
+    const labels = (instance: string) => ({ instance, job, ...rule.labels })
+    return [
+      {
+        name: `${rule.alert} fires ${rule.for} after an instance is down or scraped without tenantfence's metrics`,
+        interval: `${STEP_MINUTES}m`,
+        input_series: [up('app-1:3000', `1x${last}`), mode('app-1:3000', `1x${last}`), up('app-2:3000', `0x${last}`), up('app-3:3000', `1x${last}`)],
+        alert_rule_test: [
+          { eval_time: `${forMinutes - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
+          { eval_time: `${forMinutes}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels('app-2:3000'), 0), expected(rule, labels('app-3:3000'), 1)] },
+        ],
+      },
+    ]
+  })
+}
+
+export function ruleFileTests(config: TenantFenceConfig, file: RuleFile) {
+  const rules = fileRules(config, file)
+  return file.phase ? phaseTests(config, file.phase, rules) : silenceTests(config, rules)
+}
+
+export function renderUnitTestFile(config: TenantFenceConfig, file: RuleFile, configName: string): string {
   const doc = {
-    rule_files: [`../${rulesFile(phase)}`],
+    rule_files: [`../${rulesFile(file)}`],
     evaluation_interval: `${STEP_MINUTES}m`,
-    tests: phaseUnitTests(config, phase),
+    tests: ruleFileTests(config, file),
   }
-  const what = `promtool unit tests of ${rulesFile(phase)} (run: promtool test rules alerts/tests/${phaseSlug(phase)}.test.yml).`
+  const what = `promtool unit tests of ${rulesFile(file)} (run: promtool test rules alerts/${testFile(file)}).`
   return yamlHeader(configName, what) + stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })
 }

@@ -1,42 +1,75 @@
-// Phase 1 dashboard: what log-only mode found. Counts and trends from Prometheus, endpoints
-// and the lines themselves from Loki (the counter has no endpoint label; the log line does).
+// Phase 1 dashboard: what log-only mode found. Counts and trends from Prometheus, logged and
+// blocked apart; endpoints and the lines themselves from Loki (the counter has no endpoint
+// label; the log line does).
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge'
 import * as common from '@grafana/grafana-foundation-sdk/common'
-import { DashboardBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
+import { DashboardBuilder, DashboardCursorSync, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import * as logs from '@grafana/grafana-foundation-sdk/logs'
 import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { TenantFenceConfig } from '../../config/schema.ts'
-import { VIOLATION_MESSAGE } from '../../telemetry/metric-names.ts'
-import { RATE_INTERVAL, violationsIncrease, violationsPerMinute } from '../promql.ts'
+import { METRIC, VIOLATION_MESSAGE } from '../../telemetry/metric-names.ts'
+import { counterSum, DASHBOARD_SCOPE, decision, loggedViolationsPerMinute, RATE_INTERVAL, type Matcher } from '../promql.ts'
 import { LOKI_DS } from '../datasources.ts'
-import { VIOLATIONS_DASHBOARD as D } from './catalog.ts'
-import { describe, lastValue, lokiTarget, lokiVariable, prometheusVariable, promTarget, thresholds } from './panels.ts'
+import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD as D } from './catalog.ts'
+import {
+  annotations,
+  colour,
+  criticalModelsRegex,
+  dashboardLinks,
+  describe,
+  envVariable,
+  jobVariables,
+  lastValue,
+  levels,
+  lokiStream,
+  lokiTarget,
+  lokiVariable,
+  NOT_REPORTING,
+  showLinksOnDashboard,
+  prometheusVariable,
+  promTarget,
+  tableLegend,
+  thresholds,
+  whileReporting,
+} from './panels.ts'
 
-/** LogQL of the violation lines of the app (pino JSON, shipped by pino-loki with label app = job). */
-export function violationLinesQuery(config: TenantFenceConfig): string {
-  return `{app=${JSON.stringify(config.app.job)}} |= ${JSON.stringify(VIOLATION_MESSAGE)} | json | msg=${JSON.stringify(VIOLATION_MESSAGE)}`
+/** The fields of a violation line the panels show; the JSON parser extracts only these. */
+const LINE_FIELDS = ['msg', 'severity', 'model', 'action', 'violation', 'decision', 'endpoint'] as const
+
+/**
+ * LogQL of the app's violation lines (pino JSON, shipped by pino-loki with labels app and env),
+ * extracting `fields` only (every field of a line would become a label of the result).
+ */
+export function violationLinesQuery(config: TenantFenceConfig, fields: readonly string[] = LINE_FIELDS): string {
+  const extract = [...new Set(['msg', ...fields])].map((f) => `${f}="${f}"`).join(', ')
+  return `${lokiStream(config)} |= ${JSON.stringify(VIOLATION_MESSAGE)} | json ${extract} | msg=${JSON.stringify(VIOLATION_MESSAGE)}`
 }
 
 export function violationsDashboard(config: TenantFenceConfig, notice: string): Dashboard {
-  const t = config.thresholds
   const P = D.panels
+  const S = DASHBOARD_SCOPE
   const perMinute = 'suffix: /min'
+  const critical = criticalModelsRegex(config)
+  const last24h = (by: string[], extra: Matcher[] = []) => counterSum(S, 'increase', METRIC.violations, '24h', by, extra)
 
-  const total = describe(new stat.PanelBuilder(), P.total, 'Violations counted in the last 24 hours, all models. TenantViolationSummary fires on any.', 'short', { w: 6, h: 5 })
-    .withTarget(promTarget('A', violationsIncrease(config, '24h'), 'violations', 'instant'))
+  const total = describe(new stat.PanelBuilder(), P.total, 'Violations counted in the last 24 hours, all models: logged (left to fix) and blocked (stopped by enforcement) apart. TenantViolationSummary fires on any.', 'short', { w: 6, h: 5 })
+    .withTarget(promTarget('A', whileReporting(last24h([], [decision('logged')])), 'logged', 'instant'))
+    .withTarget(promTarget('B', whileReporting(last24h([], [decision('blocked')])), 'blocked', 'instant'))
     .reduceOptions(lastValue())
+    .textMode(common.BigValueTextMode.ValueAndName)
     .graphMode(common.BigValueGraphMode.None)
-    .noValue('0')
+    .noValue(NOT_REPORTING)
     .thresholds(thresholds('green', [[1, 'orange']]))
 
-  const bySeverity = describe(new stat.PanelBuilder(), P.bySeverity, 'Violations in the last 24 hours by the severity of the model (CRITICAL models are blocked first).', 'short', { w: 8, h: 5 })
-    .withTarget(promTarget('A', violationsIncrease(config, '24h', ['severity']), '{{severity}}', 'instant'))
+  const bySeverity = describe(new stat.PanelBuilder(), P.bySeverity, 'Violations in the last 24 hours by the severity of the model (CRITICAL models are blocked first), as the document\'s daily line: CRITICAL | HIGH | MEDIUM.', 'short', { w: 8, h: 5 })
+    .withTarget(promTarget('A', whileReporting(last24h(['severity'])), '{{severity}}', 'instant'))
     .reduceOptions(lastValue())
     .graphMode(common.BigValueGraphMode.None)
-    .noValue('0')
+    .noValue(NOT_REPORTING)
     .textMode(common.BigValueTextMode.ValueAndName)
     .thresholds(thresholds('green', [[1, 'orange']]))
+    .overrideByName('CRITICAL', colour('red'))
 
   const trend = describe(
     new stat.PanelBuilder(),
@@ -45,40 +78,46 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
     'short',
     { w: 10, h: 5 },
   )
-    .withTarget(promTarget('A', `${violationsIncrease(config, '24h')} - (${violationsIncrease(config, '24h', [], {}, '1d')} or vector(0))`, 'change', 'instant'))
+    .withTarget(promTarget('A', whileReporting(`${last24h([])} - (${counterSum(S, 'increase', METRIC.violations, '24h', [], [], '1d')} or vector(0))`), 'change', 'instant'))
     .reduceOptions(lastValue())
     .graphMode(common.BigValueGraphMode.None)
-    .noValue('0')
+    .noValue(NOT_REPORTING)
     .thresholds(thresholds('green', [[1, 'red']]))
 
-  const byModel = describe(new bargauge.PanelBuilder(), P.byModel, 'Violations in the last 24 hours per tenant-owned model.', 'short', { w: 12, h: 9 })
-    .withTarget(promTarget('A', violationsIncrease(config, '24h', ['model']), '{{model}}', 'instant'))
+  const byModel = describe(new bargauge.PanelBuilder(), P.byModel, 'Violations in the last 24 hours per tenant-owned model, logged and blocked apart. CRITICAL models in red.', 'short', { w: 12, h: 9 })
+    .withTarget(promTarget('A', whileReporting(`${last24h(['model', 'decision'])} > 0`), '{{model}} {{decision}}', 'instant'))
     .reduceOptions(lastValue())
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Basic)
+    .noValue('none (or app not reporting)')
     .thresholds(thresholds('green', [[1, 'orange']]))
+  if (critical) byModel.overrideByRegexp(critical, colour('red'))
 
+  const spike = levels(config, 'TenantViolationSpike', (x) => x.violationSpikePerMinute)
   const overTime = describe(
     new timeseries.PanelBuilder(),
     P.overTime,
-    `Violations per minute by model, and in total. The line is TenantViolationSpike's threshold (${t.violationSpikePerMinute} a minute in total over 5 minutes).`,
+    `Violations per minute by model, logged and blocked apart, and all logged ones. The line is TenantViolationSpike's threshold (${spike.join(' / ')} logged a minute over 5 minutes). CRITICAL models in red.`,
     perMinute,
     { w: 12, h: 9 },
   )
-    .withTarget(promTarget('A', violationsPerMinute(config, RATE_INTERVAL, ['model']), '{{model}}'))
-    .withTarget(promTarget('B', violationsPerMinute(config, RATE_INTERVAL), 'all models'))
-    .thresholds(thresholds('green', [[t.violationSpikePerMinute, 'red']]))
+    .withTarget(promTarget('A', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('logged')])} * 60`, '{{model}} logged'))
+    .withTarget(promTarget('B', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('blocked')])} * 60`, '{{model}} blocked'))
+    .withTarget(promTarget('C', loggedViolationsPerMinute(S, RATE_INTERVAL), 'all logged'))
+    .legend(tableLegend())
+    .thresholds(thresholds('green', spike.map((v) => [v, 'red'] as [number, string])))
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line))
+  if (critical) overTime.overrideByRegexp(critical, colour('red'))
 
   const topEndpoints = describe(
     new bargauge.PanelBuilder(),
     P.topEndpoints,
-    'The 10 route templates with the most violation lines in Loki over the last 24 hours (the metric has no endpoint label; the log line does).',
+    'The 10 route templates with the most violation lines in Loki over the last 24 hours ("unknown": outside a request). The metric has no endpoint label; the log line does.',
     'short',
     { w: 24, h: 8 },
     LOKI_DS,
   )
-    .withTarget(lokiTarget('A', `topk(10, sum by (endpoint) (count_over_time(${violationLinesQuery(config)} [24h])))`, 'instant', '{{endpoint}}'))
+    .withTarget(lokiTarget('A', `topk(10, sum by (endpoint) (count_over_time(${violationLinesQuery(config, ['endpoint'])} [24h])))`, 'instant', '{{endpoint}}'))
     .reduceOptions(lastValue())
     .orientation(common.VizOrientation.Horizontal)
     .displayMode(common.BarGaugeDisplayMode.Basic)
@@ -87,7 +126,7 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
   const recentLines = describe(
     new logs.PanelBuilder(),
     P.recentLines,
-    'The latest TENANT_VIOLATION lines: model, action, endpoint, user, tenant, sanitized query arguments and the call site. Expand a line for its fields.',
+    'The latest TENANT_VIOLATION lines: severity, model, action, violation, decision and endpoint as fields; the line holds user, tenant, sanitized query arguments and the call site.',
     'none',
     { w: 24, h: 12 },
     LOKI_DS,
@@ -99,22 +138,20 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
     .enableLogDetails(true)
     .sortOrder(common.LogsSortOrder.Descending)
 
-  return new DashboardBuilder(D.title)
+  const builder = new DashboardBuilder(D.title)
     .uid(D.uid)
     .description(`Tenant violations found while logging only (phase 1): counts, trend, models, endpoints and the lines. ${notice}`)
     .tags(['tenantfence', 'generated'])
     .time({ from: 'now-24h', to: 'now' })
     .refresh('1m')
     .timezone('browser')
+    .tooltip(DashboardCursorSync.Crosshair)
     .readonly()
     .withVariable(prometheusVariable())
     .withVariable(lokiVariable())
-    .withPanel(total)
-    .withPanel(bySeverity)
-    .withPanel(trend)
-    .withPanel(byModel)
-    .withPanel(overTime)
-    .withPanel(topEndpoints)
-    .withPanel(recentLines)
-    .build()
+  for (const v of jobVariables(config)) builder.withVariable(v)
+  builder.withVariable(envVariable(config))
+  for (const l of dashboardLinks(config, ENFORCEMENT_DASHBOARD, [1])) builder.link(l)
+  for (const a of annotations()) builder.annotation(a)
+  return showLinksOnDashboard(builder.withPanel(total).withPanel(bySeverity).withPanel(trend).withPanel(byModel).withPanel(overTime).withPanel(topEndpoints).withPanel(recentLines).build())
 }

@@ -39,7 +39,14 @@ export interface AggregateStats {
   ignored: number
   /** violation lines on days the report does not cover */
   outsideRange: number
+  /** violation lines dated after now (a wrong clock, a forged line): reported, never counted */
+  future: number
+  /** the latest such timestamp (ISO), for the warning */
+  latestFuture?: string
 }
+
+/** How far a line may be dated after the reader's clock before it counts as "in the future". */
+export const CLOCK_SKEW_MS = 5 * 60_000
 
 function newDay(): DayCounters {
   return { total: 0, logged: 0, blocked: 0, bySeverity: new Map(), bySeverityModel: new Map(), byEndpoint: new Map(), byAction: new Map(), folded: 0 }
@@ -48,14 +55,13 @@ function newDay(): DayCounters {
 const SEVERITY_SET = new Set<string>(SEVERITIES)
 const str = (v: unknown, fallback?: string): string | undefined => (typeof v === 'string' && v.length > 0 ? v.slice(0, MAX_FIELD) : fallback)
 
-/** The UTC day (YYYY-MM-DD) of a violation line: its ISO `timestamp`, else pino's epoch-ms `time`. */
-function dayOf(line: Record<string, unknown>): string | undefined {
+/** The time (epoch ms) of a violation line: its ISO `timestamp`, else pino's epoch-ms `time`. */
+function timeOf(line: Record<string, unknown>): number | undefined {
   const ts = line.timestamp
   let ms: number | undefined
   if (typeof ts === 'string') ms = Date.parse(ts)
   if ((ms === undefined || Number.isNaN(ms)) && typeof line.time === 'number') ms = line.time
-  if (ms === undefined || Number.isNaN(ms)) return undefined
-  return new Date(ms).toISOString().slice(0, 10)
+  return ms === undefined || Number.isNaN(ms) || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15 ? undefined : ms
 }
 
 export function previousDay(date: string): string {
@@ -63,7 +69,7 @@ export function previousDay(date: string): string {
 }
 
 export class ReportAggregator {
-  readonly stats: AggregateStats = { lines: 0, violations: 0, malformed: 0, malformedExamples: [], ignored: 0, outsideRange: 0 }
+  readonly stats: AggregateStats = { lines: 0, violations: 0, malformed: 0, malformedExamples: [], ignored: 0, outsideRange: 0, future: 0 }
   /** at most two entries */
   private readonly days = new Map<string, DayCounters>()
   private latest: string | undefined
@@ -71,10 +77,13 @@ export class ReportAggregator {
   /**
    * @param date the report's day; undefined = the latest day seen (then the two latest days
    *             are kept as lines arrive, in any order).
+   * @param now  the reader's clock (epoch ms): lines dated after it (beyond CLOCK_SKEW_MS) are
+   *             counted apart and reported, never taken as the latest day
    */
   constructor(
     readonly date?: string,
     private readonly maxKeys = DEFAULT_MAX_KEYS,
+    private readonly now = Date.now(),
   ) {}
 
   /** Feed one raw log line. */
@@ -101,10 +110,17 @@ export class ReportAggregator {
       this.stats.ignored++
       return
     }
-    const day = dayOf(rec)
+    const ms = timeOf(rec)
     const severity = rec.severity
     const model = str(rec.model)
-    if (!day || typeof severity !== 'string' || !SEVERITY_SET.has(severity) || !model) return this.malformed()
+    if (ms === undefined || typeof severity !== 'string' || !SEVERITY_SET.has(severity) || !model) return this.malformed()
+    if (ms > this.now + CLOCK_SKEW_MS) {
+      this.stats.future++
+      const iso = new Date(ms).toISOString()
+      if (!this.stats.latestFuture || iso > this.stats.latestFuture) this.stats.latestFuture = iso
+      return
+    }
+    const day = new Date(ms).toISOString().slice(0, 10)
     const counters = this.dayFor(day)
     if (!counters) {
       this.stats.outsideRange++

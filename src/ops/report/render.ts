@@ -26,6 +26,7 @@ function warnings(r: DailyReport): string[] {
   const out: string[] = []
   const s = r.input
   if (s.malformed) out.push(`${n(s.malformed)} malformed line${s.malformed === 1 ? '' : 's'} skipped (first at line ${s.malformedExamples.join(', ')})`)
+  if (s.future) out.push(`${n(s.future)} violation line${s.future === 1 ? '' : 's'} dated in the future (latest ${s.latestFuture}) not counted: check the clock of the app that wrote ${s.future === 1 ? 'it' : 'them'}`)
   if (r.input.foldedKeys) out.push(`${n(r.input.foldedKeys)} violations on rare keys folded into "(other)" (too many distinct endpoint/model combinations)`)
   return out
 }

@@ -1,12 +1,15 @@
 // The numbers behind the two terminal dashboards, from Prometheus (windows: last 24 h and the
 // 24 h before; last hour) or from one scrape of a /metrics endpoint (totals since the process
-// started: one scrape has no history, so no trend and no "last hour").
-import { SEVERITIES, type Severity } from '../../config/schema.ts'
+// started: one scrape has no history, so no trend and no "last hour"). The error rate is the
+// gate's (blocked requests of users / requests of users), judged against the thresholds of the
+// phase whose mode the app reports.
+import { SEVERITIES, type Severity, type TenantFenceConfig } from '../../config/schema.ts'
+import { DEFAULT_THRESHOLDS } from '../../config/defaults.ts'
 import { CliError } from '../../cli-error.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
-import type { TenantFenceConfig } from '../../config/schema.ts'
-import { counterIncrease, selector, violationsIncrease } from '../../generate/promql.ts'
-import { criterionPromQL } from '../criteria.ts'
+import { appScope, counterSum, errorRate, requestErrors, selector, userRoutes } from '../../generate/promql.ts'
+import { rollbackCommand } from '../../generate/rollback.ts'
+import { criterionPromQL, windowCounters, windowErrorRate } from '../criteria.ts'
 import { getText } from '../http-errors.ts'
 import { bucketQuantile, parseMetricsText, type TextSample } from '../metrics-text.ts'
 import type { PrometheusClient } from '../prometheus-client.ts'
@@ -19,6 +22,18 @@ export interface ModelViolations {
   previous?: number
 }
 
+/** What the error rate is judged against: the thresholds of the phase the app reports. */
+export interface RateThresholds {
+  /** the phase whose mode the app reports, when the config names one */
+  phase?: number
+  /** TenantEnforcementErrors of that phase */
+  errorRate: number
+  /** the rollback trigger */
+  rollback: number
+  /** the command that rolls back (config.rollback) */
+  rollbackCommand?: string
+}
+
 export interface StatusData {
   source: string
   /** "prometheus": windowed; "metrics": totals since process start */
@@ -26,24 +41,37 @@ export interface StatusData {
   /** unix seconds of the evaluation (Prometheus with --at), else undefined */
   at?: number
   violations: ModelViolations[]
+  /** violations per severity (the document's line CRITICAL: n | HIGH: n | MEDIUM: n) */
+  bySeverity: Record<Severity, number>
   total: number
   previousTotal?: number
   mode?: string
   policies?: { block: number; log: number; off: number }
+  /** blocked queries, requests and jobs */
   blocked: number
+  blockedByModel: { model: string; count: number }[]
+  /** the endpoints with the most blocked queries ("unknown": outside a request) */
+  topEndpoints: { endpoint: string; count: number }[]
+  /** requests of users (probe and scrape routes left out) */
   requests?: number
-  /** blocked / requests; undefined with no request */
+  /** blocked queries of requests */
+  blockedRequests: number
+  /** blocked requests / requests of users; undefined with no request */
   errorRate?: number
+  thresholds: RateThresholds
   bypasses: number
   checkP95Ms?: number
 }
 
+const TOP_ENDPOINTS = 5
 const sevRank = (s: string) => {
   const i = SEVERITIES.indexOf(s as Severity)
   return i < 0 ? SEVERITIES.length : i
 }
 const byCount = (a: ModelViolations, b: ModelViolations) => b.count - a.count || sevRank(a.severity) - sevRank(b.severity) || a.model.localeCompare(b.model)
 const round = (v: number) => Math.round(v * 1e6) / 1e6
+/** increase() extrapolates: counts are shown as whole numbers */
+const whole = (v: number) => Math.round(v)
 
 function countPolicies(rows: { policy: string }[]) {
   const p = { block: 0, log: 0, off: 0 }
@@ -51,43 +79,71 @@ function countPolicies(rows: { policy: string }[]) {
   return p
 }
 
+function severityTotals(violations: ModelViolations[]): Record<Severity, number> {
+  const out = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
+  for (const v of violations) if (v.severity in out) out[v.severity as Severity] += v.count
+  return out
+}
+
+function ranked<T extends { count: number }>(rows: T[], key: (r: T) => string, limit = Infinity): T[] {
+  return rows.filter((r) => r.count > 0).sort((a, b) => b.count - a.count || key(a).localeCompare(key(b))).slice(0, limit)
+}
+
+/** The thresholds of the phase whose mode the app reports; without a config, the document's. */
+export function rateThresholds(config: TenantFenceConfig | undefined, mode: string | undefined): RateThresholds {
+  if (!config) return { errorRate: DEFAULT_THRESHOLDS.errorRate, rollback: DEFAULT_THRESHOLDS.errorRateRollback }
+  const phase = config.phases.find((p) => p.mode === mode)
+  const t = phase?.thresholds ?? config.thresholds
+  return { ...(phase ? { phase: phase.phase } : {}), errorRate: t.errorRate, rollback: t.errorRateRollback, rollbackCommand: rollbackCommand(config) }
+}
+
 export async function collectFromPrometheus(prom: PrometheusClient, source: string, config: TenantFenceConfig): Promise<StatusData> {
-  // Every selector carries the app's job, as the dashboards and alerts do (generate/promql.ts).
-  const byModel = violationsIncrease(config, '24h', ['model', 'severity'])
-  const [now, previous] = await Promise.all([prom.query(byModel), prom.query(violationsIncrease(config, '24h', ['model', 'severity'], {}, '24h'))])
-  const prevBy = new Map(previous.map((s) => [`${s.metric.model}|${s.metric.severity}`, round(s.value)]))
+  // Every selector carries the app's job (when the config names one), as the alerts do.
+  const S = appScope(config)
+  const byModel = (offset?: string) => counterSum(S, 'increase', METRIC.violations, '24h', ['model', 'severity'], [], offset)
+  const [now, previous] = await Promise.all([prom.query(byModel()), prom.query(byModel('24h'))])
+  const prevBy = new Map(previous.map((s) => [`${s.metric.model}|${s.metric.severity}`, whole(s.value)]))
   const violations = now
-    .map((s) => ({ model: s.metric.model ?? '(none)', severity: s.metric.severity ?? '?', count: round(s.value), previous: prevBy.get(`${s.metric.model}|${s.metric.severity}`) ?? 0 }))
+    .map((s) => ({ model: s.metric.model ?? '(none)', severity: s.metric.severity ?? '?', count: whole(s.value), previous: prevBy.get(`${s.metric.model}|${s.metric.severity}`) ?? 0 }))
     .filter((m) => m.count > 0 || m.previous > 0)
     .sort(byCount)
-  const [mode, policy, blocked, requests, bypasses, p95] = await Promise.all([
-    prom.query(`max by (mode) (${selector(config, METRIC.mode)})`),
-    prom.query(`max by (model, policy) (${selector(config, METRIC.modelPolicy)})`),
-    prom.scalar(`${counterIncrease(config, METRIC.enforcementErrors, '1h')} or vector(0)`),
-    prom.scalar(counterIncrease(config, METRIC.httpRequests, '1h')),
-    prom.scalar(`${counterIncrease(config, METRIC.bypassUsage, '1h')} or vector(0)`),
+  const errors = (by: string[]) => counterSum(S, 'increase', METRIC.enforcementErrors, '1h', by)
+  const [mode, policy, blockedModels, blockedEndpoints, requests, blockedRequests, rate, bypasses, p95] = await Promise.all([
+    prom.query(`max by (mode) (${selector(S, METRIC.mode)})`),
+    prom.query(`max by (model, policy) (${selector(S, METRIC.modelPolicy)})`),
+    prom.query(errors(['model'])),
+    prom.query(errors(['endpoint'])),
+    prom.scalar(counterSum(S, 'increase', METRIC.httpRequests, '1h', [], userRoutes(config))),
+    prom.scalar(`${counterSum(S, 'increase', METRIC.enforcementErrors, '1h', [], [requestErrors])} or vector(0)`),
+    prom.scalar(errorRate(config, S, 'increase', '1h')),
+    prom.scalar(`${counterSum(S, 'increase', METRIC.bypassUsage, '1h')} or vector(0)`),
     prom.scalar(criterionPromQL({ kind: 'checkP95Ms', window: '1h' }, config)),
   ])
-  const req = requests === undefined ? undefined : round(requests)
+  const reported = mode.find((s) => s.value === 1)?.metric.mode
+  const blockedByModel = ranked(blockedModels.map((s) => ({ model: s.metric.model ?? '(none)', count: whole(s.value) })), (r) => r.model)
   return {
     source,
     kind: 'prometheus',
     at: prom.at,
     violations,
-    total: round(violations.reduce((a, m) => a + m.count, 0)),
-    previousTotal: round(previous.reduce((a, s) => a + s.value, 0)),
-    mode: mode.find((s) => s.value === 1)?.metric.mode,
+    bySeverity: severityTotals(violations),
+    total: violations.reduce((a, m) => a + m.count, 0),
+    previousTotal: previous.reduce((a, s) => a + whole(s.value), 0),
+    mode: reported,
     policies: policy.length ? countPolicies(policy.filter((s) => s.value === 1).map((s) => ({ policy: s.metric.policy ?? '' }))) : undefined,
-    blocked: round(blocked ?? 0),
-    requests: req,
-    errorRate: req ? round((blocked ?? 0) / req) : undefined,
-    bypasses: round(bypasses ?? 0),
+    blocked: blockedByModel.reduce((a, r) => a + r.count, 0),
+    blockedByModel,
+    topEndpoints: ranked(blockedEndpoints.map((s) => ({ endpoint: s.metric.endpoint ?? '(none)', count: whole(s.value) })), (r) => r.endpoint, TOP_ENDPOINTS),
+    requests: requests === undefined ? undefined : whole(requests),
+    blockedRequests: whole(blockedRequests ?? 0),
+    errorRate: rate === undefined || !Number.isFinite(rate) ? undefined : round(rate),
+    thresholds: rateThresholds(config, reported),
+    bypasses: whole(bypasses ?? 0),
     checkP95Ms: p95 === undefined || Number.isNaN(p95) ? undefined : round(p95),
   }
 }
 
-export function collectFromSamples(samples: TextSample[], source: string): StatusData {
-  const sum = (name: string) => samples.filter((s) => s.name === name).reduce((a, s) => a + s.value, 0)
+export function collectFromSamples(samples: TextSample[], source: string, config?: TenantFenceConfig): StatusData {
   const models = new Map<string, ModelViolations>()
   for (const s of samples) {
     if (s.name !== METRIC.violations) continue
@@ -98,31 +154,40 @@ export function collectFromSamples(samples: TextSample[], source: string): Statu
   }
   const violations = [...models.values()].filter((m) => m.count > 0).sort(byCount)
   const policy = samples.filter((s) => s.name === METRIC.modelPolicy && s.value === 1)
-  const blocked = sum(METRIC.enforcementErrors)
-  const requests = samples.some((s) => s.name === METRIC.httpRequests) ? sum(METRIC.httpRequests) : undefined
-  const buckets = new Map<number, number>()
-  for (const s of samples) {
-    if (s.name !== `${METRIC.checkDuration}_bucket`) continue
-    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le)
-    buckets.set(le, (buckets.get(le) ?? 0) + s.value)
+  const group = (label: string) => {
+    const out = new Map<string, number>()
+    for (const s of samples) if (s.name === METRIC.enforcementErrors) out.set(s.labels[label] ?? '(none)', (out.get(s.labels[label] ?? '(none)') ?? 0) + s.value)
+    return [...out].map(([key, count]) => ({ key, count }))
   }
-  const p95 = bucketQuantile(0.95, [...buckets].map(([le, count]) => ({ le, count })))
+  const w = windowCounters(samples)
+  const routes = { app: { probeRoutes: config?.app.probeRoutes ?? ['/healthz', '/metrics'] } }
+  const hasHttp = samples.some((s) => s.name === METRIC.httpRequests)
+  const requests = hasHttp ? w.sum(METRIC.httpRequests, userRoutes(routes)) : undefined
+  const rate = hasHttp ? windowErrorRate(routes, w) : undefined
+  const p95 = bucketQuantile(0.95, w.buckets(METRIC.checkDuration))
+  const mode = samples.find((s) => s.name === METRIC.mode && s.value === 1)?.labels.mode
+  const blockedByModel = ranked(group('model').map((r) => ({ model: r.key, count: r.count })), (r) => r.model)
   return {
     source,
     kind: 'metrics',
     violations,
+    bySeverity: severityTotals(violations),
     total: violations.reduce((a, m) => a + m.count, 0),
-    mode: samples.find((s) => s.name === METRIC.mode && s.value === 1)?.labels.mode,
+    mode,
     policies: policy.length ? countPolicies(policy.map((s) => ({ policy: s.labels.policy ?? '' }))) : undefined,
-    blocked,
+    blocked: blockedByModel.reduce((a, r) => a + r.count, 0),
+    blockedByModel,
+    topEndpoints: ranked(group('endpoint').map((r) => ({ endpoint: r.key, count: r.count })), (r) => r.endpoint, TOP_ENDPOINTS),
     requests,
-    errorRate: requests ? round(blocked / requests) : undefined,
-    bypasses: sum(METRIC.bypassUsage),
+    blockedRequests: w.sum(METRIC.enforcementErrors, [requestErrors]),
+    errorRate: rate === undefined ? undefined : round(rate),
+    thresholds: rateThresholds(config, mode),
+    bypasses: w.sum(METRIC.bypassUsage, []),
     checkP95Ms: p95 === undefined ? undefined : round(p95 * 1000),
   }
 }
 
-export async function collectFromMetrics(url: URL): Promise<StatusData> {
+export async function collectFromMetrics(url: URL, config?: TenantFenceConfig): Promise<StatusData> {
   const text = await getText(url, 'the metrics endpoint')
   let samples: TextSample[]
   try {
@@ -133,5 +198,5 @@ export async function collectFromMetrics(url: URL): Promise<StatusData> {
   if (!samples.some((s) => s.name.startsWith('tenant_'))) {
     throw new CliError(`${url.href} serves no tenant_* metric; is this the app's /metrics with the tenantfence registry?`)
   }
-  return collectFromSamples(samples, url.href)
+  return collectFromSamples(samples, url.href, config)
 }

@@ -1,5 +1,6 @@
 // The two terminal dashboards of the rollout: violations (last 24 h, by model, trend) and
 // enforcement status (mode, policies, errors, bypasses, check cost).
+import { SEVERITIES } from '../../config/schema.ts'
 import type { StatusData } from './collect.ts'
 
 export interface Palette {
@@ -34,11 +35,18 @@ function severityColour(p: Palette, sev: string): (s: string) => string {
   return sev === 'CRITICAL' ? p.red : sev === 'HIGH' ? p.yellow : id
 }
 
+/** The document's severity line: `CRITICAL: 12 | HIGH: 23 | MEDIUM: 12` (LOW when there is any). */
+export function severityLine(d: StatusData, p: Palette = PLAIN): string {
+  const shown = SEVERITIES.filter((s) => s !== 'LOW' || d.bySeverity.LOW > 0)
+  return shown.map((s) => severityColour(p, s)(`${s}: ${n(d.bySeverity[s])}`)).join(' | ')
+}
+
 export function renderViolations(d: StatusData, p: Palette = PLAIN): string {
   const out: string[] = []
   const windowed = d.kind === 'prometheus'
   out.push(p.bold(windowed ? 'Tenant violations: last 24 h' : 'Tenant violations: since the process started (one scrape, no history)'))
   out.push(`  Total ${p.bold(n(d.total))}${windowed ? `   ${trend(d.total, d.previousTotal ?? 0)}` : ''}`)
+  out.push(`  ${severityLine(d, p)}`)
   if (d.violations.length === 0) out.push(p.green('  No violation.'))
   const max = Math.max(1, ...d.violations.map((m) => m.count))
   const mw = Math.max(5, ...d.violations.map((m) => m.model.length))
@@ -52,20 +60,43 @@ export function renderViolations(d: StatusData, p: Palette = PLAIN): string {
   return out.join('\n') + '\n'
 }
 
+const pct = (ratio: number) => `${Number((ratio * 100).toPrecision(4))} %`
+
+/** The error rate coloured against the phase's thresholds: green below, yellow above TenantEnforcementErrors', red above the rollback trigger. */
+export function errorRateText(d: StatusData, p: Palette = PLAIN): string {
+  if (d.errorRate === undefined) return p.dim('no data (no request of users)')
+  const t = d.thresholds
+  const rate = `${(d.errorRate * 100).toFixed(3)} %`
+  const colour = d.errorRate > t.rollback ? p.red : d.errorRate > t.errorRate ? p.yellow : p.green
+  const against = `alert above ${pct(t.errorRate)}, rollback above ${pct(t.rollback)}${t.phase !== undefined ? ` (phase ${t.phase})` : ''}`
+  return `${colour(rate)}  (${n(d.blockedRequests)} blocked / ${n(d.requests ?? 0)} requests; ${against})`
+}
+
 export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
   const windowed = d.kind === 'prometheus'
   const w = windowed ? '1 h' : 'since start'
   const rows: [string, string][] = []
   rows.push(['Mode', d.mode ? p.bold(d.mode) : p.yellow(`unknown (no ${'tenant_enforcement_mode'} series)`)])
   rows.push(['Models', d.policies ? `${d.policies.block} enforced, ${d.policies.log} logged, ${d.policies.off} off` : 'unknown (no model policy series)'])
-  const rate = d.errorRate === undefined ? 'no data (no HTTP request)' : `${(d.errorRate * 100).toFixed(3)} %`
-  const rateText = d.errorRate === undefined ? p.dim(rate) : d.errorRate > 0 ? p.yellow(rate) : p.green(rate)
-  rows.push([`Error rate (${w})`, `${rateText}${d.requests !== undefined ? `  (${n(d.blocked)} blocked / ${n(d.requests)} requests)` : ''}`])
+  rows.push([`Error rate (${w})`, errorRateText(d, p)])
   rows.push([`Blocked queries (${w})`, d.blocked > 0 ? p.yellow(n(d.blocked)) : n(d.blocked)])
   rows.push([`Bypasses (${w})`, d.bypasses > 0 ? p.yellow(n(d.bypasses)) : n(d.bypasses)])
   rows.push([`Check cost p95 (${w})`, d.checkP95Ms === undefined ? p.dim('no data (no checked query)') : `${Number(d.checkP95Ms.toPrecision(3))} ms`])
   const lw = Math.max(...rows.map(([l]) => l.length))
-  return [p.bold('Enforcement status'), ...rows.map(([l, v]) => `  ${l.padEnd(lw)}  ${v}`)].join('\n') + '\n'
+  const out = [p.bold('Enforcement status'), ...rows.map(([l, v]) => `  ${l.padEnd(lw)}  ${v}`)]
+  const table = (title: string, list: { name: string; count: number }[]) => {
+    if (list.length === 0) return
+    const nw = Math.max(...list.map((r) => r.name.length))
+    out.push('', `  ${title}`, ...list.map((r) => `    ${r.name.padEnd(nw)}  ${n(r.count).padStart(6)}`))
+  }
+  table(`Blocked queries by model (${w})`, d.blockedByModel.map((r) => ({ name: r.model, count: r.count })))
+  table(`Top endpoints of blocked queries (${w}; "unknown": outside a request)`, d.topEndpoints.map((r) => ({ name: r.endpoint, count: r.count })))
+  if (d.errorRate !== undefined && d.errorRate > d.thresholds.rollback) {
+    out.push('', p.red(p.bold(`  Over the rollback trigger (${pct(d.thresholds.rollback)}): roll back to log only now`)))
+    if (d.thresholds.rollbackCommand) out.push(`    ${d.thresholds.rollbackCommand}`)
+    else out.push('    tenantfence phase rollback --kubectl deployment/<your-app>')
+  }
+  return out.join('\n') + '\n'
 }
 
 export function renderStatus(d: StatusData, p: Palette = PLAIN): string {
