@@ -85,7 +85,7 @@ async function cli(cwd: string, ...args: string[]) {
 
 describe('proposeConfig', () => {
   it('classifies the demo schema as the demo config does (severities aside)', () => {
-    const p = proposeConfig(parseSchema(demoSchema), demoSchema)
+    const p = proposeConfig(parseSchema(demoSchema))
     const demo = demoConfig as unknown as { models: Record<string, { via?: string }>; globalModels: string[] }
     expect(p.tenant).toEqual({ model: 'Tenant', field: 'tenantId', idField: 'id' })
     expect(p.fieldScoped.sort()).toEqual(Object.keys(demo.models).filter((m) => !demo.models[m]!.via).sort())
@@ -94,7 +94,7 @@ describe('proposeConfig', () => {
   })
 
   it('reads the tenant model, field and via from the foreign keys, never from names', () => {
-    const p = proposeConfig(parseSchema(teamSchema), teamSchema)
+    const p = proposeConfig(parseSchema(teamSchema))
     expect(p.tenant).toEqual({ model: 'Team', field: 'orgId', idField: 'id' })
     expect(p.fieldScoped).toEqual(['Member', 'Project', 'Capital'])
     expect(p.relationScoped).toEqual([
@@ -108,9 +108,9 @@ describe('proposeConfig', () => {
 
   it('takes --tenant-model/--tenant-field, and says what to pass when the schema cannot tell', () => {
     const flat = 'model A {\n  id Int @id\n}\nmodel B {\n  id Int @id\n}\n'
-    expect(() => proposeConfig(parseSchema(flat), flat)).toThrow('pass --tenant-model <Model> and --tenant-field <field>')
-    expect(() => proposeConfig(parseSchema(teamSchema), teamSchema, { tenantModel: 'Teams' })).toThrow('--tenant-model names "Teams", which the schema does not have. Models: Team, Account')
-    const p = proposeConfig(parseSchema(teamSchema), teamSchema, { tenantModel: 'Account' })
+    expect(() => proposeConfig(parseSchema(flat))).toThrow('pass --tenant-model <Model> and --tenant-field <field>')
+    expect(() => proposeConfig(parseSchema(teamSchema), { tenantModel: 'Teams' })).toThrow('--tenant-model names "Teams", which the schema does not have. Models: Team, Account')
+    const p = proposeConfig(parseSchema(teamSchema), { tenantModel: 'Account' })
     expect(p.tenant.field).toBe('accountId')
     expect(p.fieldScoped).toEqual(['Member'])
   })

@@ -37,7 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   if (existsSync(out) && !values.force) throw new CliError(`${relative(cwd, out)} already exists; pass --force to overwrite it`)
   const source = await findSchema({ schema: values.schema as string | undefined, cwd })
   const given = { tenantModel: values['tenant-model'] as string | undefined, tenantField: values['tenant-field'] as string | undefined }
-  const proposal = proposeConfig(parseSchema(source.text), source.text, given)
+  const proposal = proposeConfig(parseSchema(source.text), given)
   const schemaName = relative(cwd, source.path) || source.path
   await writeFile(out, renderConfig(proposal, { schema: schemaName, appName: appName(cwd) }))
   const { tenant, fieldScoped, relationScoped, globalCandidates } = proposal

@@ -3,7 +3,7 @@
 // relation: read from the relation's own foreign key, never guessed from a name), and which are
 // left over as global candidates for the team to review.
 import type { DataModel } from '../enforcement/datamodel.ts'
-import { relationFields, type RelationField } from './relation-keys.ts'
+import type { DataModelField } from '../enforcement/datamodel.ts'
 
 export interface Proposal {
   tenant: { model: string; field: string; idField: string }
@@ -28,10 +28,10 @@ export class InitError extends Error {
  * guessTenantModel); the tenant field is the name its single-field foreign keys share most.
  * Either can be given instead.
  */
-export function proposeConfig(datamodel: DataModel, schemaText: string, given: { tenantModel?: string; tenantField?: string } = {}): Proposal {
+export function proposeConfig(datamodel: DataModel, given: { tenantModel?: string; tenantField?: string } = {}): Proposal {
   const names = Object.keys(datamodel.models)
   if (names.length === 0) throw new InitError('the Prisma schema has no model')
-  const relations = new Map(names.map((n) => [n, relationFields(datamodel, schemaText, n)]))
+  const relations = new Map(names.map((n) => [n, relationFields(datamodel, n)]))
   const keyed = (m: string) => relations.get(m)!.filter((r) => r.relationFromFields.length > 0 && !r.isList)
 
   const tenantModel = given.tenantModel ?? guessTenantModel(names, keyed)
@@ -41,7 +41,7 @@ export function proposeConfig(datamodel: DataModel, schemaText: string, given: {
   if (!tenantField) {
     throw new InitError(`no model points at ${tenantModel} with a single-field foreign key, so the tenant field cannot be read from the schema; pass --tenant-field <name>`)
   }
-  const idField = mostCommon(toTenant.map((r) => r.relationToFields[0]!).filter(Boolean)) ?? primaryKey(datamodel, tenantModel, schemaText) ?? 'id'
+  const idField = mostCommon(toTenant.map((r) => r.relationToFields[0]!).filter(Boolean)) ?? primaryKey(datamodel, tenantModel) ?? 'id'
 
   const fieldScoped = names.filter((m) => m !== tenantModel && datamodel.models[m]!.fields.some((f) => f.kind === 'scalar' && f.name === tenantField))
   const owned = new Map<string, number>(fieldScoped.map((m) => [m, 0])) // model → chain depth
@@ -118,9 +118,17 @@ function mostCommon(values: string[]): string | undefined {
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0]
 }
 
-function primaryKey(datamodel: DataModel, model: string, schemaText: string): string | undefined {
-  const pk = (datamodel.models[model] as { primaryKey?: readonly string[] }).primaryKey
-  if (pk?.length === 1) return pk[0]
-  const body = new RegExp(`^\\s*model\\s+${model}\\s*\\{([^}]*)\\}`, 'm').exec(schemaText.replace(/\/\/.*$/gm, ''))?.[1] ?? ''
-  return /^\s*(\w+)\s+\w+[^\n]*@id\b/m.exec(body)?.[1]
+function primaryKey(datamodel: DataModel, model: string): string | undefined {
+  const pk = datamodel.models[model]?.primaryKey
+  return pk?.length === 1 ? pk[0] : undefined
+}
+
+/** A relation field as init reads it: its foreign key on this side (empty on the other side). */
+type RelationField = DataModelField & { relationFromFields: readonly string[]; relationToFields: readonly string[]; isList: boolean; isRequired: boolean }
+
+/** The model's relation fields with their keys (parseSchema reads them from the schema). */
+function relationFields(datamodel: DataModel, model: string): RelationField[] {
+  return (datamodel.models[model]?.fields ?? [])
+    .filter((f) => f.kind === 'object' && datamodel.models[f.type])
+    .map((f) => ({ ...f, relationFromFields: f.relationFromFields ?? [], relationToFields: f.relationToFields ?? [], isList: f.isList === true, isRequired: f.isRequired === true }))
 }

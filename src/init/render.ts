@@ -1,7 +1,6 @@
 // A Proposal as the text of a starter tenantfence.config.ts: every choice init made is visible
 // and commented, so the team reviews a file rather than trusting a tool.
 import type { Proposal } from './propose.ts'
-import { ROLLOUT_SECTION } from './rollout-template.ts'
 
 export interface RenderOptions {
   /** where the schema was read from, for the header */
@@ -38,15 +37,11 @@ const models: Record<string, { severity: Severity; via?: string }> = {
 ${models.join('\n')}
 }
 
-/** Comma list of the models of these severities (the tenant model included), for phase 2's flags. */
-const modelsOf = (...severities: Severity[]) =>
-  Object.entries({ ...models, [tenant.model]: tenant })
-    .filter(([, m]) => severities.includes(m.severity))
-    .map(([name]) => name)
-    .join(',')
-
+// Thresholds, the five phases (flags, alerts, success criteria) and the rollback are the rollout
+// document's: phase 2 blocks the CRITICAL models and logs the others. Override any part here
+// (see the README, "The config").
 export default defineConfig({
-  app: { name: '${o.appName.replace(/'/g, "\\'")}', job: '${job}', runbookBaseUrl: 'https://runbooks.example.com/tenantfence' }, // TODO: your runbook wiki
+  app: { name: '${o.appName.replace(/'/g, "\\'")}', job: '${job}' }, // job: your Prometheus scrape job; add runbookBaseUrl: your runbook wiki
   tenant,
   models,
   // Global candidates: no tenant field and no foreign key to tenant-owned data. Keep a model here
@@ -54,6 +49,6 @@ export default defineConfig({
   globalModels: [
 ${globals.join('\n')}
   ],
-${ROLLOUT_SECTION}})
+})
 `
 }
