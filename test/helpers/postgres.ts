@@ -191,12 +191,15 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-/** A new database, a copy of the migrated template, owned by the owner role. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A new database owned by the owner role: a copy of the migrated template, or of `template` (a
+ * database this worker prepared, e.g. migrated and seeded once, then copied for every test).
+ */
+export async function createTestDatabase(options: { template?: string } = {}): Promise<TestDatabase> {
   const server = await sharedPostgres()
   adminPool ??= new pg.Pool({ connectionString: server.url('postgres', 'admin'), max: 2, allowExitOnIdle: true })
   const name = `t_${process.pid}_${++counter}_${Math.random().toString(36).slice(2, 8)}`
-  await adminPool.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE} OWNER ${ROLES.owner}`)
+  await adminPool.query(`CREATE DATABASE ${name} TEMPLATE ${options.template ?? TEMPLATE} OWNER ${ROLES.owner} STRATEGY FILE_COPY`)
   return {
     name,
     server,
