@@ -62,6 +62,26 @@ export const modelPolicySchema = z.strictObject({
 
 const flagValue = z.union([z.string(), z.number(), z.boolean()])
 
+/** A PostgreSQL custom setting: two identifiers joined by a dot (the prefix keeps it apart from PostgreSQL's own). */
+const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'must be a custom setting name with a prefix, such as app.tenant_id')
+export const RLS_BYPASS_MODES = ['reason_setting', 'bypassrls_role'] as const
+
+/** PostgreSQL row-level security, the second line (docs/rls.md): the policies `generate` writes and what the extension sets. */
+export const rlsSchema = z.strictObject({
+  /** Carries the request's tenant into each transaction: set_config('<setting>', '<tenant>', true). */
+  setting: settingName.default('app.tenant_id'),
+  /** Carries a granted bypass's reason (withoutTenantEnforcement) into the transaction. */
+  bypassSetting: settingName.default('tenantfence.bypass_reason'),
+  /**
+   * How a job crosses tenants under the policies. `reason_setting`: a policy admits every row while
+   * bypassSetting names one of bypass.reasons (set by the extension for a granted bypass).
+   * `bypassrls_role`: no such policy; jobs connect as a role with BYPASSRLS.
+   */
+  bypass: z.enum(RLS_BYPASS_MODES).default('reason_setting'),
+  /** Where `generate` writes migration.sql and rollback.sql, relative to --out. */
+  dir: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'must be a relative path inside the project, such as prisma/rls').default('prisma/rls'),
+})
+
 export const criterionSchema = z.strictObject({
   kind: z.enum(CRITERION_KINDS),
   max: z.number().nonnegative(),
@@ -136,6 +156,8 @@ export const configSchema = z
         severity: z.enum(SEVERITIES).default('HIGH'),
       })
       .default({ policy: 'violation', severity: 'HIGH' }),
+    /** PostgreSQL row-level security (optional): `generate` writes its policies when set. */
+    rls: rlsSchema.optional(),
     bypass: z.strictObject({
       /** The documented bypass reasons; hardened mode accepts only these. */
       reasons: z.array(identifier).min(1),
@@ -166,6 +188,9 @@ export const configSchema = z
     cfg.phases.forEach((p, i) => {
       if (p.phase !== i) ctx.addIssue({ code: 'custom', path: ['phases', i, 'phase'], message: `phases must be listed 0..4 in order; entry ${i} says phase ${p.phase}` })
     })
+    if (cfg.rls && cfg.rls.setting === cfg.rls.bypassSetting) {
+      ctx.addIssue({ code: 'custom', path: ['rls', 'bypassSetting'], message: `rls.bypassSetting must differ from rls.setting (both "${cfg.rls.setting}")` })
+    }
     if (cfg.thresholds.errorRateRollback <= cfg.thresholds.errorRateWarning) {
       ctx.addIssue({ code: 'custom', path: ['thresholds', 'errorRateRollback'], message: 'errorRateRollback must be above errorRateWarning' })
     }
@@ -181,3 +206,4 @@ export type ModelPolicyConfig = z.output<typeof modelPolicySchema>
 export type PhaseConfig = z.output<typeof phaseSchema>
 export type Criterion = z.output<typeof criterionSchema>
 export type Thresholds = z.output<typeof thresholdsSchema>
+export type RlsConfig = z.output<typeof rlsSchema>
