@@ -207,3 +207,5 @@ export type PhaseConfig = z.output<typeof phaseSchema>
 export type Criterion = z.output<typeof criterionSchema>
 export type Thresholds = z.output<typeof thresholdsSchema>
 export type RlsConfig = z.output<typeof rlsSchema>
+/** The rls settings when the config has none (the extension's rls option still works). */
+export const RLS_DEFAULTS: RlsConfig = Object.freeze(rlsSchema.parse({}))

@@ -5,7 +5,7 @@ import { Prisma } from '@prisma/client/extension'
 import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
 import { envFlagSource, fileFlagSource, type FlagSource, type FlagState } from '../config/flag-source.ts'
-import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
+import { RLS_DEFAULTS, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels } from './audit.ts'
@@ -18,6 +18,7 @@ import { inspect } from './inspect.ts'
 import { RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy } from './policy.ts'
 import { createReporter, type Reporter } from './report.ts'
+import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
 
 export interface TenantEnforcementOptions {
   config: TenantFenceConfig | TenantFenceConfigInput
@@ -35,6 +36,12 @@ export interface TenantEnforcementOptions {
   audit?: boolean
   /** replace the inspector (tests of the fail-open/fail-closed path; other ORMs' shapes) */
   inspector?: typeof inspect
+  /**
+   * PostgreSQL only: every query carries the request's tenant (and a granted bypass's reason) into
+   * its transaction as set_config(config.rls.setting, …, true), for the row-level security policies
+   * `generate` writes (docs/rls.md). Refused on another provider.
+   */
+  rls?: boolean
 }
 
 export interface TenantEnforcementHandle {
@@ -54,8 +61,8 @@ interface HookParams {
   operation: string
   args: unknown
   query: QueryFn
-  /** Prisma's internals: the call site it captured when the model method was called (used for log lines only) */
-  __internalParams?: { callsite?: { _error?: Error } }
+  /** Prisma's internals: the call site it captured when the model method was called (used for log lines only), the transaction (rls) */
+  __internalParams?: { callsite?: { _error?: Error } } & RlsQueryParams['__internalParams']
 }
 
 /**
@@ -104,7 +111,12 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const unclassified = auditModels(config, datamodel)
       if (unclassified.length) logger.warn({ models: unclassified }, `TENANT_AUDIT: ${unclassified.length} model(s) look tenant-owned but are not in the config: ${unclassified.map((u) => u.model).join(', ')}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect })
+    let carry: RlsCarrier | undefined
+    if (options.rls) {
+      assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
+      carry = createRlsCarrier(client as unknown as RlsClient, config.rls ?? RLS_DEFAULTS)
+    }
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypassReasons: config.bypass.reasons, owner: handle, inspector: options.inspector ?? inspect, carry })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never } })
   })
   return Object.assign(extension, handle)
@@ -119,10 +131,20 @@ interface HookDeps {
   bypassReasons: readonly string[]
   owner: object
   inspector: typeof inspect
+  /** rls: runs a query with the tenant set for its transaction */
+  carry: RlsCarrier | undefined
 }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector }: HookDeps) {
+function createHook({ policy, source, hardened, reporter, metrics, bypassReasons, owner, inspector, carry }: HookDeps) {
   const checkDuration = metrics.checkDuration
+  // Every query the hook lets through runs here. With rls, it carries the tenant and, when the
+  // flags grant the bypass in force (counted once per bypass, as for the check), its reason.
+  const pass = (params: HookParams, store: TenantStore | undefined): Promise<unknown> => {
+    if (carry === undefined) return params.query(params.args)
+    const granted = store?.bypass !== undefined && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, params.model ?? '$raw', params.operation)
+    const tenantId = store?.context?.tenantId
+    return carry(params, { tenant: tenantId === undefined ? '' : String(tenantId), bypassReason: granted ? store!.bypass!.reason : '' })
+  }
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
   const apply = (f: Finding, d: 'log' | 'block', params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
@@ -130,22 +152,22 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     const sampleRate = state === undefined ? 1 : source.current('log').flags.logSampleRate
     reporter.violation(f, d, params.operation, params.args, store, hardened ? 'hardened' : state!.mode, sampleRate, params.__internalParams?.callsite?._error)
     if (d === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
-    return params.query(params.args)
+    return pass(params, store)
   }
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
-    const { model, operation, args, query } = params
+    const { model, operation, args } = params
     const state = hardened ? undefined : source.current()
-    if (state !== undefined && state.mode === 'disabled') return query(args)
+    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
     const store = tenantStorage.getStore()
     if (model === undefined) {
-      if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return query(args)
-      if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, '$raw', operation)) return query(args)
+      if (!RAW_OPERATIONS.has(operation) || policy.rawPolicy === 'allow') return pass(params, store)
+      if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, '$raw', operation)) return pass(params, store)
       const raw: Finding = { model: '$raw', severity: policy.rawSeverity, violation: 'raw_query' }
       // Raw SQL cannot be inspected: blocked where everything is blocked, logged otherwise.
       return apply(raw, hardened || state!.mode === 'enforce' ? 'block' : 'log', params, store, state)
     }
-    if (!policy.models.has(model)) return query(args)
-    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model, operation)) return query(args)
+    if (!policy.models.has(model)) return pass(params, store)
+    if (store?.bypass && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypassReasons, reporter, owner, model, operation)) return pass(params, store)
 
     const start = performance.now()
     let found: Finding | null
@@ -161,7 +183,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypassReasons
     const action = found === null ? 'off' : hardened ? 'block' : (state!.actions.get(found.model) ?? 'off')
     const decision = decide(found, action)
     checkDuration.observe((performance.now() - start) / 1000)
-    if (decision === 'allow') return query(args)
+    if (decision === 'allow') return pass(params, store)
     return apply(found!, decision, params, store, state)
   }
 }

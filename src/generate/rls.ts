@@ -6,13 +6,12 @@
 // model. USING filters reads, updates and deletes; WITH CHECK refuses writes of other tenants'
 // rows. Global models are left alone. A second policy admits every row while the bypass setting
 // names a documented reason (config.bypass.reasons), unless rls.bypass is `bypassrls_role`.
-import type { RlsConfig, TenantFenceConfig } from '../config/schema.ts'
+import { RLS_DEFAULTS, type RlsConfig, type TenantFenceConfig } from '../config/schema.ts'
 import { describeInvalid } from '../config/suggest.ts'
 import type { GeneratedFile } from './files.ts'
 import { generatedNotice } from './notice.ts'
 import { parsePrismaSchema, type PrismaSchema, type SchemaField, type SchemaModel } from './prisma-schema.ts'
 
-export const RLS_DEFAULTS: RlsConfig = { setting: 'app.tenant_id', bypassSetting: 'tenantfence.bypass_reason', bypass: 'reason_setting', dir: 'prisma/rls' }
 export const POLICY_TENANT = 'tenantfence_tenant'
 export const POLICY_BYPASS = 'tenantfence_bypass'
 
