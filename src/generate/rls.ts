@@ -202,3 +202,29 @@ export function rlsFiles(config: TenantFenceConfig, schemaText: string, configNa
     { path: `${config.rls.dir}/rollback.sql`, content: renderRlsRollback(config, configName) },
   ]
 }
+
+/** The hardened phase's runbook section: install, verify and roll back the policies (none without config.rls). */
+export function rlsRunbookSection(config: TenantFenceConfig): string[] {
+  if (!config.rls) return []
+  const { dir, setting } = config.rls
+  return [
+    '## Row-level security (PostgreSQL)',
+    '',
+    `The second line: policies that hold every query, raw SQL and other clients included, to the tenant in \`${setting}\`.`,
+    `The app runs with \`tenantEnforcement({ config, hardened: true, rls: true })\` and connects as a role that is neither superuser nor BYPASSRLS.`,
+    '',
+    `Install (idempotent; again after every \`npm run generate\` that changed \`${dir}/migration.sql\`), then verify:`,
+    '',
+    '```sh',
+    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${dir}/migration.sql`,
+    'tenantfence phase check 4 --database "$DATABASE_URL"',
+    '```',
+    '',
+    'Roll back (the policies go, the extension keeps checking; nothing to redeploy):',
+    '',
+    '```sh',
+    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${dir}/rollback.sql`,
+    '```',
+    '',
+  ]
+}

@@ -7,6 +7,7 @@ import { rulesFile } from './alerts/phases.ts'
 import { gatedExpr } from './alerts/rules.ts'
 import { panelLink } from './dashboards/catalog.ts'
 import { markdownHeader } from './notice.ts'
+import { rlsRunbookSection } from './rls.ts'
 import { rollbackCommand } from './rollback.ts'
 
 export function renderRunbook(config: TenantFenceConfig, phase: PhaseConfig, configName: string): string {
@@ -38,6 +39,7 @@ export function renderRunbook(config: TenantFenceConfig, phase: PhaseConfig, con
     'Daily report of what was seen: `tenantfence report` (see its `--help` for `--logs` / `--loki`).',
     '',
   ]
+  if (phase.mode === 'hardened') lines.push(...rlsRunbookSection(config))
   if (phase.alerts.length === 0) lines.push('This phase runs no alerts.', '')
   for (const name of phase.alerts) {
     const spec = alertSpec(config, phase, name)
