@@ -95,7 +95,7 @@ export async function startPostgres(dir = mkdtempSync(join(tmpdir(), 'tf-pg-')))
 }
 
 /** Roles, and the migrated template every test database is copied from. */
-async function prepareCluster(server: PostgresServer): Promise<void> {
+export async function prepareCluster(server: PostgresServer): Promise<void> {
   const admin = new pg.Client({ connectionString: server.url('postgres', 'admin') })
   await admin.connect()
   try {
@@ -208,4 +208,17 @@ export async function createTestDatabase(options: { template?: string } = {}): P
       await adminPool!.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
     },
   }
+}
+
+/** A migrated database on a server of one's own (the benchmark): prepares the cluster, then copies the template. */
+export async function createTestDatabaseOn(server: PostgresServer): Promise<Omit<TestDatabase, 'drop'>> {
+  await prepareCluster(server)
+  const admin = new pg.Client({ connectionString: server.url('postgres', 'admin') })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE bench TEMPLATE ${TEMPLATE} OWNER ${ROLES.owner}`)
+  } finally {
+    await admin.end()
+  }
+  return { name: 'bench', server, url: (role: Role = 'owner') => server.url('bench', role) }
 }
