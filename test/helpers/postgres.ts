@@ -30,21 +30,20 @@ export type Role = keyof typeof ROLES
 const TEMPLATE = 'tenantfence_template'
 
 /** The folder of initdb/pg_ctl: $PG_BIN, Debian's newest /usr/lib/postgresql/<v>/bin, or PATH. */
-export function postgresBinDir(): string | undefined {
-  if (process.env.PG_BIN && existsSync(join(process.env.PG_BIN, 'pg_ctl'))) return process.env.PG_BIN
-  const debian = '/usr/lib/postgresql'
-  if (existsSync(debian)) {
-    const versions = readdirSync(debian).filter((v) => existsSync(join(debian, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a))
-    if (versions[0]) return join(debian, versions[0], 'bin')
+export function postgresBinDir(env: NodeJS.ProcessEnv = process.env, debianRoot = '/usr/lib/postgresql'): string | undefined {
+  if (env.PG_BIN && existsSync(join(env.PG_BIN, 'pg_ctl'))) return env.PG_BIN
+  if (existsSync(debianRoot)) {
+    const versions = readdirSync(debianRoot).filter((v) => existsSync(join(debianRoot, v, 'bin', 'pg_ctl'))).sort((a, b) => Number(b) - Number(a))
+    if (versions[0]) return join(debianRoot, versions[0], 'bin')
   }
-  const which = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8' })
+  const which = spawnSync('sh', ['-c', 'command -v pg_ctl'], { encoding: 'utf8', env: { PATH: env.PATH ?? '' } })
   return which.status === 0 && which.stdout.trim() ? join(which.stdout.trim(), '..') : undefined
 }
 
 /** Throws with the install hint when PostgreSQL's server binaries are missing. */
-export function requirePostgres(): string {
-  const bin = postgresBinDir()
-  if (!bin || !existsSync(join(bin, 'initdb'))) throw new Error(`PostgreSQL server not found${process.env.CI === 'true' ? ' (CI=true)' : ''}: ${POSTGRES_INSTALL}`)
+export function requirePostgres(env: NodeJS.ProcessEnv = process.env, debianRoot?: string): string {
+  const bin = postgresBinDir(env, debianRoot)
+  if (!bin || !existsSync(join(bin, 'initdb'))) throw new Error(`PostgreSQL server not found${env.CI === 'true' ? ' (CI=true)' : ''}: ${POSTGRES_INSTALL}`)
   return bin
 }
 
