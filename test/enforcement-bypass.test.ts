@@ -9,7 +9,7 @@ import { Writable } from 'node:stream'
 import { Registry } from 'prom-client'
 import { defineConfig, getTenantContext, runWithTenant, tenantEnforcement, tenantStorage, withoutTenantEnforcement, type BypassRequest, type TenantFenceConfigInput } from '../src/index.ts'
 import { openDatabase } from '../src/demo/db.ts'
-import { captureLogger, config, fencedDatabase, seed, setFlags } from './helpers/fence.ts'
+import { captureLogger, config, fencedDatabase, PROVIDERS, seed, setFlags } from './helpers/fence.ts'
 
 let db: Awaited<ReturnType<typeof fencedDatabase>> | undefined
 afterEach(async () => {
@@ -20,9 +20,9 @@ afterEach(async () => {
 
 const enforce = { TENANT_ENFORCEMENT_MODE: 'enforce', TENANT_ENFORCEMENT_ALLOW_BYPASS: 'true', TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON: 'true' }
 
-describe('bypass', () => {
+describe.each(PROVIDERS)('%s: bypass', (provider) => {
   it('granted: lets the nightly job read every tenant, counted once per bypass and logged with its stack', async () => {
-    db = await fencedDatabase(enforce)
+    db = await fencedDatabase(enforce, {}, provider)
     async function nightlyCleanup() {
       return withoutTenantEnforcement({ reason: 'nightly_cleanup', actor: 'cron' }, async () => [await db!.prisma.user.count(), await db!.prisma.refreshToken.count()])
     }
@@ -35,14 +35,14 @@ describe('bypass', () => {
   })
 
   it('an undocumented reason is counted as "other" (bounded label), the reason itself only in the log', async () => {
-    db = await fencedDatabase(enforce)
+    db = await fencedDatabase(enforce, {}, provider)
     await withoutTenantEnforcement({ reason: 'ticket_4711' }, () => db!.prisma.user.count())
     expect(await db.counter('tenant_bypass_usage_total', { reason: 'other' })).toBe(1)
     expect(db.lines.find((l) => l.msg === 'TENANT_BYPASS')).toMatchObject({ reason: 'ticket_4711' })
   })
 
   it('denied when ALLOW_BYPASS is false: the query gets the normal check (blocked in enforce)', async () => {
-    db = await fencedDatabase({ ...enforce, TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' })
+    db = await fencedDatabase({ ...enforce, TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' }, {}, provider)
     await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
     expect(await db.counter('tenant_bypass_denied_total', { reason: 'nightly_cleanup' })).toBe(1)
     expect(await db.counter('tenant_bypass_usage_total')).toBe(0)
@@ -50,7 +50,7 @@ describe('bypass', () => {
   })
 
   it('denied without a reason when BYPASS_REQUIRES_REASON is true, granted when it is false', async () => {
-    db = await fencedDatabase(enforce)
+    db = await fencedDatabase(enforce, {}, provider)
     await expect(withoutTenantEnforcement({}, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
     process.env.TENANT_ENFORCEMENT_BYPASS_REQUIRES_REASON = 'false'
     await expect(withoutTenantEnforcement({}, () => db!.prisma.user.count())).resolves.toBe(3)
@@ -58,14 +58,14 @@ describe('bypass', () => {
   })
 
   it('denied bypass in log_only is logged and counted but breaks nothing', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.count())).resolves.toBe(3)
     expect(await db.counter('tenant_bypass_denied_total')).toBe(1)
     expect(db.violations()).toHaveLength(1)
   })
 
   it('raw SQL under a granted bypass is the documented way to run reviewed raw queries', async () => {
-    db = await fencedDatabase(enforce)
+    db = await fencedDatabase(enforce, {}, provider)
     const rows = await withoutTenantEnforcement({ reason: 'data_migration' }, () => db!.prisma.$queryRaw<{ n: number }[]>`SELECT count(*) AS n FROM "User"`)
     expect(Number(rows[0]!.n)).toBe(3)
   })
@@ -237,9 +237,9 @@ describe('authorized actors (bypass.actors, bypass.authorize)', () => {
   })
 })
 
-describe('hardened (phase 4)', () => {
+describe.each(PROVIDERS)('%s: hardened (phase 4)', (provider) => {
   it('ignores the flags: blocks even with MODE=disabled', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'disabled', TENANT_ENFORCEMENT_ENABLED: 'false' }, { hardened: true })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'disabled', TENANT_ENFORCEMENT_ENABLED: 'false' }, { hardened: true }, provider)
     await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
     await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).resolves.toHaveLength(2)
     const mode = (await db.registry.getSingleMetric('tenant_enforcement_mode')!.get()).values.find((v) => v.value === 1)
@@ -248,16 +248,16 @@ describe('hardened (phase 4)', () => {
   })
 
   it('allows bypass only for the documented reasons, even with ALLOW_BYPASS=false', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' }, { hardened: true })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_ALLOW_BYPASS: 'false' }, { hardened: true }, provider)
     await expect(withoutTenantEnforcement({ reason: 'security_incident' }, () => db!.prisma.user.count())).resolves.toBe(3)
     await expect(withoutTenantEnforcement({ reason: 'because' }, () => db!.prisma.user.count())).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
     expect(db.lines.find((l) => l.msg === 'TENANT_BYPASS_DENIED')).toMatchObject({ refusal: expect.stringContaining('nightly_cleanup') })
   })
 })
 
-describe('context survives the way people write code', () => {
+describe.each(PROVIDERS)('%s: context survives the way people write code', (provider) => {
   it('runWithTenant applies to the lazy query returned by the callback', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' }, {}, provider)
     // Not awaited inside: the PrismaPromise runs when runWithTenant awaits it, still as tenant 1.
     const users = await runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))
     expect(users).toHaveLength(2)
@@ -265,14 +265,14 @@ describe('context survives the way people write code', () => {
   })
 
   it('withoutTenantEnforcement applies to a lazy query too, and keeps the tenant context', async () => {
-    db = await fencedDatabase(enforce)
+    db = await fencedDatabase(enforce, {}, provider)
     const seen = await runWithTenant({ tenantId: 2 }, () => withoutTenantEnforcement({ reason: 'support_investigation' }, () => getTenantContext()?.tenantId))
     expect(seen).toBe(2)
     await expect(withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => db!.prisma.user.findMany())).resolves.toHaveLength(3)
   })
 
   it('concurrent requests keep their own tenants', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' }, {}, provider)
     const results = await Promise.all(
       [1, 2, 1, 2].map((t) => runWithTenant({ tenantId: t }, async () => {
         await new Promise((r) => setTimeout(r, Math.random() * 10))
@@ -283,7 +283,7 @@ describe('context survives the way people write code', () => {
   })
 })
 
-describe('failure behaviour', () => {
+describe.each(PROVIDERS)('%s: failure behaviour', (provider) => {
   it('a logger that throws never fails a query; the failure is counted', async () => {
     setFlags({ TENANT_ENFORCEMENT_MODE: 'log_only' })
     const base = await openDatabase()
@@ -308,7 +308,7 @@ describe('failure behaviour', () => {
     const inspector = () => {
       throw new Error('inspector bug')
     }
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, { inspector })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, { inspector }, provider)
     await expect(runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany({ where: { tenantId: 1 } }))).resolves.toHaveLength(2)
     expect(await db.counter('tenant_inspection_errors_total', { model: 'User' })).toBe(1)
     expect(db.violations()[0]).toMatchObject({ violation: 'inspection_error', decision: 'logged' })
@@ -318,9 +318,9 @@ describe('failure behaviour', () => {
   })
 })
 
-describe('log hygiene', () => {
+describe.each(PROVIDERS)('%s: log hygiene', (provider) => {
   it('no secret or personal value reaches a violation line', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     await runWithTenant({ tenantId: 1, userId: 1, endpoint: '/api/tokens', method: 'POST' }, () =>
       db!.prisma.refreshToken.findMany({ where: { tokenHash: 'sekrit-hash-value', user: { email: { contains: 'alice@acme.test' } }, expiresAt: { gt: new Date() } } }),
     )
@@ -331,7 +331,7 @@ describe('log hygiene', () => {
   })
 
   it('a violation line carries the fields of the TenantViolation schema and the app call site', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     async function listAdminUsers() {
       return db!.prisma.user.findMany({ where: { isActive: true } })
     }

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runWithTenant, tenantEnforcement } from '../src/index.ts'
 import { openDatabase } from '../src/demo/db.ts'
-import { captureLogger, config, fencedDatabase, setFlags } from './helpers/fence.ts'
+import { captureLogger, config, fencedDatabase, PROVIDERS, setFlags } from './helpers/fence.ts'
 
 let db: Awaited<ReturnType<typeof fencedDatabase>> | undefined
 afterEach(async () => {
@@ -17,9 +17,9 @@ afterEach(async () => {
 
 const unscoped = () => runWithTenant({ tenantId: 1 }, () => db!.prisma.user.findMany())
 
-describe('flags change between two queries', () => {
+describe.each(PROVIDERS)('%s: flags change between two queries', (provider) => {
   it('log_only -> enforce -> log_only (the rollback) governs the very next query', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     await expect(unscoped()).resolves.toHaveLength(3)
     process.env.TENANT_ENFORCEMENT_MODE = 'enforce'
     await expect(unscoped()).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
@@ -31,7 +31,7 @@ describe('flags change between two queries', () => {
   })
 
   it('ENFORCE_MODELS edited at run time moves a model from allowed to blocked', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'Role' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'Role' }, {}, provider)
     await expect(unscoped()).resolves.toHaveLength(3)
     process.env.TENANT_ENFORCEMENT_ENFORCE_MODELS = 'Role,User'
     await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
@@ -40,7 +40,7 @@ describe('flags change between two queries', () => {
   })
 
   it('LOG_SAMPLE_RATE changed at run time governs the next violation line', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     await unscoped()
     process.env.TENANT_ENFORCEMENT_LOG_SAMPLE_RATE = '0'
     await unscoped()
@@ -50,7 +50,7 @@ describe('flags change between two queries', () => {
   })
 
   it('a list edited while its mode is not in force takes effect when the mode switches to it', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' }, {}, provider)
     await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
     process.env.TENANT_ENFORCEMENT_ENFORCE_MODELS = 'Role' // not read in enforce: lists are ignored there
     await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
@@ -60,7 +60,7 @@ describe('flags change between two queries', () => {
   })
 
   it('a bad value at run time keeps the last good flags, is logged once and counted', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' }, {}, provider)
     process.env.TENANT_ENFORCEMENT_MODE = 'enforced'
     await expect(unscoped()).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
     await expect(unscoped()).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
@@ -73,7 +73,7 @@ describe('flags change between two queries', () => {
   })
 
   it('a model typo at run time names the model it probably meant', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'User' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'selective', TENANT_ENFORCEMENT_ENFORCE_MODELS: 'User' }, {}, provider)
     process.env.TENANT_ENFORCEMENT_ENFORCE_MODELS = 'Usr'
     await expect(unscoped()).rejects.toMatchObject({ model: 'User' })
     expect(JSON.stringify(db.lines)).toContain('did you mean \\"User\\"')
@@ -93,16 +93,16 @@ describe('bad flags at start-up refuse to start', () => {
   })
 })
 
-describe('LOG_SAMPLE_RATE samples log lines, never counters', () => {
+describe.each(PROVIDERS)('%s: LOG_SAMPLE_RATE samples log lines, never counters', (provider) => {
   it('rate 0 logs nothing and still counts every violation', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: '0' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: '0' }, {}, provider)
     for (let i = 0; i < 20; i++) await unscoped()
     expect(db.violations()).toHaveLength(0)
     expect(await db.counter('tenant_violations_total')).toBe(20)
   })
 
   it('rate 0.5 logs some but not all of 400 violations, and counts all', async () => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: '0.5' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only', TENANT_ENFORCEMENT_LOG_SAMPLE_RATE: '0.5' }, {}, provider)
     for (let i = 0; i < 400; i++) await unscoped()
     const logged = db.violations().length
     // Binomial(400, 0.5): 140..260 is more than 6 standard deviations wide.

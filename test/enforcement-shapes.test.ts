@@ -1,21 +1,13 @@
 // Every operation and every query shape of DESIGN.md "What counts as scoped", both ways, on a
 // real database: a scoped query passes and returns only its tenant's rows; an unscoped or
 // cross-tenant one is blocked in enforce (and changes nothing) and logged + counted in log_only.
+// Each on SQLite and on PostgreSQL.
 import { afterEach, describe, expect, it } from 'vitest'
 import { runWithTenant } from '../src/index.ts'
-import { fencedDatabase } from './helpers/fence.ts'
+import { fencedDatabase, PROVIDERS } from './helpers/fence.ts'
+import { later, SCOPED, type P } from './fixtures/scoped-queries.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-type P = any
-const later = () => new Date(Date.now() + 3600_000)
-const ids = (rows: { id: number }[]) => rows.map((r) => r.id).sort((a, b) => a - b)
-
-interface Scoped {
-  name: string
-  run(p: P): Promise<unknown>
-  /** what the scoped query must return (rows of tenant 1 only) or leave in the database */
-  check(result: any, base: P): Promise<void> | void
-}
 interface Unscoped {
   name: string
   model: string
@@ -26,50 +18,6 @@ interface Unscoped {
   /** for writes: that the blocked write changed nothing */
   unchanged?(base: P): Promise<void>
 }
-
-const SCOPED: Scoped[] = [
-  { name: 'findMany tenantId: 1', run: (p) => p.user.findMany({ where: { tenantId: 1 } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'findMany { equals: 1 }', run: (p) => p.user.findMany({ where: { tenantId: { equals: 1 } } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'findMany { in: [1] }', run: (p) => p.user.findMany({ where: { tenantId: { in: [1] } } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'findMany equals with extra narrowing operators', run: (p) => p.user.findMany({ where: { tenantId: { equals: 1, not: 2 } } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'AND array conjunct', run: (p) => p.user.findMany({ where: { AND: [{ isActive: true }, { tenantId: 1 }] } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'AND object', run: (p) => p.user.findMany({ where: { AND: { tenantId: 1 } } }), check: (r) => expect(ids(r)).toEqual([1, 2]) },
-  { name: 'OR where every branch is scoped', run: (p) => p.user.findMany({ where: { OR: [{ tenantId: 1, email: 'alice@acme.test' }, { tenantId: 1, email: 'carol@globex.test' }] } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'tenant pinned at the top, unscoped OR inside', run: (p) => p.user.findMany({ where: { tenantId: 1, OR: [{ email: 'carol@globex.test' }, { id: 2 }] } }), check: (r) => expect(ids(r)).toEqual([2]) },
-  { name: 'findUnique compound unique input', run: (p) => p.user.findUnique({ where: { tenantId_email: { tenantId: 1, email: 'alice@acme.test' } } }), check: (r) => expect(r.id).toBe(1) },
-  { name: 'findUnique id + tenantId', run: (p) => p.user.findUnique({ where: { id: 3, tenantId: 1 } }), check: (r) => expect(r).toBeNull() },
-  { name: 'findUniqueOrThrow', run: (p) => p.user.findUniqueOrThrow({ where: { id: 1, tenantId: 1 } }), check: (r) => expect(r.id).toBe(1) },
-  { name: 'findFirst', run: (p) => p.user.findFirst({ where: { tenantId: 1 }, orderBy: { id: 'desc' } }), check: (r) => expect(r.id).toBe(2) },
-  { name: 'findFirstOrThrow', run: (p) => p.role.findFirstOrThrow({ where: { tenantId: 1 } }), check: (r) => expect(r.id).toBe(1) },
-  { name: 'count', run: (p) => p.user.count({ where: { tenantId: 1 } }), check: (r) => expect(r).toBe(2) },
-  { name: 'aggregate', run: (p) => p.user.aggregate({ where: { tenantId: 1 }, _count: { _all: true }, _max: { id: true } }), check: (r) => expect([r._count._all, r._max.id]).toEqual([2, 2]) },
-  { name: 'groupBy', run: (p) => p.user.groupBy({ by: ['isActive'], where: { tenantId: 1 }, _count: { _all: true } }), check: (r) => expect(r).toEqual([{ isActive: true, _count: { _all: 2 } }]) },
-  { name: 'relation filter user: { tenantId }', run: (p) => p.refreshToken.findMany({ where: { user: { tenantId: 1 } } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'relation filter user: { is: { tenantId } }', run: (p) => p.mfaBackupCode.findMany({ where: { user: { is: { tenantId: 1 } } } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'relation filter through role', run: (p) => p.rolePermission.findMany({ where: { role: { tenantId: 1 } } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'relation filter in an AND conjunct', run: (p) => p.userRole.findMany({ where: { AND: [{ roleId: { gt: 0 } }, { user: { tenantId: 1 } }] } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'token by id and its user tenant', run: (p) => p.passwordResetToken.findFirst({ where: { id: 2, user: { tenantId: 1 } } }), check: (r) => expect(r).toBeNull() },
-  { name: 'create with tenantId', run: (p) => p.user.create({ data: { tenantId: 1, email: 'new@acme.test' } }), check: async (r, base) => expect((await base.user.findUnique({ where: { id: r.id } })).tenantId).toBe(1) },
-  { name: 'create through tenant: { connect }', run: (p) => p.user.create({ data: { email: 'new@acme.test', tenant: { connect: { id: 1 } } } }), check: (r) => expect(r.tenantId).toBe(1) },
-  { name: 'createMany every row in the tenant', run: (p) => p.auditLog.createMany({ data: [{ tenantId: 1, action: 'a' }, { tenantId: 1, action: 'b' }] }), check: (r) => expect(r.count).toBe(2) },
-  { name: 'createManyAndReturn', run: (p) => p.role.createManyAndReturn({ data: [{ tenantId: 1, name: 'viewer' }] }), check: (r) => expect(r.map((x: { tenantId: number }) => x.tenantId)).toEqual([1]) },
-  { name: 'relation-scoped create through a tenant-pinned connect', run: (p) => p.refreshToken.create({ data: { tokenHash: 'x', expiresAt: later(), user: { connect: { id: 1, tenantId: 1 } } } }), check: (r) => expect(r.userId).toBe(1) },
-  { name: 'update id + tenantId', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { isActive: false } }), check: (r) => expect(r.isActive).toBe(false) },
-  { name: 'update keeps the tenant when data restates it', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { tenantId: 1 } }), check: (r) => expect(r.tenantId).toBe(1) },
-  { name: 'updateMany', run: (p) => p.user.updateMany({ where: { tenantId: 1 }, data: { isActive: false } }), check: async (r, base) => expect([r.count, await base.user.count({ where: { isActive: false } })]).toEqual([2, 2]) },
-  { name: 'updateManyAndReturn', run: (p) => p.securityAlert.updateManyAndReturn({ where: { tenantId: 1 }, data: { kind: 'x' } }), check: (r) => expect(ids(r)).toEqual([1]) },
-  { name: 'upsert', run: (p) => p.user.upsert({ where: { tenantId_email: { tenantId: 1, email: 'alice@acme.test' } }, create: { tenantId: 1, email: 'alice@acme.test' }, update: { isActive: false } }), check: (r) => expect([r.id, r.isActive]).toEqual([1, false]) },
-  { name: 'delete', run: (p) => p.auditLog.delete({ where: { id: 1, tenantId: 1 } }), check: async (_r, base) => expect(await base.auditLog.count()).toBe(1) },
-  { name: 'deleteMany', run: (p) => p.securityAlert.deleteMany({ where: { tenantId: 1 } }), check: async (r, base) => expect([r.count, await base.securityAlert.count()]).toEqual([1, 1]) },
-  { name: 'deleteMany relation-scoped', run: (p) => p.mfaBackupCode.deleteMany({ where: { user: { tenantId: 1 } } }), check: async (r, base) => expect([r.count, await base.mfaBackupCode.count()]).toEqual([1, 1]) },
-  { name: 'include under a scoped parent', run: (p) => p.user.findMany({ where: { tenantId: 1 }, include: { refreshTokens: true, userRoles: { include: { role: true } } } }), check: (r) => expect(r.flatMap((u: { refreshTokens: { id: number }[] }) => u.refreshTokens.map((t) => t.id))).toEqual([1]) },
-  { name: 'tenant by the request tenant id, with its users', run: (p) => p.tenant.findUnique({ where: { id: 1 }, include: { users: true } }), check: (r) => expect(ids(r.users)).toEqual([1, 2]) },
-  { name: 'global parent, nested read with its own scoped where', run: (p) => p.permission.findMany({ include: { rolePermissions: { where: { role: { tenantId: 1 } } } } }), check: (r) => expect(r.flatMap((x: { rolePermissions: { id: number }[] }) => x.rolePermissions.map((rp) => rp.id))).toEqual([1]) },
-  { name: 'global model alone', run: (p) => p.permission.findMany(), check: (r) => expect(r).toHaveLength(2) },
-  { name: 'nested create under a scoped parent inherits it', run: (p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { refreshTokens: { create: { tokenHash: 'n', expiresAt: later() } } }, include: { refreshTokens: true } }), check: (r) => expect(r.refreshTokens).toHaveLength(2) },
-  { name: 'interactive transaction', run: (p) => p.$transaction(async (tx: P) => [await tx.user.count({ where: { tenantId: 1 } }), await tx.role.count({ where: { tenantId: 1 } })]), check: (r) => expect(r).toEqual([2, 1]) },
-  { name: 'batch transaction', run: (p) => p.$transaction([p.user.count({ where: { tenantId: 1 } }), p.refreshToken.count({ where: { user: { tenantId: 1 } } })]), check: (r) => expect(r).toEqual([2, 1]) },
-]
 
 const usersUnchanged = async (base: P) => expect(await base.user.findMany({ orderBy: { id: 'asc' }, select: { id: true, tenantId: true, isActive: true } })).toEqual([
   { id: 1, tenantId: 1, isActive: true },
@@ -135,9 +83,9 @@ afterEach(async () => {
 
 const asTenant1 = <T>(fn: () => Promise<T>) => runWithTenant({ tenantId: 1, userId: 1, endpoint: '/api/test', method: 'GET' }, fn)
 
-describe.each(['log_only', 'enforce'] as const)('scoped queries pass in %s and return only tenant 1 rows', (mode) => {
+describe.each(PROVIDERS.flatMap((p) => (['log_only', 'enforce'] as const).map((m) => [p, m] as const)))('%s: scoped queries pass in %s and return only tenant 1 rows', (provider, mode) => {
   it.each(SCOPED.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: mode })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: mode }, {}, provider)
     const result = await asTenant1(() => c.run(db!.prisma))
     await c.check(result, db.base)
     expect(db.violations()).toEqual([])
@@ -146,9 +94,9 @@ describe.each(['log_only', 'enforce'] as const)('scoped queries pass in %s and r
   })
 })
 
-describe('unscoped or cross-tenant queries', () => {
+describe.each(PROVIDERS)('%s: unscoped or cross-tenant queries', (provider) => {
   it.each(UNSCOPED.map((c) => [c.name, c] as const))('enforce blocks: %s', async (name, c) => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' }, {}, provider)
     const run = name.startsWith('no tenant context') ? c.run(db.prisma) : asTenant1(() => c.run(db!.prisma))
     const err = await Promise.resolve(run).then(
       () => undefined,
@@ -164,7 +112,7 @@ describe('unscoped or cross-tenant queries', () => {
   })
 
   it.each(UNSCOPED.map((c) => [c.name, c] as const))('log_only lets through, logs and counts: %s', async (name, c) => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'log_only' }, {}, provider)
     const run = name.startsWith('no tenant context') ? c.run(db.prisma) : asTenant1(() => c.run(db!.prisma))
     // Resolves, or fails for a reason of the database's own, never with TENANT_CONTEXT_REQUIRED.
     const err = await Promise.resolve(run).then(
@@ -181,7 +129,7 @@ describe('unscoped or cross-tenant queries', () => {
   })
 
   it.each(UNSCOPED.map((c) => [c.name, c] as const))('disabled does nothing: %s', async (name, c) => {
-    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'disabled' })
+    db = await fencedDatabase({ TENANT_ENFORCEMENT_MODE: 'disabled' }, {}, provider)
     const run = name.startsWith('no tenant context') ? c.run(db.prisma) : asTenant1(() => c.run(db!.prisma))
     await Promise.resolve(run).catch((e: { code?: string }) => expect(e.code).not.toBe('TENANT_CONTEXT_REQUIRED'))
     expect(db.lines).toEqual([])

@@ -144,7 +144,7 @@ describe('stack: docker-compose.yml', () => {
   })
 
   it('has the services of the stack', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['demo', 'grafana', 'loki', 'prometheus', 'traffic'])
+    expect(Object.keys(compose.services).sort()).toEqual(['demo', 'grafana', 'loki', 'postgres', 'prometheus', 'traffic'])
   })
 
   it('pins every image to a version (no latest, no bare name)', () => {

@@ -112,6 +112,26 @@ export const bypassSchema = z
 
 const flagValue = z.union([z.string(), z.number(), z.boolean()])
 
+/** A PostgreSQL custom setting: two identifiers joined by a dot (the prefix keeps it apart from PostgreSQL's own). */
+const settingName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$/, 'must be a custom setting name with a prefix, such as app.tenant_id')
+export const RLS_BYPASS_MODES = ['reason_setting', 'bypassrls_role'] as const
+
+/** PostgreSQL row-level security, the second line (docs/rls.md): the policies `generate` writes and what the extension sets. */
+export const rlsSchema = z.strictObject({
+  /** Carries the request's tenant into each transaction: set_config('<setting>', '<tenant>', true). */
+  setting: settingName.default('app.tenant_id'),
+  /** Carries a granted bypass's reason (withoutTenantEnforcement) into the transaction. */
+  bypassSetting: settingName.default('tenantfence.bypass_reason'),
+  /**
+   * How a job crosses tenants under the policies. `reason_setting`: a policy admits every row while
+   * bypassSetting names one of bypass.reasons (set by the extension for a granted bypass).
+   * `bypassrls_role`: no such policy; jobs connect as a role with BYPASSRLS.
+   */
+  bypass: z.enum(RLS_BYPASS_MODES).default('reason_setting'),
+  /** Where `generate` writes migration.sql and rollback.sql, relative to --out. */
+  dir: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'must be a relative path inside the project, such as prisma/rls').default('prisma/rls'),
+})
+
 export const criterionSchema = z
   .strictObject({
     kind: z.enum(CRITERION_KINDS),
@@ -248,6 +268,8 @@ export const configFieldsSchema = z.strictObject({
       severity: z.enum(SEVERITIES).default('HIGH'),
     })
     .default({ policy: 'violation', severity: 'HIGH' }),
+  /** PostgreSQL row-level security (optional): `generate` writes its policies when set. */
+  rls: rlsSchema.optional(),
   bypass: bypassSchema.default({ reasons: [] }),
   /** Alert thresholds of every phase, over the document's (a phase may override them in its own `thresholds`). */
   thresholds: thresholdsPatchSchema.optional(),
@@ -312,6 +334,9 @@ export const configSchema = configFieldsSchema
       const base = { ...d, thresholds: { ...(thresholds ?? DEFAULT_THRESHOLDS), ...d.thresholds }, severities: { ...DEFAULT_SEVERITIES, ...d.severities } }
       return check(phaseSchema, mergePhase(base, patch as Record<string, unknown> | undefined), ['phases', i])
     })
+    if (cfg.rls && cfg.rls.setting === cfg.rls.bypassSetting) {
+      ctx.addIssue({ code: 'custom', path: ['rls', 'bypassSetting'], message: `rls.bypassSetting must differ from rls.setting (both "${cfg.rls.setting}")` })
+    }
     if (!thresholds || phases.some((p) => p === undefined)) return z.NEVER
     return { ...cfg, thresholds, phases: phases as PhaseConfig[], rollback: (cfg.rollback ?? DEFAULT_ROLLBACK) as RollbackConfig }
   })
@@ -324,3 +349,6 @@ export type PhasePatch = z.input<typeof phasePatchSchema>
 export type Criterion = z.output<typeof criterionSchema>
 export type Thresholds = z.output<typeof thresholdsSchema>
 export type RollbackConfig = { flags: Record<string, string | number | boolean>; description: string }
+export type RlsConfig = z.output<typeof rlsSchema>
+/** The rls settings when the config has none (the extension's rls option still works). */
+export const RLS_DEFAULTS: RlsConfig = Object.freeze(rlsSchema.parse({}))

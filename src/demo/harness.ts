@@ -15,7 +15,7 @@ import { seed } from './seed.ts'
 export { config as demoConfig }
 
 export interface DemoOptions {
-  /** SQLite file (`file:...`); default a private temp database */
+  /** SQLite file (`file:...`) or PostgreSQL (`postgres://…`); default a private temp SQLite database */
   url?: string
   config?: TenantFenceConfig
   registry?: Registry
@@ -49,7 +49,7 @@ export async function createDemo(options: DemoOptions = {}): Promise<Demo> {
   const registry = options.registry ?? new Registry()
   const logger = options.logger ?? pino({ base: { app: cfg.app.job } })
   const db = await openDatabase(options.url)
-  await seed(db.prisma)
+  if ((await seed(db.prisma)).seeded) await db.syncSequences()
   const fixes = new Set<DemoFix>(options.fixes ?? [])
   const clients: EnforcedClient[] = []
   const make = (hardened: boolean) => {

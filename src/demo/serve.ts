@@ -2,7 +2,8 @@
 // (`tsx src/demo/serve.ts`). Everything comes from the environment:
 //
 //   PORT (3001), HOST (127.0.0.1; 0.0.0.0 in a container)
-//   DATABASE_URL       file:<path> of the SQLite database (default: a private temp database)
+//   DATABASE_URL       file:<path> of a SQLite database, or postgres://… of a PostgreSQL database
+//                      (migrated from prisma/postgres/migrations at start); default: a private temp SQLite database
 //   LOKI_URL           push the log lines to this Loki as well as stdout (unset: stdout only)
 //   DEMO_FIXES         fixes deployed at start: comma list of names from fixes.ts, or `all`
 //   DEMO_HARDENED      true: phase 4, the hardened client (flags ignored)
@@ -85,7 +86,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
       : undefined
   nightly?.unref()
   const mode = demo.client().enforcement.currentFlags().mode
-  logger.info({ url, mode, flagFile, fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl ?? null }, 'demo API listening')
+  logger.info({ url, mode, database: demo.db.provider, flagFile, fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl ?? null }, 'demo API listening')
   let closing: Promise<void> | undefined
   return {
     demo,

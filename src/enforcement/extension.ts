@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
 import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagState } from '../config/flag-source.ts'
 import { flagLabel } from '../config/flags.ts'
-import type { TenantFenceConfig, TenantFenceConfigInput } from '../config/schema.ts'
+import { RLS_DEFAULTS, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, preCreateSeries, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { auditModels, auditSummary } from './audit.ts'
@@ -22,6 +22,7 @@ import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
 import { verifyReferences } from './references.ts'
 import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
+import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
 
 export interface TenantEnforcementOptions {
   config: TenantFenceConfig | TenantFenceConfigInput
@@ -45,6 +46,12 @@ export interface TenantEnforcementOptions {
    * write; 'violation' reports them as `unverified_reference` without a lookup.
    */
   references?: ReferencePolicy
+  /**
+   * PostgreSQL only: every query carries the request's tenant (and a granted bypass's reason) into
+   * its transaction as set_config(config.rls.setting, …, true), for the row-level security policies
+   * `generate` writes (docs/rls.md). Refused on another provider.
+   */
+  rls?: boolean
 }
 
 export interface TenantEnforcementHandle {
@@ -66,9 +73,9 @@ interface HookParams {
   query: QueryFn
   /**
    * Prisma's internals: the call site it captured when the model method was called (log lines
-   * only), and the transaction the query runs in (reference lookups run in the same one).
+   * only), and the transaction the query runs in (reference lookups and rls run in the same one).
    */
-  __internalParams?: { callsite?: { _error?: Error }; transaction?: { kind?: string } }
+  __internalParams?: { callsite?: { _error?: Error } } & RlsQueryParams['__internalParams']
 }
 
 /**
@@ -120,7 +127,12 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const findings = auditModels(config, datamodel)
       if (findings.length) logger.warn({ models: findings }, `TENANT_AUDIT: ${auditSummary(findings)}`)
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client })
+    let carry: RlsCarrier | undefined
+    if (options.rls) {
+      assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
+      carry = createRlsCarrier(client as unknown as RlsClient, config.rls ?? RLS_DEFAULTS)
+    }
+    const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).
     const guard = extensionOrderGuard(client as never, { logger, hardened })
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never }, client: guard as {} })
@@ -139,11 +151,13 @@ interface HookDeps {
   inspector: typeof inspect
   /** the client without this extension: reference lookups go through it */
   client: unknown
+  /** rls: runs a query with the tenant set for its transaction */
+  carry: RlsCarrier | undefined
 }
 
 type ItxClient = { _createItxClient?(tx: unknown): unknown }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypass, owner, inspector, client }: HookDeps) {
+function createHook({ policy, source, hardened, reporter, metrics, bypass, owner, inspector, client, carry }: HookDeps) {
   const checkDuration = metrics.checkDuration
   // What each finding's model gets under the flags in force. Raw SQL and unknown operations
   // (the `$raw` pseudo-model) are blocked where everything is blocked, logged otherwise.
@@ -151,6 +165,14 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     if (state === undefined) return 'block'
     if (model === RAW_MODEL) return state.mode === 'enforce' ? 'block' : 'log'
     return state.actions.get(model) ?? 'off'
+  }
+  // Every query the hook lets through runs here. With rls, it carries the tenant and, when the
+  // flags grant the bypass in force (counted once per bypass, as for the check), its reason.
+  const pass = (params: HookParams, store: TenantStore | undefined): Promise<unknown> => {
+    if (carry === undefined) return params.query(params.args)
+    const granted = store?.bypass?.active === true && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, params.model ?? RAW_MODEL, params.operation)
+    const tenantId = store?.context?.tenantId
+    return carry(params, { tenant: tenantId === undefined ? '' : String(tenantId), bypassReason: granted ? store!.bypass!.reason : '' })
   }
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
@@ -162,7 +184,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const f = d.primary!
     reporter.violation(f, d.decision === 'block' ? 'block' : 'log', params.operation, params.args, store, mode, sampleRate, callSite, d.related)
     if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
-    return params.query(params.args)
+    return pass(params, store)
   }
   // The lookups of `references: 'verify'`, then one decision over everything found.
   const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
@@ -178,22 +200,22 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     }
     const all = extra.length === 0 ? found.findings : [...found.findings, ...extra]
     const d = decideQuery(all, actions)
-    return d.decision === 'allow' ? params.query(params.args) : apply(d, params, store, state)
+    return d.decision === 'allow' ? pass(params, store) : apply(d, params, store, state)
   }
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
-    const { model, operation, args, query } = params
+    const { model, operation, args } = params
     const state = hardened ? undefined : source.current()
-    if (state !== undefined && state.mode === 'disabled') return query(args)
+    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
     if (model !== undefined) {
       const p = policy.models.get(model)
       // Nothing tenant-owned is reachable from this model: nothing to check (raw model operations aside).
-      if (p === undefined || (!p.guarded && !p.reachesTenantData && !MODEL_RAW_OPERATIONS.has(operation))) return query(args)
+      if (p === undefined || (!p.guarded && !p.reachesTenantData && !MODEL_RAW_OPERATIONS.has(operation))) return pass(params, tenantStorage.getStore())
     } else if (RAW_OPERATIONS.has(operation) && policy.rawPolicy === 'allow') {
-      return query(args)
+      return pass(params, tenantStorage.getStore())
     }
     const store = tenantStorage.getStore()
     // A bypass scope whose callback has settled (work it scheduled that outlived it) gets the normal check.
-    if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return query(args)
+    if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return pass(params, store)
 
     const start = performance.now()
     let found: Inspection | null
@@ -207,7 +229,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     }
     if (found === null) {
       checkDuration.observe((performance.now() - start) / 1000)
-      return query(args)
+      return pass(params, store)
     }
     const actions = actionOf(state)
     const d = decideQuery(found.findings, actions)
@@ -217,7 +239,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
       const refs = found.references.filter((r) => actions(r.model) !== 'off')
       if (refs.length > 0) return verifyThenApply(found, refs, params, store, state, actions)
     }
-    if (d.decision === 'allow') return query(args)
+    if (d.decision === 'allow') return pass(params, store)
     return apply(d, params, store, state)
   }
 }

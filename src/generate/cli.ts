@@ -1,5 +1,5 @@
 // `tenantfence generate [--check] [--config FILE] [--out DIR]`
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
 import { CliError, parseArgs } from '../cli-error.ts'
 import { DEFAULT_CONFIG_FILES, loadConfig } from '../config/load.ts'
@@ -9,17 +9,19 @@ import { checkGenerated, isClean, writeGenerated } from './write.ts'
 
 export const summary = 'write (or check) dashboards/ and alerts/ from the config'
 
-const HELP = `tenantfence generate [--check] [--config FILE] [--out DIR]
+const HELP = `tenantfence generate [--check] [--config FILE] [--out DIR] [--schema FILE]
 
 Writes <out>/dashboards (Grafana JSON) and <out>/alerts (Prometheus rule files per phase,
-promtool tests, runbooks) from the typed config.
+promtool tests, runbooks) from the typed config; with \`rls\` in the config, also the PostgreSQL
+row-level security SQL (<out>/<rls.dir>/migration.sql and rollback.sql) from the Prisma schema.
 
   --config FILE   the config (default: tenantfence.config.ts, .mjs, .js or .json in the current directory)
   --out DIR       where dashboards/ and alerts/ go (default: the current directory)
+  --schema FILE   the Prisma schema, for rls (default: prisma/schema.prisma)
   --check         write nothing; exit 1 naming every file that differs, is missing or is extra`
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, bools, positionals } = parseArgs(argv, { strings: ['config', 'out'], booleans: ['check', 'help'] })
+  const { values, bools, positionals } = parseArgs(argv, { strings: ['config', 'out', 'schema'], booleans: ['check', 'help'] })
   if (bools.help) {
     console.log(HELP)
     return 0
@@ -29,7 +31,10 @@ export async function run(argv: string[]): Promise<number> {
   const config = await loadConfig(values.config, cwd)
   const configFile = values.config ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(resolve(cwd, f)))!
   const outDir = resolve(cwd, values.out ?? '.')
-  const files = generateFiles(config, { configName: basename(configFile) })
+  const schemaFile = resolve(cwd, values.schema ?? 'prisma/schema.prisma')
+  if (config.rls && !existsSync(schemaFile)) throw new CliError(`the config has rls, which is generated from the Prisma schema: ${schemaFile} does not exist; pass --schema <file>`)
+  const schema = config.rls ? readFileSync(schemaFile, 'utf8') : undefined
+  const files = generateFiles(config, { configName: basename(configFile), schema })
 
   if (bools.check) {
     const result = await checkGenerated(outDir, files)

@@ -8,6 +8,7 @@ import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD } from './dashboards/catalo
 import { enforcementDashboard } from './dashboards/enforcement.ts'
 import { violationsDashboard } from './dashboards/violations.ts'
 import { generatedNotice } from './notice.ts'
+import { rlsFiles } from './rls.ts'
 import { renderRunbook } from './runbooks.ts'
 
 /** The folders (under --out) the generator owns. */
@@ -22,6 +23,8 @@ export interface GeneratedFile {
 export interface GenerateOptions {
   /** how the files name their source (a file name, never an absolute path) */
   configName?: string
+  /** the app's schema.prisma text: with config.rls, the row-level security SQL is generated from it */
+  schema?: string
 }
 
 /** Refuse settings that would generate alerts that can never fire, before writing anything. */
@@ -52,5 +55,6 @@ export function generateFiles(config: TenantFenceConfig, options: GenerateOption
       { path: `alerts/${runbookFile(file)}`, content: renderRunbook(config, file, configName) },
     )
   }
+  if (options.schema !== undefined) files.push(...rlsFiles(config, options.schema, configName))
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
 }

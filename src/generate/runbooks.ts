@@ -8,6 +8,7 @@ import { gatedExpr } from './alerts/rules.ts'
 import { percent } from './alerts/specs.ts'
 import { panelLink } from './dashboards/catalog.ts'
 import { markdownHeader } from './notice.ts'
+import { rlsRunbookSection } from './rls.ts'
 import { rollbackCommand } from './rollback.ts'
 
 function intro(config: TenantFenceConfig, file: RuleFile): string[] {
@@ -61,6 +62,7 @@ export function renderRunbook(config: TenantFenceConfig, file: RuleFile, configN
     'Daily report of what was seen: `tenantfence report` (see its `--help` for `--logs` / `--loki`).',
     '',
   ]
+  if (hardened) lines.push(...rlsRunbookSection(config))
   if (file.specs.length === 0) lines.push('This phase runs no alerts.', '')
   for (const spec of file.specs) {
     lines.push(

@@ -6,6 +6,7 @@ import { evaluateGate, findPhase, renderGate } from './gate.ts'
 import { baseUrl } from './http-errors.ts'
 import { kubectlTarget, phaseEnvText, rollbackText } from './phase-env.ts'
 import { PrometheusClient } from './prometheus-client.ts'
+import { databaseGate } from './rls-check.ts'
 
 export const summary = "phase flags (env), the instant rollback, and the phase gate (check)"
 
@@ -16,7 +17,10 @@ export const HELP = `tenantfence phase <env|rollback|check> ...
   phase rollback [--kubectl deployment/NAME] [--config FILE]
       the instant rollback (config.rollback)
   phase check <n> --prometheus URL [--at RFC3339|unix] [--config FILE] [--verbose]
-      evaluate phase n's success criteria; exit 0 only when all hold, 1 when one does not`
+                  [--database URL [--schema FILE]]
+      evaluate phase n's success criteria; exit 0 only when all hold, 1 when one does not;
+      with --database (phase 4), also that every tenant-owned table has row-level security
+      enabled and forced with its policies (the Prisma schema gives the table names)`
 
 export async function run(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv
@@ -42,15 +46,19 @@ export async function run(argv: string[]): Promise<number> {
       return 0
     }
     case 'check': {
-      const { values, bools, positionals } = parseArgs(rest, { strings: ['prometheus', 'config', 'at'], booleans: ['verbose'] })
-      if (!values.prometheus) throw new CliError('phase check needs --prometheus URL (example: --prometheus http://localhost:9090)', 2)
-      const base = baseUrl(values.prometheus, '--prometheus')
+      const { values, bools, positionals } = parseArgs(rest, { strings: ['prometheus', 'config', 'at', 'database', 'schema'], booleans: ['verbose'] })
+      if (!values.prometheus && !values.database) throw new CliError('phase check needs --prometheus URL (example: --prometheus http://localhost:9090), or --database URL for row-level security', 2)
       const at = values.at === undefined ? undefined : parseAt(values.at)
       const config = await loadConfig(values.config)
       const phase = findPhase(config, positionals[0])
-      const result = await evaluateGate(config, phase, new PrometheusClient(base, at))
-      process.stdout.write(renderGate(result, { verbose: bools.verbose }))
-      return result.passed ? 0 : 1
+      let passed = true
+      if (values.prometheus) {
+        const result = await evaluateGate(config, phase, new PrometheusClient(baseUrl(values.prometheus, '--prometheus'), at))
+        process.stdout.write(renderGate(result, { verbose: bools.verbose }))
+        passed = result.passed
+      }
+      if (values.database) passed = (await databaseGate(config, values.database, values.schema)) && passed
+      return passed ? 0 : 1
     }
     default:
       throw new CliError(`unknown phase command "${verb}"; use env, rollback or check\n\n${HELP}`, 2)

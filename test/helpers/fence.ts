@@ -1,14 +1,19 @@
-// A real Prisma client on a private, migrated, seeded SQLite database with tenantfence on top,
-// and the log lines it wrote captured in memory.
+// A real Prisma client on a private, migrated, seeded database (SQLite, or PostgreSQL: a database
+// of its own on the run's server) with tenantfence on top, and the log lines it wrote captured in memory.
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { openDatabase } from '../../src/demo/db.ts'
+import { openDatabase, type Provider } from '../../src/demo/db.ts'
 import { tenantEnforcement, type TenantEnforcementOptions } from '../../src/index.ts'
 import { FLAG_NAMES } from '../../src/config/flags.ts'
 import config from '../../tenantfence.config.ts'
+import { createTestDatabase, type TestDatabase } from './postgres.ts'
 
 export { config }
+export type { Provider }
+
+/** The databases the enforcement tests run on: `describe.each(PROVIDERS)`. */
+export const PROVIDERS = ['sqlite', 'postgresql'] as const satisfies readonly Provider[]
 
 export function captureLogger() {
   const lines: Record<string, unknown>[] = []
@@ -48,11 +53,36 @@ export async function seed(prisma: Awaited<ReturnType<typeof openDatabase>>['pri
   await prisma.securityAlert.createMany({ data: [{ id: 1, tenantId: 1, kind: 'mfa' }, { id: 2, tenantId: 2, kind: 'mfa' }] })
 }
 
-/** A seeded database, the plain client, and a tenantfence client reading flags from process.env. */
-export async function fencedDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}) {
+let seededTemplate: Promise<string> | undefined
+
+/** A PostgreSQL database migrated and seeded once per worker; each test gets a copy (faster than seeding each). */
+function seededPostgresTemplate(): Promise<string> {
+  return (seededTemplate ??= (async () => {
+    const template = await createTestDatabase()
+    const db = await openDatabase(template.url('owner'))
+    try {
+      await seed(db.prisma)
+      await db.syncSequences()
+    } finally {
+      await db.close()
+    }
+    return template.name
+  })().catch((err: unknown) => {
+    seededTemplate = undefined
+    throw err
+  }))
+}
+
+/**
+ * A seeded database, the plain client, and a tenantfence client reading flags from process.env.
+ * `provider` picks the database: a private SQLite file (default) or a PostgreSQL database of its
+ * own (connected as the owner of its tables, not a superuser: row-level security applies to it).
+ */
+export async function fencedDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, provider: Provider = 'sqlite') {
   setFlags(flags)
-  const db = await openDatabase()
-  await seed(db.prisma)
+  const pgDatabase = provider === 'postgresql' ? await createTestDatabase({ template: await seededPostgresTemplate() }) : undefined
+  const db = await openDatabase(pgDatabase?.url('owner'))
+  if (!pgDatabase) await seed(db.prisma)
   const { logger, lines } = captureLogger()
   const registry = new Registry()
   const fence = tenantEnforcement({ config, logger, registry, ...options })
@@ -63,6 +93,9 @@ export async function fencedDatabase(flags: Record<string, string>, options: Par
   }
   const violations = () => lines.filter((l) => l.msg === 'TENANT_VIOLATION')
   return {
+    provider,
+    /** the PostgreSQL database (urls per role), undefined on SQLite */
+    pg: pgDatabase,
     base: db.prisma,
     prisma,
     fence,
@@ -73,6 +106,7 @@ export async function fencedDatabase(flags: Record<string, string>, options: Par
     async close() {
       fence.close()
       await db.close()
+      await pgDatabase?.drop()
     },
   }
 }

@@ -1,0 +1,121 @@
+// The extension's `rls` option: every query carries the request's tenant (and a granted bypass's
+// reason) into the transaction it runs in, as `set_config(<setting>, <value>, true)`, so the
+// row-level security policies `generate` writes see them. `true` makes the settings local to that
+// transaction: a pooled connection never hands them to the next request.
+//
+// Where the query runs decides how (Prisma 7 internals, checked by test/rls-extension.test.ts):
+//   - on its own: an interactive transaction that runs set_config, then the query (bound to it
+//     through requestTransaction). Prisma's own row-level-security example uses a batch
+//     transaction [set_config, query] instead; measured here, that costs a third more, because
+//     Prisma compiles a batch holding raw SQL without its query-plan cache;
+//   - in an interactive transaction ($transaction(async tx => …)): set_config in that transaction
+//     (the raw query joins it through the PrismaPromise's requestTransaction), then the query;
+//   - in a batch transaction ($transaction([…])): set_config joins the same batch, sorted first
+//     (index -1), released together with the batch's own queries. Prisma sends a batch only once
+//     each of its queries has waited on the batch's lock; the set_config waits on a gate that
+//     opens when the lock opens for the query that brought it, so all reach Prisma's request
+//     loader in the same turn and run in one transaction, set_config first.
+import type { RlsConfig } from '../config/schema.ts'
+
+/** What the transaction is told: the request's tenant ('' for none) and a granted bypass's reason ('' for none). */
+export interface RlsScope {
+  tenant: string
+  bypassReason: string
+}
+
+interface Lock {
+  then(onFulfilled?: (value: unknown) => unknown, onRejected?: (reason: unknown) => unknown): unknown
+}
+type Transaction = { kind: 'itx'; id: string } | { kind: 'batch'; id: number; index: number; lock: Lock }
+
+/** The PrismaPromise of a raw query: a promise that can also be bound to a transaction. */
+interface RawPromise extends PromiseLike<unknown> {
+  requestTransaction?(transaction: Transaction): PromiseLike<unknown>
+}
+
+/** An interactive transaction's client: Prisma binds its promise factory to the transaction. */
+interface TransactionClient {
+  _createPrismaPromise?(callback: (transaction: Transaction) => Promise<Transaction>): PromiseLike<Transaction>
+}
+
+/** The slice of the client the carrier uses: raw SQL and interactive transactions, without the extension. */
+export interface RlsClient {
+  $executeRawUnsafe(sql: string, ...values: unknown[]): RawPromise
+  $transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T>
+}
+
+/** The slice of the query hook's parameters the carrier uses (Prisma's `$allOperations` params). */
+export interface RlsQueryParams {
+  args: unknown
+  query(args: unknown, internalParams?: unknown): RawPromise
+  __internalParams?: { transaction?: Transaction }
+}
+
+export class RlsError extends Error {
+  readonly code = 'TENANT_RLS_ERROR'
+  constructor(message: string) {
+    super(`tenantfence rls: ${message}`)
+    this.name = 'RlsError'
+  }
+}
+
+const SET_CONFIG = 'SELECT set_config($1, $2, true), set_config($3, $4, true)'
+
+/** Refuse the option where row-level security does not exist. */
+export function assertRlsProvider(provider: string | undefined): void {
+  if (provider !== 'postgresql' && provider !== 'postgres') {
+    throw new RlsError(`rls: true needs PostgreSQL (row-level security is a PostgreSQL feature); this client's provider is "${provider ?? 'unknown'}". Remove the rls option, or use a PostgreSQL client.`)
+  }
+}
+
+export type RlsCarrier = (params: RlsQueryParams, scope: RlsScope) => Promise<unknown>
+
+/**
+ * A function that runs a query (from the extension's query hook) with the scope set for its
+ * transaction. `client` is the client the extension extends: its raw queries do not pass
+ * through the extension.
+ */
+export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 'setting' | 'bypassSetting'>): RlsCarrier {
+  const setConfig = (scope: RlsScope) => client.$executeRawUnsafe(SET_CONFIG, settings.setting, scope.tenant, settings.bypassSetting, scope.bypassReason)
+  // One set_config per batch transaction, keyed by the lock its queries share.
+  const batches = new WeakMap<Lock, string>()
+
+  return async function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
+    const transaction = params.__internalParams?.transaction
+    if (transaction === undefined) {
+      return client.$transaction(async (tx) => {
+        // The transaction this client is bound to: its promise factory hands it to the callback.
+        if (typeof tx._createPrismaPromise !== 'function') throw new RlsError('this Prisma version hides the interactive transaction: the tenant cannot join it')
+        const own = await tx._createPrismaPromise(async (t) => t)
+        await bind(setConfig(scope), own)
+        return bind(params.query(params.args), own)
+      })
+    }
+    if (transaction.kind === 'itx') {
+      await bind(setConfig(scope), transaction)
+      return params.query(params.args)
+    }
+    const key = `${scope.tenant}\u0000${scope.bypassReason}`
+    const seen = batches.get(transaction.lock)
+    if (seen !== undefined) {
+      if (seen !== key) throw new RlsError('the queries of one batch transaction run with different tenants or bypasses; run them in separate transactions')
+      return params.query(params.args)
+    }
+    batches.set(transaction.lock, key)
+    let open!: () => void
+    const gate = new Promise<void>((resolve) => (open = resolve))
+    const done = bind(setConfig(scope), { ...transaction, index: -1, lock: gate })
+    // This query's own wait on the batch lock opens the gate: when the lock opens, not before
+    // (Prisma's lock answers each waiter at once with a promise of its opening).
+    const lock: Lock = { then: (onFulfilled, onRejected) => Promise.resolve(transaction.lock).then(() => open()).then(onFulfilled, onRejected) }
+    const result = params.query(params.args, { ...params.__internalParams, transaction: { ...transaction, lock } })
+    // A failed set_config fails the batch (Prisma would resolve the queries after it with nothing).
+    const [, value] = await Promise.all([done, result])
+    return value
+  }
+}
+
+function bind(raw: RawPromise, transaction: Transaction): PromiseLike<unknown> {
+  if (typeof raw.requestTransaction !== 'function') throw new RlsError('this Prisma version has no PrismaPromise.requestTransaction: the tenant cannot join the transaction')
+  return raw.requestTransaction(transaction)
+}

@@ -1,0 +1,230 @@
+// PostgreSQL row-level security from the config: the second line behind the extension. For every
+// tenant-owned table, ENABLE and FORCE row-level security and a policy that admits only the rows
+// of the tenant in the transaction's setting (config.rls.setting): on the tenant column for a
+// field-scoped model, through EXISTS along the `via` relations (their real fields, references,
+// tables and columns from schema.prisma) for a relation-scoped one, on its id for the tenant
+// model. USING filters reads, updates and deletes; WITH CHECK refuses writes of other tenants'
+// rows. Global models are left alone. A second policy admits every row while the bypass setting
+// names a documented reason (config.bypass.reasons), unless rls.bypass is `bypassrls_role`.
+import { RLS_DEFAULTS, type RlsConfig, type TenantFenceConfig } from '../config/schema.ts'
+import { describeInvalid } from '../config/suggest.ts'
+import type { GeneratedFile } from './files.ts'
+import { generatedNotice } from './notice.ts'
+import { parsePrismaSchema, type PrismaSchema, type SchemaField, type SchemaModel } from './prisma-schema.ts'
+
+export const POLICY_TENANT = 'tenantfence_tenant'
+export const POLICY_BYPASS = 'tenantfence_bypass'
+
+export class RlsGenerateError extends Error {
+  constructor(message: string) {
+    super(`row-level security: ${message}`)
+    this.name = 'RlsGenerateError'
+  }
+}
+
+export interface RlsTable {
+  model: string
+  /** the PostgreSQL schema (@@schema), undefined for the search path's */
+  schema: string | undefined
+  table: string
+  /** how its rows are tied to a tenant, in words (the comment above its policies) */
+  scope: string
+  /** the tenant predicate of its policy */
+  predicate: string
+}
+
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
+export const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`
+export const qualifiedTable = (t: { schema: string | undefined; table: string }) => (t.schema ? `${quoteIdent(t.schema)}.` : '') + quoteIdent(t.table)
+
+/** The request's tenant as the tenant column's type: NULL when unset or empty (matches no row). */
+function tenantValue(setting: string, model: SchemaModel, field: SchemaField): string {
+  const raw = `NULLIF(current_setting(${quoteLiteral(setting)}, true), '')`
+  if (field.kind === 'object') throw new RlsGenerateError(`${model.name}.${field.name} is the relation to ${field.type}, not a column: name the scalar tenant field`)
+  if (field.nativeType === 'Uuid') return `${raw}::uuid`
+  if (field.type === 'Int') return `${raw}::integer`
+  if (field.type === 'BigInt') return `${raw}::bigint`
+  if (field.type === 'String') return raw
+  throw new RlsGenerateError(`${model.name}.${field.name} is a ${field.type}: a tenant column must be an Int, a BigInt or a String (text or @db.Uuid)`)
+}
+
+function modelOf(schema: PrismaSchema, name: string, where: string): SchemaModel {
+  const model = schema.models.get(name)
+  if (!model) throw new RlsGenerateError(`${where}: ${describeInvalid('model', name, [...schema.models.keys()])}`)
+  return model
+}
+
+function fieldOf(model: SchemaModel, name: string, where: string): SchemaField {
+  const field = model.fields.find((f) => f.name === name)
+  if (!field) throw new RlsGenerateError(`${where}: ${describeInvalid(`field of ${model.name}`, name, model.fields.map((f) => f.name))}`)
+  return field
+}
+
+/** Column pairs [child column, parent column] of a relation field, from whichever side holds the key. */
+function joinColumns(schema: PrismaSchema, model: SchemaModel, field: SchemaField, parent: SchemaModel): Array<[string, string]> {
+  const rel = field.relation!
+  if (rel.fields.length) return rel.fields.map((f, i) => [fieldOf(model, f, `${model.name}.${field.name}`).column, fieldOf(parent, rel.references[i]!, `${model.name}.${field.name}`).column])
+  const back = parent.fields.find((f) => f.kind === 'object' && f.type === model.name && f.relation?.fields.length && (rel.name === undefined || f.relation.name === rel.name))
+  if (!back) throw new RlsGenerateError(`${model.name}.${field.name}: no @relation(fields, references) on either side of the relation to ${parent.name}`)
+  return back.relation!.references.map((r, i) => [fieldOf(model, r, `${parent.name}.${back.name}`).column, fieldOf(parent, back.relation!.fields[i]!, `${parent.name}.${back.name}`).column])
+}
+
+/**
+ * The predicate that a row of `modelName` (referred to as `alias`) belongs to the tenant in the
+ * setting, and its scope in words. Relation-scoped models follow `via` to a field-scoped model or
+ * the tenant model, one EXISTS per hop.
+ */
+function scopeOf(config: TenantFenceConfig, rls: RlsConfig, schema: PrismaSchema, modelName: string, alias: string, depth: number, seen: string[]): { predicate: string; scope: string } {
+  const model = modelOf(schema, modelName, seen.length ? `${seen.join(' → ')} → ${modelName}` : 'models')
+  const column = (f: SchemaField) => `${alias}.${quoteIdent(f.column)}`
+  if (modelName === config.tenant.model) {
+    const id = fieldOf(model, config.tenant.idField, 'tenant.idField')
+    return { predicate: `${column(id)} = ${tenantValue(rls.setting, model, id)}`, scope: `the tenant model, its ${quoteIdent(id.column)} is the tenant` }
+  }
+  const policy = config.models[modelName]
+  if (!policy) {
+    throw new RlsGenerateError(`the relation chain ${[...seen, modelName].join(' → ')} reaches ${modelName}, which is neither tenant-owned (models) nor the tenant model (tenant.model)`)
+  }
+  if (!policy.via) {
+    const field = fieldOf(model, policy.field ?? config.tenant.field, `models.${modelName}`)
+    return { predicate: `${column(field)} = ${tenantValue(rls.setting, model, field)}`, scope: `its own column ${quoteIdent(field.column)}` }
+  }
+  if (seen.includes(modelName)) throw new RlsGenerateError(`the via relations loop: ${[...seen, modelName].join(' → ')}`)
+  const field = fieldOf(model, policy.via, `models.${modelName}.via`)
+  if (field.kind !== 'object' || field.list) throw new RlsGenerateError(`models.${modelName}.via names "${policy.via}", which is not a to-one relation of ${modelName}`)
+  const parent = modelOf(schema, field.type, `models.${modelName}.via`)
+  const parentAlias = `p${depth + 1}`
+  const on = joinColumns(schema, model, field, parent).map(([child, up]) => `${parentAlias}.${quoteIdent(up)} = ${alias}.${quoteIdent(child)}`)
+  const inner = scopeOf(config, rls, schema, parent.name, parentAlias, depth + 1, [...seen, modelName])
+  return {
+    predicate: `EXISTS (SELECT 1 FROM ${qualifiedTable(parent)} ${parentAlias} WHERE ${[...on, inner.predicate].join(' AND ')})`,
+    scope: `through ${policy.via} → ${parent.name}, ${inner.scope.replace(/^the tenant model, /, '')}`,
+  }
+}
+
+/** The tables that get row-level security, in config order (tenant-owned models, then the tenant model). */
+export function rlsTables(config: TenantFenceConfig, schema: PrismaSchema): RlsTable[] {
+  const rls = config.rls ?? RLS_DEFAULTS
+  const names = [...Object.keys(config.models), ...(config.tenant.model ? [config.tenant.model] : [])]
+  return names.map((name) => {
+    const model = modelOf(schema, name, name === config.tenant.model ? 'tenant.model' : 'models')
+    const self = qualifiedTable(model)
+    const { predicate, scope } = scopeOf(config, rls, schema, name, self, 0, [])
+    return { model: name, schema: model.schema, table: model.table, scope, predicate }
+  })
+}
+
+/** Drops every policy an earlier run created; a table left with no policy leaves row-level security. */
+function cleanupBlock(): string[] {
+  return [
+    'DO $tenantfence$',
+    'DECLARE',
+    '  p record;',
+    'BEGIN',
+    `  FOR p IN SELECT schemaname, tablename, policyname FROM pg_policies WHERE policyname IN (${quoteLiteral(POLICY_TENANT)}, ${quoteLiteral(POLICY_BYPASS)}) LOOP`,
+    `    EXECUTE format('DROP POLICY %I ON %I.%I', p.policyname, p.schemaname, p.tablename);`,
+    '    IF NOT EXISTS (SELECT 1 FROM pg_policies o WHERE o.schemaname = p.schemaname AND o.tablename = p.tablename) THEN',
+    `      EXECUTE format('ALTER TABLE %I.%I NO FORCE ROW LEVEL SECURITY', p.schemaname, p.tablename);`,
+    `      EXECUTE format('ALTER TABLE %I.%I DISABLE ROW LEVEL SECURITY', p.schemaname, p.tablename);`,
+    '    END IF;',
+    '  END LOOP;',
+    'END',
+    '$tenantfence$;',
+  ]
+}
+
+/** The bypass predicate: the bypass setting names one of the documented reasons. */
+export function bypassPredicate(config: TenantFenceConfig): string {
+  const rls = config.rls ?? RLS_DEFAULTS
+  return `current_setting(${quoteLiteral(rls.bypassSetting)}, true) IN (${config.bypass.reasons.map(quoteLiteral).join(', ')})`
+}
+
+export function renderRlsMigration(config: TenantFenceConfig, schema: PrismaSchema, configName: string): string {
+  const rls = config.rls ?? RLS_DEFAULTS
+  const tables = rlsTables(config, schema)
+  const bypass = rls.bypass === 'reason_setting'
+  const lines = [
+    `-- PostgreSQL row-level security for the tenant-owned tables: the second line behind the tenantfence extension.`,
+    `-- ${generatedNotice(configName)}`,
+    '--',
+    `-- Apply (idempotent; again after every change of the config): psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${rls.dir}/migration.sql`,
+    `--   or: npx prisma db execute --file ${rls.dir}/migration.sql. Roll back: ${rls.dir}/rollback.sql. docs/rls.md says more.`,
+    `-- Each transaction names its tenant: SELECT set_config(${quoteLiteral(rls.setting)}, '<tenant id>', true)`,
+    `--   (tenantEnforcement({ config, rls: true }) does it for every query). No tenant set: no row.`,
+    bypass
+      ? `-- Bypass (withoutTenantEnforcement): set_config(${quoteLiteral(rls.bypassSetting)}, '<reason>', true) with a reason of bypass.reasons.`
+      : `-- Bypass: none in the policies (rls.bypass = bypassrls_role): jobs that cross tenants connect as a role WITH BYPASSRLS.`,
+    '-- Superusers and roles WITH BYPASSRLS are never subject to these policies: the app must not connect as one.',
+    '',
+    'BEGIN;',
+    '',
+    '-- Policies of an earlier run go first: a model taken out of the config loses them.',
+    ...cleanupBlock(),
+  ]
+  for (const t of tables) {
+    const table = qualifiedTable(t)
+    lines.push(
+      '',
+      `-- ${t.model}: ${t.scope}`,
+      `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY;`,
+      `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY;`,
+      `CREATE POLICY ${POLICY_TENANT} ON ${table}`,
+      `  USING (${t.predicate})`,
+      `  WITH CHECK (${t.predicate});`,
+    )
+    if (bypass) lines.push(`CREATE POLICY ${POLICY_BYPASS} ON ${table}`, `  USING (${bypassPredicate(config)})`, `  WITH CHECK (${bypassPredicate(config)});`)
+  }
+  lines.push('', 'COMMIT;', '')
+  return lines.join('\n')
+}
+
+export function renderRlsRollback(config: TenantFenceConfig, configName: string): string {
+  const rls = config.rls ?? RLS_DEFAULTS
+  return [
+    `-- Rollback of ${rls.dir}/migration.sql: drops every tenantfence policy; a table left with no other policy`,
+    '-- leaves row-level security (NO FORCE, DISABLE). The extension keeps checking queries as before.',
+    `-- ${generatedNotice(configName)}`,
+    `-- Apply: psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${rls.dir}/rollback.sql`,
+    '',
+    'BEGIN;',
+    ...cleanupBlock(),
+    'COMMIT;',
+    '',
+  ].join('\n')
+}
+
+/** The files `generate` writes for a config with `rls`, from the app's schema.prisma text. */
+export function rlsFiles(config: TenantFenceConfig, schemaText: string, configName: string): GeneratedFile[] {
+  if (!config.rls) return []
+  const schema = parsePrismaSchema(schemaText)
+  return [
+    { path: `${config.rls.dir}/migration.sql`, content: renderRlsMigration(config, schema, configName) },
+    { path: `${config.rls.dir}/rollback.sql`, content: renderRlsRollback(config, configName) },
+  ]
+}
+
+/** The hardened phase's runbook section: install, verify and roll back the policies (none without config.rls). */
+export function rlsRunbookSection(config: TenantFenceConfig): string[] {
+  if (!config.rls) return []
+  const { dir, setting } = config.rls
+  return [
+    '## Row-level security (PostgreSQL)',
+    '',
+    `The second line: policies that hold every query, raw SQL and other clients included, to the tenant in \`${setting}\`.`,
+    `The app runs with \`tenantEnforcement({ config, hardened: true, rls: true })\` and connects as a role that is neither superuser nor BYPASSRLS.`,
+    '',
+    `Install (idempotent; again after every \`npm run generate\` that changed \`${dir}/migration.sql\`), then verify:`,
+    '',
+    '```sh',
+    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${dir}/migration.sql`,
+    'tenantfence phase check 4 --database "$DATABASE_URL"',
+    '```',
+    '',
+    'Roll back (the policies go, the extension keeps checking; nothing to redeploy):',
+    '',
+    '```sh',
+    `psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -f ${dir}/rollback.sql`,
+    '```',
+    '',
+  ]
+}

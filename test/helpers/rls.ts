@@ -1,0 +1,39 @@
+// A fenced PostgreSQL database with the demo's row-level security installed (prisma/rls/migration.sql,
+// as `npm run generate` wrote it) and the extension's rls option on. The fenced and base clients
+// connect as the owner of the tables, whom FORCE ROW LEVEL SECURITY subjects to the policies; `admin`
+// is a superuser client (never subject to them) for the ground truth.
+import { readFileSync } from 'node:fs'
+import pg from 'pg'
+import { openDatabase } from '../../src/demo/db.ts'
+import type { TenantEnforcementOptions } from '../../src/index.ts'
+import { fencedDatabase } from './fence.ts'
+
+export const POLICIES = readFileSync('prisma/rls/migration.sql', 'utf8')
+export const ROLLBACK = readFileSync('prisma/rls/rollback.sql', 'utf8')
+
+/** Run SQL (several statements) on a database as the role of the url. */
+export async function runSql(url: string, sql: string): Promise<pg.QueryResult[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const result = await client.query(sql)
+    return Array.isArray(result) ? result : [result]
+  } finally {
+    await client.end()
+  }
+}
+
+export async function rlsDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, { rls = true, policies = true } = {}) {
+  const db = await fencedDatabase(flags, { rls, ...options }, 'postgresql')
+  if (policies) await runSql(db.pg!.url('owner'), POLICIES)
+  const admin = await openDatabase(db.pg!.url('admin'))
+  return {
+    ...db,
+    pg: db.pg!,
+    admin: admin.prisma,
+    async close() {
+      await admin.close()
+      await db.close()
+    },
+  }
+}
