@@ -69,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
   const schema = await readFile(schemaPath, 'utf8').catch(() => {
     throw new CliError(`cannot read the Prisma schema at ${schemaPath}; pass --schema FILE`, 2)
   })
+  // A bad baseline fails before the (slow) scan.
+  const baseline = values.baseline && !values['update-baseline'] ? readBaseline(values.baseline) : undefined
   const report = await scan({ config, datamodel: parseSchema(schema), paths: positionals, project: values.project })
 
   if (values['update-baseline']) {
@@ -77,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`tenantfence scan: wrote ${baseline.findings.length} accepted finding${baseline.findings.length === 1 ? '' : 's'} to ${values.baseline}`)
     return 0
   }
-  const outcome: ScanOutcome = values.baseline ? { report, baselineFile: values.baseline, comparison: compareBaseline(report.sites, readBaseline(values.baseline)) } : { report }
+  const outcome: ScanOutcome = baseline ? { report, baselineFile: values.baseline, comparison: compareBaseline(report.sites, baseline) } : { report }
   const text = format === 'json' ? formatJson(outcome) : format === 'sarif' ? formatSarif(outcome) : formatText(outcome, { all: values.all })
   if (values.output) {
     writeFileSync(values.output, text)

@@ -19,7 +19,7 @@ const SOURCE = new Set(['.ts', '.tsx', '.mts', '.cts'])
 const SCRIPT = new Set(['.js', '.jsx', '.mjs', '.cjs'])
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage'])
 
-export function createScanProgram(ts: TypeScript, o: { cwd: string; paths: readonly string[]; project?: string }): ScanProgram {
+export function createScanProgram(ts: TypeScript, o: { cwd: string; paths: readonly string[]; project?: string | undefined; oldProgram?: TS.Program | undefined }): ScanProgram {
   const tsconfig = o.project ? resolve(o.cwd, o.project) : ts.findConfigFile(o.cwd, ts.sys.fileExists)
   let options: TS.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -62,7 +62,7 @@ export function createScanProgram(ts: TypeScript, o: { cwd: string; paths: reado
   }
   targets = [...new Set(targets)].sort()
   if (targets.length === 0) throw new ScanSetupError(`nothing to scan: no TypeScript file under ${o.paths.join(', ') || tsconfig}`)
-  const program = ts.createProgram({ rootNames: targets, options })
+  const program = ts.createProgram({ rootNames: targets, options, ...(o.oldProgram ? { oldProgram: o.oldProgram } : {}) })
   return { program, root, targets, tsconfig }
 }
 

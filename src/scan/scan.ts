@@ -1,5 +1,6 @@
 // `tenantfence scan` as a function: read the app, find every Prisma query, judge each with the
 // runtime's inspector, key it for the baseline. No output here (see format-*.ts).
+import type * as TS from 'typescript'
 import type { TenantFenceConfig } from '../config/schema.ts'
 import { compilePolicy } from '../enforcement/policy.ts'
 import type { DataModel } from '../enforcement/datamodel.ts'
@@ -22,6 +23,8 @@ export interface ScanOptions {
   cwd?: string
   /** the compiler API (default: the app's `typescript` package) */
   typescript?: TypeScript
+  /** a previous scan's program: unchanged files are not parsed again (repeated scans, tests) */
+  oldProgram?: TS.Program
 }
 
 export interface ScanSite extends SiteVerdict {
@@ -59,6 +62,8 @@ export interface ScanReport {
   readonly unresolved: readonly ScanUnresolved[]
   readonly durationMs: number
   readonly typescriptVersion: string
+  /** the program read, to pass as oldProgram to the next scan */
+  readonly program: TS.Program
 }
 
 export const FINDING_VERDICTS: ReadonlySet<Verdict> = new Set(['unscoped', 'unverifiable'])
@@ -67,7 +72,7 @@ export const isFinding = (s: { verdict: Verdict }) => FINDING_VERDICTS.has(s.ver
 export async function scan(options: ScanOptions): Promise<ScanReport> {
   const t0 = performance.now()
   const ts = options.typescript ?? (await loadTypeScript())
-  const { program, root, targets, tsconfig } = createScanProgram(ts, { cwd: options.cwd ?? process.cwd(), paths: options.paths ?? [], project: options.project })
+  const { program, root, targets, tsconfig } = createScanProgram(ts, { cwd: options.cwd ?? process.cwd(), paths: options.paths ?? [], project: options.project, oldProgram: options.oldProgram })
   const policy = compilePolicy(options.config, options.datamodel)
   const checker = program.getTypeChecker()
   const resolver = new Resolver(ts, checker)
@@ -111,5 +116,5 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     }
   }
   sites.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column)
-  return { root, tsconfig, files, sites: assignKeys(sites), unresolved, durationMs: Math.round(performance.now() - t0), typescriptVersion: ts.version }
+  return { root, tsconfig, files, sites: assignKeys(sites), unresolved, durationMs: Math.round(performance.now() - t0), typescriptVersion: ts.version, program }
 }

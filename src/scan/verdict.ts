@@ -114,7 +114,8 @@ function typed(u: Unknown, n: number | string | bigint): unknown {
 function scalarReason(p: Placed): string {
   const s = p.u.scalar
   if (p.u.origin?.request && s?.nullable) return `${at(p.path)}: \`${p.u.text}\` is the request's tenant but may be undefined (its type allows it), and Prisma drops undefined keys`
-  const why = p.u.origin && !p.u.origin.request ? p.u.origin.why : p.u.why
+  let why = p.u.origin && !p.u.origin.request ? p.u.origin.why : p.u.why
+  if (!why.startsWith(`\`${p.u.text}\``)) why = `\`${p.u.text}\`: ${why}`
   return `${at(p.path)}: ${why}; not traced to the request's tenant${s?.nullable ? ' (and may be undefined)' : ''}`
 }
 
