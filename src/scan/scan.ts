@@ -10,7 +10,7 @@ import { createScanProgram, reportPath } from './program.ts'
 import { Resolver, shortText } from './resolve.ts'
 import { SiteFinder } from './sites.ts'
 import { TenantOrigin } from './tenant-origin.ts'
-import { loadTypeScript, type TypeScript } from './typescript.ts'
+import { checkTypeScript, loadTypeScript, type TypeScript } from './typescript.ts'
 import { judgeSite, type SiteVerdict, type Verdict } from './verdict.ts'
 
 export interface ScanOptions {
@@ -71,7 +71,7 @@ export const isFinding = (s: { verdict: Verdict }) => FINDING_VERDICTS.has(s.ver
 
 export async function scan(options: ScanOptions): Promise<ScanReport> {
   const t0 = performance.now()
-  const ts = options.typescript ?? (await loadTypeScript())
+  const ts = options.typescript ? checkTypeScript(options.typescript) : await loadTypeScript()
   const { program, root, targets, tsconfig } = createScanProgram(ts, { cwd: options.cwd ?? process.cwd(), paths: options.paths ?? [], project: options.project, oldProgram: options.oldProgram })
   const policy = compilePolicy(options.config, options.datamodel)
   const checker = program.getTypeChecker()

@@ -14,6 +14,7 @@ import { Resolver, shortText, skipOuter } from './resolve.ts'
 export type Origin = { readonly request: true } | { readonly request: false; readonly why: string }
 
 export const REQUEST_TENANT_TAG = 'requestTenant'
+const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b`)
 const MAX_DEPTH = 12
 const REQUEST: Origin = { request: true }
 const no = (why: string): Origin => ({ request: false, why })
@@ -155,8 +156,13 @@ export class TenantOrigin {
     return known
   }
 
+  /** Read from the comment text: the program skips parsing JSDoc in TypeScript files (it is most of the parse time). */
   private tagged(decl: TS.Node): boolean {
-    return this.ts.getJSDocTags(decl).some((t) => t.tagName.text === REQUEST_TENANT_TAG)
+    const { ts } = this
+    const holder = ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) ? decl.parent.parent : decl
+    const text = holder.getSourceFile().text
+    const ranges = ts.getLeadingCommentRanges(text, holder.getFullStart()) ?? []
+    return ranges.some((r) => TAG.test(text.slice(r.pos, r.end)))
   }
 
   /**
