@@ -85,6 +85,9 @@ export async function run(argv: string[]): Promise<number> {
     writeFileSync(values.output, text)
     const s = summarize(outcome)
     console.error(`tenantfence scan: ${s.unscoped} unscoped, ${s.unverifiable} unverifiable, ${s.new} new; report in ${values.output}`)
-  } else process.stdout.write(text)
+  } else {
+    // The CLI exits right after run() returns: wait until a piped stdout has taken all of it.
+    await new Promise<void>((done) => process.stdout.write(text, () => done()))
+  }
   return summarize(outcome).new > 0 ? 1 : 0
 }
