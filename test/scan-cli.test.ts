@@ -36,6 +36,13 @@ describe('tenantfence scan (CLI)', () => {
     expect(missing.stderr).toContain('cannot scan src/nope: no such file or folder')
   })
 
+  it('refuses to pass when no query could be typed (an unresolved client looks like an app without queries)', async () => {
+    const res = await runCli(['scan', 'test/fixtures/scan/app/untyped.ts'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain('no Prisma query could be typed, but 1 call(s) look like one (first: test/fixtures/scan/app/untyped.ts:6')
+    expect(res.stderr).toContain('does the tsconfig resolve the generated Prisma client? Pass --project')
+  }, 120_000)
+
   it('accepts today\'s findings with --update-baseline, then passes with --baseline and writes SARIF', async () => {
     const baseline = join(dir, 'tenantfence-baseline.json')
     const update = await runCli(['scan', SMALL, '--baseline', baseline, '--update-baseline'])

@@ -62,7 +62,7 @@ export class Evaluator {
   /** `scope`: the runWithTenant tenant references around the call (see TenantOrigin.trace). */
   evaluate(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0): Sym {
     const { ts } = this
-    let e = expr
+    let e: TS.Expression = expr
     while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression
     if (depth > MAX_DEPTH) return this.unknown(e, scope, `\`${shortText(e)}\` is too far from its source to follow`)
     if (ts.isNumericLiteral(e)) return Number(e.text)
@@ -85,6 +85,7 @@ export class Evaluator {
       return this.unknown(e, scope)
     }
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'Date' && this.fromLibrary(e.expression)) return new Date(0)
+    if (ts.isSpreadElement(e)) return this.structure(e, `the arguments are the spread \`${shortText(e)}\``)
     return this.unknown(e, scope)
   }
 
