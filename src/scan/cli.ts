@@ -76,7 +76,9 @@ export async function run(argv: string[]): Promise<number> {
   if (report.sites.length === 0 && report.unresolved.length > 0) {
     // Not "nothing found": nothing could be typed, which is what an unresolved client looks like.
     const u = report.unresolved[0]!
-    throw new CliError(`no Prisma query could be typed, but ${report.unresolved.length} call(s) look like one (first: ${u.file}:${u.line}, ${u.why}); does the tsconfig resolve the generated Prisma client? Pass --project`, 2)
+    const first = `first: ${u.file}:${u.line}, ${u.why}`
+    const hint = 'does the tsconfig resolve the generated Prisma client? Pass --project'
+    throw new CliError(`no Prisma query could be typed, but ${report.unresolved.length} call(s) look like one (${first}); ${hint}`, 2)
   }
   if (values['update-baseline']) {
     const baseline = baselineOf(report.sites)

@@ -2,7 +2,7 @@
 // every expression it cannot evaluate as an Unknown that keeps its node, its type class and why.
 // Unknowns are replaced by chosen values only when the argument is judged (verdict.ts).
 import type * as TS from 'typescript'
-import { Resolver, shortText } from './resolve.ts'
+import { accessedName, isTypeWrapper, Resolver, shortText } from './resolve.ts'
 import { propertyNameText, TenantOrigin, type Origin } from './tenant-origin.ts'
 
 export class SymObject {
@@ -63,7 +63,7 @@ export class Evaluator {
   evaluate(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0): Sym {
     const { ts } = this
     let e: TS.Expression = expr
-    while (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)) e = e.expression
+    while (isTypeWrapper(ts, e)) e = e.expression
     if (depth > MAX_DEPTH) return this.unknown(e, scope, `\`${shortText(e)}\` is too far from its source to follow`)
     if (ts.isNumericLiteral(e)) return Number(e.text)
     if (ts.isBigIntLiteral(e)) return BigInt(e.text.slice(0, -1))
@@ -76,7 +76,7 @@ export class Evaluator {
     if (ts.isArrayLiteralExpression(e)) return this.array(e, scope, depth)
     if (ts.isIdentifier(e)) return this.identifier(e, scope, depth)
     if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
-      const key = ts.isPropertyAccessExpression(e) ? e.name.text : ts.isStringLiteralLike(e.argumentExpression) || ts.isNumericLiteral(e.argumentExpression) ? e.argumentExpression.text : undefined
+      const key = accessedName(ts, e)
       if (key !== undefined) {
         const base = this.evaluate(e.expression, scope, depth + 1)
         if (base instanceof SymObject && base.props.has(key) && base.hidden.length === 0) return base.props.get(key)
@@ -157,7 +157,10 @@ export class Evaluator {
     if (rest.length === 0) return parts.every((p) => p.flags & ts.TypeFlags.Null) ? null : undefined
     const tenantFlags = ts.TypeFlags.NumberLike | ts.TypeFlags.StringLike | ts.TypeFlags.BigIntLike
     const scalar = rest.every((p) => p.flags & (tenantFlags | ts.TypeFlags.BooleanLike | ts.TypeFlags.EnumLike) || this.isDate(p))
-    if (!scalar) return new Unknown(e, 'structure', why ?? `\`${shortText(e)}\` (${this.typeText(e)}) is computed at run time: the scan cannot see its content`, undefined, undefined)
+    if (!scalar) {
+      const hidden = `\`${shortText(e)}\` (${this.typeText(e)}) is computed at run time: the scan cannot see its content`
+      return new Unknown(e, 'structure', why ?? hidden, undefined, undefined)
+    }
     const tenantLike = rest.some((p) => p.flags & tenantFlags)
     const info: ScalarInfo = {
       nullable: rest.length < parts.length,

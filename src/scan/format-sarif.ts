@@ -20,15 +20,27 @@ const RULES: ReportingDescriptor[] = [
     name: kind.replace(/(^|_)(\w)/g, (_m, _s: string, c: string) => c.toUpperCase()),
     shortDescription: { text: `Unscoped tenant query: ${kind}` },
     fullDescription: { text: `A query that the runtime check (tenantfence) reports as ${kind}: it can read or write rows of another tenant.` },
-    help: { text: 'Pin the request\'s tenant in the query (tenantId from the tenant context, or through the relation that scopes the model). See tenantfence\'s docs/scan.md and docs/isolation.md.' },
+    help: {
+      text:
+        "Pin the request's tenant in the query (tenantId from the tenant context, or through the relation that scopes the model). " +
+        "See tenantfence's docs/scan.md and docs/isolation.md.",
+    },
     defaultConfiguration: { level: 'error' as const },
   })),
   {
     id: 'tenantfence/unverifiable',
     name: 'UnverifiableTenantScope',
     shortDescription: { text: 'Tenant scope cannot be verified statically' },
-    fullDescription: { text: 'A query on a tenant-owned model whose arguments the scan cannot see (a variable holding the whole filter, a spread) or whose tenant value it cannot trace to the request\'s tenant.' },
-    help: { text: 'Write the tenant pin in the query itself, from the tenant context (or mark the app\'s source of the request tenant with @requestTenant); or accept it in the baseline. See tenantfence\'s docs/scan.md.' },
+    fullDescription: {
+      text:
+        'A query on a tenant-owned model whose arguments the scan cannot see (a variable holding the whole filter, a spread) ' +
+        "or whose tenant value it cannot trace to the request's tenant.",
+    },
+    help: {
+      text:
+        "Write the tenant pin in the query itself, from the tenant context (or mark the app's source of the request tenant with " +
+        "@requestTenant); or accept it in the baseline. See tenantfence's docs/scan.md.",
+    },
     defaultConfiguration: { level: 'warning' },
   },
 ]
@@ -69,6 +81,6 @@ function result(o: ScanOutcome, s: ScanSite): Result {
     ],
     partialFingerprints: { [FINGERPRINT]: s.key },
     ...(o.comparison ? { baselineState: isNew(o, s) ? ('new' as const) : ('unchanged' as const) } : {}),
-    properties: { model: s.model, operation: s.operation, verdict: s.verdict, ...(s.severity ? { severity: s.severity } : {}), ...(s.violation ? { violation: s.violation } : {}) },
+    properties: { model: s.model, operation: s.operation, verdict: s.verdict, severity: s.severity, violation: s.violation },
   }
 }

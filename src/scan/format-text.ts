@@ -10,7 +10,8 @@ export function formatText(o: ScanOutcome, options: { all?: boolean; cwd?: strin
   const s = summarize(o)
   const lines: string[] = []
   const config = r.tsconfig ? relative(options.cwd ?? process.cwd(), r.tsconfig) || 'tsconfig.json' : 'no tsconfig'
-  lines.push(`tenantfence scan: ${s.queries} ${s.queries === 1 ? 'query' : 'queries'} in ${r.files} file${r.files === 1 ? '' : 's'} (${config}, TypeScript ${r.typescriptVersion}, ${(r.durationMs / 1000).toFixed(1)} s)`)
+  const read = `${r.files} file${r.files === 1 ? '' : 's'} (${config}, TypeScript ${r.typescriptVersion}, ${(r.durationMs / 1000).toFixed(1)} s)`
+  lines.push(`tenantfence scan: ${s.queries} ${s.queries === 1 ? 'query' : 'queries'} in ${read}`)
   const shown = r.sites.filter((x) => options.all || isFinding(x))
   for (const site of shown) {
     const mark = isFinding(site) && o.comparison ? (isNew(o, site) ? ' NEW' : ' (baseline)') : ''
@@ -24,7 +25,8 @@ export function formatText(o: ScanOutcome, options: { all?: boolean; cwd?: strin
   }
   if (r.unresolved.length) {
     lines.push('')
-    lines.push(`${r.unresolved.length} call${r.unresolved.length === 1 ? '' : 's'} named like a Prisma query on a receiver of type any (not judged; type the client to have them checked):`)
+    const calls = `${r.unresolved.length} call${r.unresolved.length === 1 ? '' : 's'}`
+    lines.push(`${calls} named like a Prisma query on a receiver of type any (not judged; type the client to have them checked):`)
     for (const u of r.unresolved.slice(0, 20)) lines.push(`    ${u.file}:${u.line}:${u.column}  .${u.operation}(): ${u.why}`)
     if (r.unresolved.length > 20) lines.push(`    … and ${r.unresolved.length - 20} more`)
   }

@@ -17,7 +17,8 @@ export function enclosingName(ts: TypeScript, node: TS.Node): string {
 }
 
 function nameOf(ts: TypeScript, n: TS.Node): string | undefined {
-  if ((ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessor(n) || ts.isSetAccessor(n)) && n.name) return n.name.getText()
+  const declaration = ts.isFunctionDeclaration(n) || ts.isClassDeclaration(n) || ts.isMethodDeclaration(n) || ts.isGetAccessor(n) || ts.isSetAccessor(n)
+  if (declaration && n.name) return n.name.getText()
   if (ts.isConstructorDeclaration(n)) return 'constructor'
   if (!(ts.isArrowFunction(n) || ts.isFunctionExpression(n) || ts.isClassExpression(n))) return undefined
   if (n.name) return n.name.getText()
@@ -51,7 +52,9 @@ export function shapeHash(s: Sym): string {
 }
 
 /** Keys for call sites in source order; a repeated key gets #2, #3… */
-export function assignKeys<T extends { file: string; enclosing: string; model: string; operation: string; shape: string }>(sites: readonly T[]): (T & { key: string })[] {
+type Keyed = { file: string; enclosing: string; model: string; operation: string; shape: string }
+
+export function assignKeys<T extends Keyed>(sites: readonly T[]): (T & { key: string })[] {
   const seen = new Map<string, number>()
   return sites.map((s) => {
     const base = `${s.file}|${s.enclosing}|${s.model}.${s.operation}|${s.shape}`

@@ -15,7 +15,8 @@ const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 export function generateApp(dir: string, files: number): { queries: number; unscoped: number } {
   mkdirSync(join(dir, 'src', 'routes'), { recursive: true })
   symlinkSync(join(repo, 'node_modules'), join(dir, 'node_modules'), 'dir')
-  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, types: ['node'] }, include: ['src'] }, null, 2))
+  const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, allowImportingTsExtensions: true, noEmit: true, skipLibCheck: true, types: ['node'] }
+  writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }, null, 2))
   writeFileSync(
     join(dir, 'src', 'context.ts'),
     `import { getTenantContext } from '${join(repo, 'src/enforcement/context.ts')}'
@@ -91,7 +92,9 @@ interface Timing {
 
 function runScan(cwd: string, args: string[]): Timing {
   const t0 = performance.now()
-  const res = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/cli.ts'), 'scan', ...args, '--format', 'json', '--config', join(repo, 'tenantfence.config.ts'), '--schema', join(repo, 'prisma/schema.prisma')], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  const cli = ['--import', 'tsx', join(repo, 'src/cli.ts'), 'scan', ...args, '--format', 'json']
+  const files = ['--config', join(repo, 'tenantfence.config.ts'), '--schema', join(repo, 'prisma/schema.prisma')]
+  const res = spawnSync(process.execPath, [...cli, ...files], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   const wallMs = performance.now() - t0
   if (res.status !== 0 && res.status !== 1) throw new Error(`scan failed (${res.status}): ${res.stderr}`)
   const json = JSON.parse(res.stdout) as { durationMs: number; summary: { queries: number; unscoped: number; unverifiable: number } }
@@ -115,7 +118,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`node ${process.version}, ${runs} runs each, load average before: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
     for (const [name, cwd, args] of cases) {
       const t = Array.from({ length: runs }, () => runScan(cwd, args))
-      console.log(`${name}: median ${(median(t.map((x) => x.wallMs)) / 1000).toFixed(2)} s end to end, ${(median(t.map((x) => x.scanMs)) / 1000).toFixed(2)} s in the scan; ${t[0]!.queries} queries, ${t[0]!.findings} findings`)
+      const seconds = (xs: number[]) => (median(xs) / 1000).toFixed(2)
+      const found = `${t[0]!.queries} queries, ${t[0]!.findings} findings`
+      console.log(`${name}: median ${seconds(t.map((x) => x.wallMs))} s end to end, ${seconds(t.map((x) => x.scanMs))} s in the scan; ${found}`)
     }
     console.log(`load average after: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
   } finally {

@@ -19,7 +19,14 @@ const SOURCE = new Set(['.ts', '.tsx', '.mts', '.cts'])
 const SCRIPT = new Set(['.js', '.jsx', '.mjs', '.cjs'])
 const SKIP_DIRS = new Set(['node_modules', 'dist', 'build', 'coverage'])
 
-export function createScanProgram(ts: TypeScript, o: { cwd: string; paths: readonly string[]; project?: string | undefined; oldProgram?: TS.Program | undefined }): ScanProgram {
+export interface ScanProgramOptions {
+  cwd: string
+  paths: readonly string[]
+  project?: string | undefined
+  oldProgram?: TS.Program | undefined
+}
+
+export function createScanProgram(ts: TypeScript, o: ScanProgramOptions): ScanProgram {
   const tsconfig = o.project ? resolve(o.cwd, o.project) : ts.findConfigFile(o.cwd, ts.sys.fileExists)
   let options: TS.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
@@ -34,7 +41,8 @@ export function createScanProgram(ts: TypeScript, o: { cwd: string; paths: reado
   if (tsconfig) {
     if (!ts.sys.fileExists(tsconfig)) throw new ScanSetupError(`--project: ${tsconfig} does not exist`)
     const problems: string[] = []
-    const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => void problems.push(ts.flattenDiagnosticMessageText(d.messageText, '\n')) })
+    const onUnRecoverableConfigFileDiagnostic = (d: TS.Diagnostic) => void problems.push(ts.flattenDiagnosticMessageText(d.messageText, '\n'))
+    const parsed = ts.getParsedCommandLineOfConfigFile(tsconfig, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic })
     if (!parsed) throw new ScanSetupError(`cannot read ${tsconfig}: ${problems.join('; ') || 'unknown error'}`)
     options = parsed.options
     configured = parsed.fileNames

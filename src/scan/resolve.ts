@@ -20,7 +20,8 @@ export class Resolver {
   /** The symbol an identifier names, through imports and `{ shorthand }` properties. */
   symbolOf(node: TS.Node): TS.Symbol | undefined {
     const { ts, checker } = this
-    let sym = ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node ? checker.getShorthandAssignmentValueSymbol(node.parent) : checker.getSymbolAtLocation(node)
+    const shorthand = ts.isShorthandPropertyAssignment(node.parent) && node.parent.name === node
+    let sym = shorthand ? checker.getShorthandAssignmentValueSymbol(node.parent) : checker.getSymbolAtLocation(node)
     if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym)
     return sym
   }
@@ -100,12 +101,17 @@ export function isConst(ts: TypeScript, decl: TS.VariableDeclaration): boolean {
   return ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0
 }
 
-/** Strip what does not change a value: parentheses, `as`, `satisfies`, `!`, `<T>x`, `await`. */
+type Wrapper = TS.ParenthesizedExpression | TS.AsExpression | TS.NonNullExpression | TS.TypeAssertion | TS.SatisfiesExpression
+
+/** Parentheses, `as`, `satisfies`, `!`, `<T>x`: they change a type, never a value. */
+export function isTypeWrapper(ts: TypeScript, e: TS.Expression): e is Wrapper {
+  return ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e)
+}
+
+/** Strip type wrappers and `await` (the value awaited is the one traced). */
 export function skipOuter(ts: TypeScript, e: TS.Expression): TS.Expression {
-  for (;;) {
-    if (ts.isParenthesizedExpression(e) || ts.isAsExpression(e) || ts.isNonNullExpression(e) || ts.isTypeAssertionExpression(e) || ts.isSatisfiesExpression(e) || ts.isAwaitExpression(e)) e = e.expression
-    else return e
-  }
+  while (isTypeWrapper(ts, e) || ts.isAwaitExpression(e)) e = e.expression
+  return e
 }
 
 export function describeKind(ts: TypeScript, decl: TS.Node): string {
@@ -123,4 +129,11 @@ export function describeKind(ts: TypeScript, decl: TS.Node): string {
 export function shortText(node: TS.Node, max = 60): string {
   const t = node.getText().replace(/\s+/g, ' ')
   return t.length > max ? `${t.slice(0, max - 1)}…` : t
+}
+
+/** `a.b` → 'b', `a['b']` / `a[0]` → 'b' / '0'; a computed key → undefined. */
+export function accessedName(ts: TypeScript, e: TS.PropertyAccessExpression | TS.ElementAccessExpression): string | undefined {
+  if (ts.isPropertyAccessExpression(e)) return e.name.text
+  const a = e.argumentExpression
+  return ts.isStringLiteralLike(a) || ts.isNumericLiteral(a) ? a.text : undefined
 }

@@ -72,7 +72,12 @@ export const isFinding = (s: { verdict: Verdict }) => FINDING_VERDICTS.has(s.ver
 export async function scan(options: ScanOptions): Promise<ScanReport> {
   const t0 = performance.now()
   const ts = options.typescript ? checkTypeScript(options.typescript) : await loadTypeScript()
-  const { program, root, targets, tsconfig } = createScanProgram(ts, { cwd: options.cwd ?? process.cwd(), paths: options.paths ?? [], project: options.project, oldProgram: options.oldProgram })
+  const { program, root, targets, tsconfig } = createScanProgram(ts, {
+    cwd: options.cwd ?? process.cwd(),
+    paths: options.paths ?? [],
+    project: options.project,
+    oldProgram: options.oldProgram,
+  })
   const policy = compilePolicy(options.config, options.datamodel)
   const checker = program.getTypeChecker()
   const resolver = new Resolver(ts, checker)
@@ -97,7 +102,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
       const args: Sym = call.args ? evaluator.evaluate(call.args, call.scope) : call.node.kind === ts.SyntaxKind.TaggedTemplateExpression ? new SymObject() : undefined
       const verdict: SiteVerdict = call.bypassed
         ? { verdict: 'bypassed', reasons: ['inside withoutTenantEnforcement: let through (counted and logged) while the flags allow a bypass'], verifiedAtRunTime: [] }
-        : judgeSite(policy, options.datamodel, { model: call.model, operation: call.operation, args, ...(call.literalTenant !== undefined ? { requestTenant: call.literalTenant } : {}) })
+        : judgeSite(policy, options.datamodel, { model: call.model, operation: call.operation, args, requestTenant: call.literalTenant })
       const start = sf.getLineAndCharacterOfPosition(call.node.getStart(sf))
       const end = sf.getLineAndCharacterOfPosition(call.node.getEnd())
       sites.push({

@@ -5,7 +5,7 @@
 // member `{ types: { payload: { name: 'User' }, operations } }`; a client (or a transaction
 // client) has one whose `operations` are the raw ones.
 import type * as TS from 'typescript'
-import { Resolver, skipOuter } from './resolve.ts'
+import { accessedName, Resolver, shortText, skipOuter } from './resolve.ts'
 import type { TenantOrigin } from './tenant-origin.ts'
 
 export interface QueryCall {
@@ -32,7 +32,11 @@ export interface UnresolvedCall {
 /** Method names worth asking the type checker about (Prisma's operations, raw ones included). */
 const CANDIDATE = /^(find|create|update|delete|upsert|count|aggregate|groupBy|\$queryRaw|\$executeRaw|\$runCommandRaw)/
 /** Operations whose call on an `any` receiver is worth a warning (the type that would prove it is missing). */
-const WELL_KNOWN = new Set(['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany', 'count', 'aggregate', 'groupBy', '$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe'])
+const WELL_KNOWN = new Set([
+  ...['findUnique', 'findUniqueOrThrow', 'findFirst', 'findFirstOrThrow', 'findMany', 'count', 'aggregate', 'groupBy'],
+  ...['create', 'createMany', 'createManyAndReturn', 'update', 'updateMany', 'updateManyAndReturn', 'upsert', 'delete', 'deleteMany'],
+  ...['$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe'],
+])
 
 export class SiteFinder {
   private readonly ts
@@ -53,11 +57,13 @@ export class SiteFinder {
     const visit = (n: TS.Node): void => {
       if (ts.isCallExpression(n) || ts.isTaggedTemplateExpression(n)) {
         const callee = skipOuter(ts, ts.isCallExpression(n) ? n.expression : n.tag)
-        const name = ts.isPropertyAccessExpression(callee) ? callee.name.text : ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression) ? callee.argumentExpression.text : undefined
-        if (name !== undefined && CANDIDATE.test(name) && (ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee))) {
-          const found = this.classify(callee.expression, name)
+        const member = ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee) ? callee : undefined
+        const name = member && accessedName(ts, member)
+        if (member && name !== undefined && CANDIDATE.test(name)) {
+          const found = this.classify(member.expression, name)
           if (found === 'untyped') {
-            if (ts.isCallExpression(n) && WELL_KNOWN.has(name)) unresolved.push({ node: n, operation: name, why: `\`${callee.expression.getText().slice(0, 40)}\` has type any: the scan cannot tell whether it is a Prisma client` })
+            const why = `\`${shortText(member.expression, 40)}\` has type any: the scan cannot tell whether it is a Prisma client`
+            if (ts.isCallExpression(n) && WELL_KNOWN.has(name)) unresolved.push({ node: n, operation: name, why })
           } else if (found) {
             const args = ts.isCallExpression(n) ? n.arguments[0] : undefined
             calls.push({ node: n, model: found.model, operation: name, args, ...this.context(n) })
@@ -122,7 +128,9 @@ export class SiteFinder {
         break
       }
       const tenant = ctx?.properties.find((q) => q.name && ts.isIdentifier(q.name) && q.name.text === 'tenantId')
-      const value = tenant && ts.isPropertyAssignment(tenant) ? skipOuter(ts, tenant.initializer) : tenant && ts.isShorthandPropertyAssignment(tenant) ? tenant.name : undefined
+      let value: TS.Expression | undefined
+      if (tenant && ts.isPropertyAssignment(tenant)) value = skipOuter(ts, tenant.initializer)
+      else if (tenant && ts.isShorthandPropertyAssignment(tenant)) value = tenant.name
       if (value && (ts.isNumericLiteral(value) || ts.isStringLiteralLike(value))) literalTenant = ts.isNumericLiteral(value) ? Number(value.text) : value.text
       const key = value && this.origin.refKey(value)
       if (key !== undefined) scope.add(key)

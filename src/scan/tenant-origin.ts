@@ -9,7 +9,7 @@
 // functions (every `return` must trace) and `Number()`/`String()`/`BigInt()` (a conversion of
 // the request's tenant cannot name another tenant: at worst it names none, which the runtime blocks).
 import type * as TS from 'typescript'
-import { Resolver, shortText, skipOuter } from './resolve.ts'
+import { accessedName, Resolver, shortText, skipOuter } from './resolve.ts'
 
 export type Origin = { readonly request: true } | { readonly request: false; readonly why: string }
 
@@ -53,7 +53,7 @@ export class TenantOrigin {
       return this.traceProperty(src.init, src.path, scope, depth + 1, e)
     }
     if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
-      const name = propertyName(ts, e)
+      const name = accessedName(ts, e)
       if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
       const prop = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(e) ? e.name : e.argumentExpression)
       if (prop && prop.declarations?.some((d) => this.tagged(d))) return REQUEST
@@ -99,7 +99,7 @@ export class TenantOrigin {
       return this.traceProperty(src.init, [...src.path, ...path], scope, depth + 1, shown)
     }
     if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
-      const name = propertyName(ts, e)
+      const name = accessedName(ts, e)
       if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
       return this.traceProperty(e.expression, [name, ...path], scope, depth + 1, shown)
     }
@@ -176,8 +176,8 @@ export class TenantOrigin {
       const sym = this.r.symbolOf(e)
       const decl = sym?.valueDeclaration ?? sym?.declarations?.[0]
       if (!sym || !decl) return undefined
-      const stable = ts.isParameter(decl) || (ts.isVariableDeclaration(decl) && typeof this.r.sourceOf(decl) !== 'string') || (ts.isBindingElement(decl) && typeof this.r.sourceOf(decl) !== 'string')
-      if (!stable) return undefined
+      const constant = (ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) && typeof this.r.sourceOf(decl) !== 'string'
+      if (!ts.isParameter(decl) && !constant) return undefined
       let id = this.symbolIds.get(sym)
       if (id === undefined) this.symbolIds.set(sym, (id = this.nextSymbolId++))
       return `#${id}`
@@ -188,12 +188,6 @@ export class TenantOrigin {
     }
     return undefined
   }
-}
-
-function propertyName(ts: typeof TS, e: TS.PropertyAccessExpression | TS.ElementAccessExpression): string | undefined {
-  if (ts.isPropertyAccessExpression(e)) return e.name.text
-  const a = e.argumentExpression
-  return ts.isStringLiteralLike(a) || ts.isNumericLiteral(a) ? a.text : undefined
 }
 
 export function propertyNameText(ts: typeof TS, name: TS.PropertyName): string | undefined {

@@ -113,13 +113,19 @@ function typed(u: Unknown, n: number | string | bigint): unknown {
 
 function scalarReason(p: Placed): string {
   const s = p.u.scalar
-  if (p.u.origin?.request && s?.nullable) return `${at(p.path)}: \`${p.u.text}\` is the request's tenant but may be undefined (its type allows it), and Prisma drops undefined keys`
+  if (p.u.origin?.request && s?.nullable) {
+    return `${at(p.path)}: \`${p.u.text}\` is the request's tenant but may be undefined (its type allows it), and Prisma drops undefined keys`
+  }
   let why = p.u.origin && !p.u.origin.request ? p.u.origin.why : p.u.why
   if (!why.startsWith(`\`${p.u.text}\``)) why = `\`${p.u.text}\`: ${why}`
   return `${at(p.path)}: ${why}; not traced to the request's tenant${s?.nullable ? ' (and may be undefined)' : ''}`
 }
 
-const at = (path: readonly Seg[]) => (path.length ? path.map((s, i) => (typeof s === 'number' ? `[${s}]` : s === '[…]' || i === 0 ? s : `.${s}`)).join('') : 'the argument')
+/** `where.OR[1].tenantId` */
+function at(path: readonly Seg[]): string {
+  if (path.length === 0) return 'the argument'
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : s === '[…]' || i === 0 ? s : `.${s}`)).join('')
+}
 
 const SELECTION = new Set(['select', 'include', 'omit', 'orderBy'])
 const FILTERS = new Set(['where', 'cursor', 'having'])

@@ -64,7 +64,8 @@ export function installGuard(): TenantGuard {
     },
     endTest(testName) {
       inTest = false
-      const seen = events.filter((e) => !allowances.some((a) => (a.model === undefined || a.model === e.model) && (a.violation === undefined || a.violation === e.violation)))
+      const allowed = (e: ViolationEvent) => allowances.some((a) => (a.model ?? e.model) === e.model && (a.violation ?? e.violation) === e.violation)
+      const seen = events.filter((e) => !allowed(e))
       events = []
       allowances = []
       if (seen.length) throw new TenantViolationError(describe(seen, testName ? `the test "${testName}"` : 'this test'), seen)
@@ -95,7 +96,8 @@ export function allowTenantViolations(match?: Allowance): void {
 }
 
 function describe(vs: readonly ViolationEvent[], who: string): string {
-  const lines = vs.slice(0, 10).map((v) => `  - ${v.model === '$raw' ? 'raw SQL' : v.model}.${v.operation}: ${v.violation} (${v.severity}, ${v.decision}) at ${callSite(v.stack)}`)
+  const query = (v: ViolationEvent) => `${v.model === '$raw' ? 'raw SQL' : v.model}.${v.operation}`
+  const lines = vs.slice(0, 10).map((v) => `  - ${query(v)}: ${v.violation} (${v.severity}, ${v.decision}) at ${callSite(v.stack)}`)
   if (vs.length > 10) lines.push(`  … and ${vs.length - 10} more`)
   return [
     `tenantfence: ${who} ran ${vs.length === 1 ? '1 query that breaks' : `${vs.length} queries that break`} tenant isolation:`,
