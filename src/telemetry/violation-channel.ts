@@ -27,6 +27,7 @@ export function publishViolation(e: Omit<ViolationEvent, 'stack'>, callSite: Err
     const stack = cleanStack(callSite?.stack ?? new Error().stack)
     violationChannel.publish({ ...e, stack } satisfies ViolationEvent)
   } catch {
-    // a subscriber that throws is its own problem, never the query's
+    // Building the event failed (a stack that does not parse): drop it. A subscriber's own error
+    // is reported by Node as an uncaught exception on a later tick, never thrown into the query.
   }
 }
