@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { checkTypeScript, type TypeScript } from '../src/scan/typescript.ts'
 import { runCli } from './fixtures/ops/run-cli.ts'
 
 const SMALL = 'test/fixtures/scan/app/small.ts'
@@ -34,6 +35,11 @@ describe('tenantfence scan (CLI)', () => {
     const missing = await runCli(['scan', 'src/nope'])
     expect(missing.code).toBe(2)
     expect(missing.stderr).toContain('cannot scan src/nope: no such file or folder')
+  })
+
+  it('refuses a TypeScript whose JavaScript compiler API it was not written against', () => {
+    expect(() => checkTypeScript({ version: '7.0.2' } as TypeScript)).toThrow('tenantfence scan needs typescript 5.x or 6.x (its JavaScript compiler API); found 7.0.2: npm install --save-dev typescript@5')
+    expect(checkTypeScript({ version: '5.9.3' } as TypeScript).version).toBe('5.9.3')
   })
 
   it('refuses to pass when no query could be typed (an unresolved client looks like an app without queries)', async () => {

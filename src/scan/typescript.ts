@@ -36,7 +36,7 @@ export async function loadTypeScript(): Promise<TypeScript> {
 export function checkTypeScript(ts: TypeScript): TypeScript {
   const major = Number(String(ts.version).split('.')[0])
   if (!(SUPPORTED_TYPESCRIPT as readonly number[]).includes(major)) {
-    throw new ScanSetupError(`tenantfence scan needs typescript ${SUPPORTED_TYPESCRIPT.join(' or ')}.x (its JavaScript compiler API); found ${ts.version}: npm install --save-dev typescript@5`)
+    throw new ScanSetupError(`tenantfence scan needs typescript ${SUPPORTED_TYPESCRIPT.map((m) => `${m}.x`).join(' or ')} (its JavaScript compiler API); found ${ts.version}: npm install --save-dev typescript@5`)
   }
   return ts
 }
