@@ -55,6 +55,8 @@ describe('tenantfence scan on the shapes fixture', () => {
     expect(at('findMany({ where: filter })').reasons).toEqual(['where: `filter` is a parameter of hidden'])
     expect(at('{ ...opts }').reasons[0]).toMatch(/spread `\.\.\.opts`/)
     expect(at('tenantId: tenant }').reasons).toEqual(["where.tenantId: `tenant` is a parameter of hidden; not traced to the request's tenant"])
+    // only the value that pins the tenant is named, not the id and email beside it
+    expect(at('id: tenant + 1').reasons).toEqual(["where.tenantId: `tenant` is a parameter of hidden; not traced to the request's tenant"])
     expect(at('tenantId: reassignable').reasons[0]).toMatch(/may be reassigned/)
     expect(at('getTenantContext()?.tenantId').reasons[0]).toMatch(/is the request's tenant but may be undefined/)
     expect(at('tenantId: req.body.tenantId').reasons[0]).toMatch(/has type any/)

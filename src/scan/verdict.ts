@@ -81,16 +81,23 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
   }
   const reasons = [...blind, ...removable].map((p) => `${at(p.path)}: ${p.u.why}`)
   if (strict.findings.length > 0) {
-    // Which values, were they the request's tenant, would scope the query? Each alone if that
-    // suffices, else all of them together.
+    // Which values, were they the request's tenant, would scope the query? The smallest such set
+    // found by dropping one candidate at a time (ids and emails drop out, tenant pins stay).
     const candidates = placed.filter((p) => p.role === 'scalar' && p.u.scalar?.tenantLike !== false && !(p.u.origin?.request && !p.u.scalar?.nullable))
     const asRequest = (chosen: ReadonlySet<Placed>) => run((x) => (chosen.has(x) ? typed(x.u, request) : strictValue(x)), request)
     const all = asRequest(new Set(candidates))
     if (candidates.length > 0 && all.findings.length === 0) {
-      const alone = candidates.filter((p) => asRequest(new Set([p])).findings.length === 0)
-      for (const p of alone.length ? alone : candidates) reasons.push(scalarReason(p))
+      let needed = new Set(candidates)
+      for (const p of candidates) {
+        const without = new Set(needed)
+        without.delete(p)
+        if (asRequest(without).findings.length === 0) needed = without
+      }
+      for (const p of needed) reasons.push(scalarReason(p))
     } else if (blind.length === 0 && removable.length === 0) {
-      const f = all.findings[0] ?? strict.findings[0]!
+      // Even with every unknown the request's tenant it fails: what remains is a literal tenant or
+      // a write only allowed outside a request. (The favourable reading passed, so it is one of them.)
+      const f = all.findings[0]!
       const named = f.queryTenantIds?.filter((id) => id !== String(request))
       reasons.push(named?.length
         ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
