@@ -30,7 +30,7 @@ function runSuite(runner: 'vitest' | 'jest'): FileResult[] {
   const args =
     runner === 'vitest'
       ? ['node_modules/vitest/vitest.mjs', 'run', '--config', `${FIXTURE}/vitest.config.ts`, '--reporter=json', `--outputFile=${out}`]
-      : ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '-c', `${FIXTURE}/jest.config.cjs`, '--json', `--outputFile=${out}`]
+      : ['--experimental-vm-modules', 'node_modules/jest/bin/jest.js', '-c', `${FIXTURE}/jest.config.cjs`, '--json', `--outputFile=${out}`, `--cacheDirectory=${join(dir, 'jest-cache')}`]
   const res = spawnSync(process.execPath, args, { env, encoding: 'utf8', timeout: 110_000 })
   // The suite is meant to fail: its broken tests are the point.
   expect(res.status, `${runner} exited ${res.status}: ${res.stderr.slice(-2000)}`).toBe(1)

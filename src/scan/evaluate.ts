@@ -27,15 +27,25 @@ export interface ScalarInfo {
 }
 
 export class Unknown {
+  private whyText: string | (() => string)
+
   constructor(
     readonly node: TS.Node,
     /** scalar: a primitive (or Date) of a known type class; structure: an object, an array, or `any` */
     readonly kind: 'scalar' | 'structure',
-    readonly why: string,
+    /** why it is unknown; a function when the text costs a type printout (most unknowns are never shown) */
+    why: string | (() => string),
     readonly scalar: ScalarInfo | undefined,
     /** where a tenant-like value comes from (scalars and `any`) */
     readonly origin: Origin | undefined,
-  ) {}
+  ) {
+    this.whyText = why
+  }
+
+  get why(): string {
+    if (typeof this.whyText === 'function') this.whyText = this.whyText()
+    return this.whyText
+  }
 
   get text(): string {
     return shortText(this.node)
@@ -105,7 +115,7 @@ export class Evaluator {
           for (const [k, val] of v.props) out.props.set(k, val)
           out.hidden.push(...v.hidden)
         } else if (v !== undefined && v !== null) {
-          out.hidden.push(this.structure(p, `the spread \`${shortText(p)}\` (${this.typeText(p.expression)}) cannot be seen`))
+          out.hidden.push(this.structure(p, () => `the spread \`${shortText(p)}\` (${this.typeText(p.expression)}) cannot be seen`))
         }
       } else {
         out.hidden.push(this.structure(p, `a method or accessor \`${shortText(p, 40)}\``))
@@ -123,7 +133,7 @@ export class Evaluator {
         if (v instanceof SymArray) {
           out.items.push(...v.items)
           out.hidden.push(...v.hidden)
-        } else out.hidden.push(this.structure(el, `the spread \`${shortText(el)}\` (${this.typeText(el.expression)}) cannot be seen`))
+        } else out.hidden.push(this.structure(el, () => `the spread \`${shortText(el)}\` (${this.typeText(el.expression)}) cannot be seen`))
       } else if (ts.isOmittedExpression(el)) out.items.push(undefined)
       else out.items.push(this.evaluate(el, scope, depth + 1))
     }
@@ -145,8 +155,8 @@ export class Evaluator {
 
   /** An expression the scan cannot evaluate, classed by its type. */
   unknown(e: TS.Expression, scope: ReadonlySet<string>, why?: string): Sym {
-    const { ts, checker } = this
-    const type = checker.getTypeAtLocation(e)
+    const { ts } = this
+    const type = this.r.typeOf(e)
     if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) {
       const kind = type.flags & ts.TypeFlags.Any ? 'any' : 'unknown'
       return new Unknown(e, 'structure', why ?? `\`${shortText(e)}\` has type ${kind}: the scan cannot see its shape`, undefined, this.origin.trace(e, scope))
@@ -158,7 +168,7 @@ export class Evaluator {
     const tenantFlags = ts.TypeFlags.NumberLike | ts.TypeFlags.StringLike | ts.TypeFlags.BigIntLike
     const scalar = rest.every((p) => p.flags & (tenantFlags | ts.TypeFlags.BooleanLike | ts.TypeFlags.EnumLike) || this.isDate(p))
     if (!scalar) {
-      const hidden = `\`${shortText(e)}\` (${this.typeText(e)}) is computed at run time: the scan cannot see its content`
+      const hidden = () => `\`${shortText(e)}\` (${this.typeText(e)}) is computed at run time: the scan cannot see its content`
       return new Unknown(e, 'structure', why ?? hidden, undefined, undefined)
     }
     const tenantLike = rest.some((p) => p.flags & tenantFlags)
@@ -171,7 +181,7 @@ export class Evaluator {
     return new Unknown(e, 'scalar', why ?? `\`${shortText(e)}\` is computed at run time`, info, tenantLike ? this.origin.trace(e, scope) : undefined)
   }
 
-  private structure(node: TS.Node, why: string): Unknown {
+  private structure(node: TS.Node, why: string | (() => string)): Unknown {
     return new Unknown(node, 'structure', why, undefined, undefined)
   }
 
@@ -186,7 +196,7 @@ export class Evaluator {
   }
 
   private typeText(e: TS.Expression): string {
-    const text = this.checker.typeToString(this.checker.getTypeAtLocation(e))
+    const text = this.checker.typeToString(this.r.typeOf(e))
     return text.length > 48 ? `${text.slice(0, 47)}…` : text
   }
 }

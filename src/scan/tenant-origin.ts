@@ -77,7 +77,7 @@ export class TenantOrigin {
     if (key !== undefined && scope.has(`${key}.${path.join('.')}`)) return REQUEST
     // The type says so: the property is declared with @requestTenant.
     if (path.length === 1) {
-      const prop = this.checker.getNonNullableType(this.checker.getTypeAtLocation(e)).getProperty(path[0]!)
+      const prop = this.checker.getNonNullableType(this.r.typeOf(e)).getProperty(path[0]!)
       if (prop?.declarations?.some((d) => this.tagged(d))) return REQUEST
     }
     if (ts.isObjectLiteralExpression(e)) {
