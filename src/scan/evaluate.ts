@@ -150,7 +150,8 @@ export class Evaluator {
       if (v instanceof SymObject && v.props.has(key) && v.hidden.length === 0) v = v.props.get(key)
       else return this.unknown(e, scope)
     }
-    return v
+    // An unknown value is judged where it is used: its type there is narrowed (`if (!t) throw`).
+    return v instanceof Unknown ? this.unknown(e, scope) : v
   }
 
   /** An expression the scan cannot evaluate, classed by its type. */
