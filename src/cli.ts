@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   report: () => import('./ops/report-cli.ts'),
   status: () => import('./ops/status-cli.ts'),
   phase: () => import('./ops/phase-cli.ts'),
+  scan: () => import('./scan/cli.ts'),
 }
 
 export const USAGE = `tenantfence <command> [options]
@@ -27,6 +28,7 @@ Commands:
   phase env <n> [--kubectl deployment/NAME]        phase n's flags
   phase rollback                                   the instant rollback
   phase check <n> --prometheus URL                 phase n's success criteria (exit 0 when all hold)
+  scan [paths…] [--baseline FILE] [--format F]      find unscoped queries in the app's code (needs typescript)
 
 Run \`tenantfence <command> --help\` for a command's options, \`tenantfence --version\` for the version.`
 

@@ -11,9 +11,10 @@ import { pathToFileURL } from 'node:url'
 import { FLAG_NAMES } from '../config/flags.ts'
 import { phaseFlags } from '../config/define.ts'
 import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
+import { demoScanLine } from '../scan/demo-line.ts'
 import { createLogger } from '../telemetry/log-shipping.ts'
 import { DEMO_FIXES, type DemoFix } from './fixes.ts'
-import { createDemo } from './harness.ts'
+import { createDemo, demoConfig } from './harness.ts'
 import { nightlyCleanup } from './jobs.ts'
 import { runTraffic, type RequestKind, type TrafficResult } from './traffic.ts'
 import { delta, judgePhase, snapshot, stats, type CriterionVerdict, type WindowStats } from './window.ts'
@@ -62,6 +63,8 @@ export async function runDemo(options: DemoRunOptions = {}): Promise<DemoRunResu
   const logFile = join(out, 'violations.log')
   const metricsFile = join(out, 'metrics.prom')
 
+  // The static scan runs before anything is deployed (and before traffic, so it takes no CPU from it).
+  const scanLine = await demoScanLine(demoConfig)
   const saved = Object.fromEntries(FLAG_NAMES.map((n) => [n, process.env[n]]))
   setFlags({})
   const shipping = createLogger({ app: 'tenantfence-demo', env: 'demo', destination: logFile })
@@ -90,6 +93,7 @@ export async function runDemo(options: DemoRunOptions = {}): Promise<DemoRunResu
       for (;;) {
         const label = attempt === 1 ? 'traffic' : 'traffic after the fixes'
         print(`▶ phase ${phase.phase} · ${phase.name} (${phase.mode}): ${label}, ${windowMs / 1000} s…`)
+        if (phase.phase === 0 && attempt === 1) print(`  ${scanLine}`)
         const step = await playWindow({ config, phase, step: label, url, rps, windowMs, mix, registry: demo.registry, cleanup: () => nightlyCleanup(demo.prisma()), seed: phase.phase * 10 + attempt })
         steps.push(step)
         for (const line of describeStep(step)) print(line)

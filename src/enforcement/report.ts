@@ -7,6 +7,7 @@ import { BYPASS_MESSAGE, VIOLATION_MESSAGE } from '../telemetry/metric-names.ts'
 import type { EnforcementMetrics } from '../telemetry/metrics.ts'
 import { sanitizeArgs } from '../telemetry/sanitize.ts'
 import { captureStack, cleanStack } from '../telemetry/stack.ts'
+import { publishViolation, violationChannel } from '../telemetry/violation-channel.ts'
 import type { TenantViolationLine } from '../telemetry/violation-line.ts'
 import { bypassActor } from './bypass.ts'
 import type { BypassScope, TenantContext, TenantId } from './context.ts'
@@ -44,6 +45,9 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
   return {
     violation(f, decision, operation, args, store, mode, sampleRate, callSite, related) {
       const ctx = store?.context
+      if (violationChannel.hasSubscribers) {
+        publishViolation({ model: f.model, operation, violation: f.violation, severity: f.severity, decision: decision === 'block' ? 'blocked' : 'logged' }, callSite)
+      }
       let endpoint: string | undefined // resolved only where it is used: a blocked query or a written line
       try {
         metrics.violations.inc({ model: f.model, severity: f.severity, violation: f.violation, decision: decision === 'block' ? 'blocked' : 'logged' })

@@ -1,0 +1,105 @@
+// `tenantfence scan [paths…]`: find unscoped queries before they reach production.
+import { readFile } from 'node:fs/promises'
+import { writeFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { CliError } from '../cli-error.ts'
+import { loadConfig } from '../config/load.ts'
+import { parseSchema } from '../enforcement/datamodel.ts'
+import { baselineOf, compareBaseline, readBaseline, writeBaseline } from './baseline.ts'
+import { formatJson } from './format-json.ts'
+import { formatSarif } from './format-sarif.ts'
+import { formatText } from './format-text.ts'
+import { summarize, type ScanOutcome } from './outcome.ts'
+import { scan } from './scan.ts'
+
+export const summary = 'find queries on tenant-owned models that are unscoped, before deploying'
+
+const FORMATS = ['text', 'json', 'sarif'] as const
+type Format = (typeof FORMATS)[number]
+
+export const SCAN_USAGE = `tenantfence scan [paths…] [options]
+
+Reads the app's TypeScript (files or folders; default: the tsconfig's files) and judges every
+Prisma query on a tenant-owned model, the tenant model and raw SQL with the runtime's own rules.
+
+Options:
+  --config FILE        tenantfence config (default: tenantfence.config.ts in the working directory)
+  --schema FILE        Prisma schema (default: prisma/schema.prisma)
+  --project FILE       tsconfig.json to resolve types with (default: the nearest one)
+  --format FORMAT      text (default), json or sarif (SARIF 2.1.0)
+  --output FILE        write the report to FILE instead of stdout
+  --baseline FILE      accepted findings: only findings not in FILE fail the scan
+  --update-baseline    rewrite --baseline FILE with today's findings, then exit 0
+  --references MODE    violation (default): a foreign key the query does not pin is a finding
+                       (unverified_reference); verify: list it as verified at run time instead
+  --all                text: list scoped and bypassed queries too
+
+Exit status: 0 no new finding, 1 new findings (unscoped or unverifiable), 2 bad input or setup.`
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        schema: { type: 'string' },
+        project: { type: 'string' },
+        format: { type: 'string', default: 'text' },
+        output: { type: 'string' },
+        baseline: { type: 'string' },
+        'update-baseline': { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        references: { type: 'string', default: 'violation' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    })
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n\n${SCAN_USAGE}`, 2)
+  }
+  const { values, positionals } = parsed
+  if (values.help) {
+    console.log(SCAN_USAGE)
+    return 0
+  }
+  const format = values.format as Format
+  if (!FORMATS.includes(format)) throw new CliError(`--format: "${values.format}" is not a format; use one of ${FORMATS.join(', ')}`, 2)
+  const references = values.references
+  if (references !== 'verify' && references !== 'violation') throw new CliError(`--references: "${references}" is not a mode; use violation or verify`, 2)
+  if (values['update-baseline'] && !values.baseline) throw new CliError('--update-baseline needs --baseline FILE (the file to write)', 2)
+
+  const config = await loadConfig(values.config)
+  const schemaPath = values.schema ?? 'prisma/schema.prisma'
+  const schema = await readFile(schemaPath, 'utf8').catch(() => {
+    throw new CliError(`cannot read the Prisma schema at ${schemaPath}; pass --schema FILE`, 2)
+  })
+  // A bad baseline fails before the (slow) scan.
+  const baseline = values.baseline && !values['update-baseline'] ? readBaseline(values.baseline) : undefined
+  const report = await scan({ config, datamodel: parseSchema(schema), paths: positionals, project: values.project, references })
+
+  if (report.sites.length === 0 && report.unresolved.length > 0) {
+    // Not "nothing found": nothing could be typed, which is what an unresolved client looks like.
+    const u = report.unresolved[0]!
+    const first = `first: ${u.file}:${u.line}, ${u.why}`
+    const hint = 'does the tsconfig resolve the generated Prisma client? Pass --project'
+    throw new CliError(`no Prisma query could be typed, but ${report.unresolved.length} call(s) look like one (${first}); ${hint}`, 2)
+  }
+  if (values['update-baseline']) {
+    const baseline = baselineOf(report.sites)
+    writeBaseline(values.baseline!, baseline)
+    console.error(`tenantfence scan: wrote ${baseline.findings.length} accepted finding${baseline.findings.length === 1 ? '' : 's'} to ${values.baseline}`)
+    return 0
+  }
+  const outcome: ScanOutcome = baseline ? { report, baselineFile: values.baseline, comparison: compareBaseline(report.sites, baseline) } : { report }
+  const text = format === 'json' ? formatJson(outcome) : format === 'sarif' ? formatSarif(outcome) : formatText(outcome, { all: values.all })
+  if (values.output) {
+    writeFileSync(values.output, text)
+    const s = summarize(outcome)
+    console.error(`tenantfence scan: ${s.unscoped} unscoped, ${s.unverifiable} unverifiable, ${s.new} new; report in ${values.output}`)
+  } else {
+    // The CLI exits right after run() returns: wait until a piped stdout has taken all of it.
+    await new Promise<void>((done) => process.stdout.write(text, () => done()))
+  }
+  return summarize(outcome).new > 0 ? 1 : 0
+}

@@ -1,0 +1,197 @@
+// Is this expression the request's tenant? The scan answers yes only when it can follow the value
+// to a source that is the request's tenant by construction; anything else is "not traced", with
+// why, and the call site is then unverifiable rather than scoped. Sources:
+//   - tenantfence's own context: `getTenantContext()?.tenantId` (found by declaration, not by name);
+//   - inside `runWithTenant({ tenantId: X }, fn)`: X itself, in fn;
+//   - a declaration the app marks with the JSDoc tag `@requestTenant` (a property such as an
+//     Express `req.tenantId` set by the app's auth middleware, a variable, or a function returning it).
+// The path may run through consts, destructuring, property reads, object literals, the app's own
+// functions (every `return` must trace) and `Number()`/`String()`/`BigInt()` (a conversion of
+// the request's tenant cannot name another tenant: at worst it names none, which the runtime blocks).
+import type * as TS from 'typescript'
+import { accessedName, Resolver, shortText, skipOuter } from './resolve.ts'
+
+export type Origin = { readonly request: true } | { readonly request: false; readonly why: string }
+
+export const REQUEST_TENANT_TAG = 'requestTenant'
+const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b`)
+const MAX_DEPTH = 12
+const REQUEST: Origin = { request: true }
+const no = (why: string): Origin => ({ request: false, why })
+
+export class TenantOrigin {
+  private readonly ts
+  private readonly checker
+  private readonly contextModules = new WeakMap<TS.SourceFile, boolean>()
+  private readonly symbolIds = new WeakMap<TS.Symbol, number>()
+  private nextSymbolId = 1
+
+  constructor(
+    private readonly r: Resolver,
+    private readonly program: TS.Program,
+  ) {
+    this.ts = r.ts
+    this.checker = r.checker
+  }
+
+  /**
+   * Where the expression comes from. `scope` holds reference keys (refKey) of the tenant given to
+   * the enclosing runWithTenant calls: the same reference inside the callback is the request's tenant.
+   */
+  trace(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0): Origin {
+    const { ts } = this
+    const e = skipOuter(ts, expr)
+    if (depth > MAX_DEPTH) return no(`\`${shortText(e)}\` is too far from its source to follow`)
+    const key = this.refKey(e)
+    if (key !== undefined && scope.has(key)) return REQUEST
+    if (ts.isIdentifier(e)) {
+      const decl = this.r.declarationOf(e)
+      if (!decl) return no(`\`${e.text}\` has no declaration the scan can see`)
+      if (this.tagged(decl)) return REQUEST
+      const src = this.r.sourceOf(decl)
+      if (typeof src === 'string') return no(`\`${e.text}\` is ${src}`)
+      return this.traceProperty(src.init, src.path, scope, depth + 1, e)
+    }
+    if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+      const name = accessedName(ts, e)
+      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
+      const prop = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(e) ? e.name : e.argumentExpression)
+      if (prop && prop.declarations?.some((d) => this.tagged(d))) return REQUEST
+      return this.traceProperty(e.expression, [name], scope, depth + 1, e)
+    }
+    if (ts.isCallExpression(e)) {
+      const conversion = this.conversionArgument(e)
+      if (conversion) return this.trace(conversion, scope, depth + 1)
+      return this.traceReturn(e, [], scope, depth)
+    }
+    return no(`\`${shortText(e)}\` is computed at run time`)
+  }
+
+  /** Where `expr.path[0].path[1]…` comes from. */
+  private traceProperty(expr: TS.Expression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node): Origin {
+    const { ts } = this
+    if (path.length === 0) return this.trace(expr, scope, depth)
+    const e = skipOuter(ts, expr)
+    if (depth > MAX_DEPTH) return no(`\`${shortText(shown)}\` is too far from its source to follow`)
+    const key = this.refKey(e)
+    if (key !== undefined && scope.has(`${key}.${path.join('.')}`)) return REQUEST
+    // The type says so: the property is declared with @requestTenant.
+    if (path.length === 1) {
+      const prop = this.checker.getNonNullableType(this.r.typeOf(e)).getProperty(path[0]!)
+      if (prop?.declarations?.some((d) => this.tagged(d))) return REQUEST
+    }
+    if (ts.isObjectLiteralExpression(e)) {
+      for (let i = e.properties.length - 1; i >= 0; i--) {
+        const p = e.properties[i]!
+        if (ts.isSpreadAssignment(p)) return no(`\`${shortText(shown)}\` may come from the spread \`${shortText(p)}\``)
+        if (!p.name || propertyNameText(ts, p.name) !== path[0]) continue
+        if (ts.isPropertyAssignment(p)) return this.traceProperty(p.initializer, path.slice(1), scope, depth + 1, shown)
+        if (ts.isShorthandPropertyAssignment(p)) return this.traceProperty(p.name, path.slice(1), scope, depth + 1, shown)
+        return no(`\`${shortText(shown)}\` is a method or accessor`)
+      }
+      return no(`\`${shortText(shown)}\` reads a property the object does not have`)
+    }
+    if (ts.isIdentifier(e)) {
+      const decl = this.r.declarationOf(e)
+      if (!decl) return no(`\`${e.text}\` has no declaration the scan can see`)
+      const src = this.r.sourceOf(decl)
+      if (typeof src === 'string') return no(`\`${shortText(shown)}\` comes from \`${e.text}\`, ${src}`)
+      return this.traceProperty(src.init, [...src.path, ...path], scope, depth + 1, shown)
+    }
+    if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
+      const name = accessedName(ts, e)
+      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
+      return this.traceProperty(e.expression, [name, ...path], scope, depth + 1, shown)
+    }
+    if (ts.isCallExpression(e)) {
+      if (path.length === 1 && path[0] === 'tenantId' && this.isContextCall(e, 'getTenantContext')) return REQUEST
+      return this.traceReturn(e, path, scope, depth, shown)
+    }
+    return no(`\`${shortText(shown)}\` is computed at run time`)
+  }
+
+  /** A call: the declaration says so (@requestTenant on the function), or every value it returns traces. */
+  private traceReturn(call: TS.CallExpression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node = call): Origin {
+    const decl = this.r.declarationOf(this.ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression)
+    if (path.length === 0 && decl && this.tagged(decl)) return REQUEST
+    const fn = this.r.calledFunction(call)
+    if (!fn) return no(`\`${shortText(shown)}\` comes from \`${shortText(call.expression)}()\`, whose body the scan cannot see`)
+    const returned = this.r.returnedExpressions(fn)
+    if (!returned) return no(`\`${shortText(call.expression)}()\` does not always return a value`)
+    for (const r of returned) {
+      const o = this.traceProperty(r, path, scope, depth + 1, shown)
+      if (!o.request) return o
+    }
+    return REQUEST
+  }
+
+  /** `Number(x)`, `String(x)`, `BigInt(x)` of the standard library: x. */
+  private conversionArgument(call: TS.CallExpression): TS.Expression | undefined {
+    const { ts } = this
+    if (!ts.isIdentifier(call.expression) || call.arguments.length !== 1) return undefined
+    if (!['Number', 'String', 'BigInt'].includes(call.expression.text)) return undefined
+    const decl = this.r.declarationOf(call.expression)
+    return decl && this.program.isSourceFileDefaultLibrary(decl.getSourceFile()) ? call.arguments[0] : undefined
+  }
+
+  /** Is this a call of tenantfence's own context function `name` (by its declaration, wherever it was imported from)? */
+  isContextCall(call: TS.CallExpression, name: 'getTenantContext' | 'runWithTenant' | 'withoutTenantEnforcement'): boolean {
+    const { ts } = this
+    const callee = skipOuter(ts, call.expression)
+    const id = ts.isIdentifier(callee) ? callee : ts.isPropertyAccessExpression(callee) ? callee.name : undefined
+    if (!id || id.text !== name) return false
+    const decl = this.r.declarationOf(id)
+    if (!decl || !ts.isFunctionDeclaration(decl) || decl.name?.text !== name) return false
+    return this.isContextModule(decl.getSourceFile())
+  }
+
+  /** tenantfence's context module: it declares runWithTenant, withoutTenantEnforcement and getTenantContext together. */
+  private isContextModule(sf: TS.SourceFile): boolean {
+    let known = this.contextModules.get(sf)
+    if (known === undefined) {
+      const names = new Set(sf.statements.filter(this.ts.isFunctionDeclaration).map((f) => f.name?.text))
+      known = names.has('runWithTenant') && names.has('withoutTenantEnforcement') && names.has('getTenantContext')
+      this.contextModules.set(sf, known)
+    }
+    return known
+  }
+
+  /** Read from the comment text: the program skips parsing JSDoc in TypeScript files (it is most of the parse time). */
+  private tagged(decl: TS.Node): boolean {
+    const { ts } = this
+    const holder = ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) ? decl.parent.parent : decl
+    const text = holder.getSourceFile().text
+    const ranges = ts.getLeadingCommentRanges(text, holder.getFullStart()) ?? []
+    return ranges.some((r) => TAG.test(text.slice(r.pos, r.end)))
+  }
+
+  /**
+   * A key naming the same reference wherever it is written: `t`, `job.tenantId` (by the root's
+   * symbol), for a const or a parameter only (a value that may be reassigned is not the same one later).
+   */
+  refKey(expr: TS.Expression): string | undefined {
+    const { ts } = this
+    const e = skipOuter(ts, expr)
+    if (ts.isIdentifier(e)) {
+      const sym = this.r.symbolOf(e)
+      const decl = sym?.valueDeclaration ?? sym?.declarations?.[0]
+      if (!sym || !decl) return undefined
+      const constant = (ts.isVariableDeclaration(decl) || ts.isBindingElement(decl)) && typeof this.r.sourceOf(decl) !== 'string'
+      if (!ts.isParameter(decl) && !constant) return undefined
+      let id = this.symbolIds.get(sym)
+      if (id === undefined) this.symbolIds.set(sym, (id = this.nextSymbolId++))
+      return `#${id}`
+    }
+    if (ts.isPropertyAccessExpression(e)) {
+      const base = this.refKey(e.expression)
+      return base === undefined ? undefined : `${base}.${e.name.text}`
+    }
+    return undefined
+  }
+}
+
+export function propertyNameText(ts: typeof TS, name: TS.PropertyName): string | undefined {
+  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text
+  if (ts.isComputedPropertyName(name) && ts.isStringLiteralLike(name.expression)) return name.expression.text
+  return undefined
+}

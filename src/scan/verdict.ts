@@ -1,0 +1,227 @@
+// From a query's symbolic argument to a verdict, by asking the runtime's inspector twice:
+//   strict:     inside a request of tenant T; what traces to the request's tenant is T, every other
+//               tenant-like value a different tenant (or undefined when its type allows it);
+//   favourable: outside a request; every tenant-like value the same one tenant.
+// Strict passes → scoped. Favourable fails → unscoped (no value the code could hold fixes it).
+// Otherwise → unverifiable, and each value whose strict reading alone breaks the favourable run is
+// named as the reason. Parts the scan cannot see at all (a variable holding the whole `where`, a
+// spread) make the call site unverifiable, except where they cannot hide a tenant pin.
+import type { DataModel } from '../enforcement/datamodel.ts'
+import type { ModelPolicy, Policy } from '../enforcement/policy.ts'
+import type { Severity } from '../config/schema.ts'
+import type { ViolationKind } from '../telemetry/metric-names.ts'
+import { SymArray, SymObject, Unknown, type Sym } from './evaluate.ts'
+import { judge, type JudgedFinding, type Judgement } from './judge.ts'
+
+export type Verdict = 'scoped' | 'unscoped' | 'unverifiable' | 'bypassed'
+
+export interface SiteVerdict {
+  readonly verdict: Verdict
+  readonly violation?: ViolationKind
+  readonly severity?: Severity
+  /** the model whose rows the violation exposes (a nested read names the nested model) */
+  readonly findingModel?: string
+  /** why it is unscoped or unverifiable, one sentence each */
+  readonly reasons: readonly string[]
+  /** foreign keys the runtime verifies with a lookup: scoped, but only at run time */
+  readonly verifiedAtRunTime: readonly string[]
+}
+
+export interface QueryToJudge {
+  readonly model: string | undefined
+  readonly operation: string
+  /** the argument; undefined when the call passes none */
+  readonly args: Sym
+  /** the tenant of an enclosing runWithTenant when it is a literal (else the symbolic request tenant) */
+  readonly requestTenant?: string | number | bigint
+}
+
+type Seg = string | number
+interface Placed {
+  readonly u: Unknown
+  readonly path: readonly Seg[]
+  /** scalar: judged by value; harmless: cannot hide a tenant pin; removable: can only add findings; blind: can hide anything */
+  readonly role: 'scalar' | 'harmless' | 'removable' | 'blind'
+}
+
+/** Stand-in values: negative numbers no real tenant id uses, equal across types through String(). */
+const T = -7_301_001
+const U = -7_301_002
+const OTHER = -7_302_000
+const OMIT = Symbol('omit')
+
+export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge): SiteVerdict {
+  const placed = place(policy, datamodel, q)
+  const model = q.model === undefined ? undefined : policy.models.get(q.model)
+  const request = q.requestTenant ?? T
+  const others = new Map<Unknown, number>()
+  const strictValue = (p: Placed): unknown => {
+    const s = p.u.scalar
+    if (p.u.origin?.request && !s?.nullable) return typed(p.u, request)
+    if (s && !s.tenantLike) return s.neutral
+    if (s?.nullable || p.role !== 'scalar' || !s) return OMIT
+    let n = others.get(p.u)
+    if (n === undefined) others.set(p.u, (n = OTHER - others.size))
+    return typed(p.u, n)
+  }
+  const favourableValue = (p: Placed): unknown => (p.u.scalar && !p.u.scalar.tenantLike ? p.u.scalar.neutral : p.role === 'scalar' ? typed(p.u, U) : OMIT)
+  const run = (pick: (p: Placed) => unknown, tenant: unknown): Judgement => judge(policy, q.model, q.operation, build(q.args, placed, pick), tenant)
+
+  const strict = run(strictValue, request)
+  const favourable = run(favourableValue, undefined)
+  const blind = placed.filter((p) => p.role === 'blind')
+  const removable = placed.filter((p) => p.role === 'removable')
+  const references = strict.references.map((r) => `${r.model} (${r.path})`)
+
+  if (blind.length === 0 && removable.length === 0 && strict.findings.length === 0) return { verdict: 'scoped', reasons: [], verifiedAtRunTime: references }
+  if (blind.length === 0 && favourable.findings.length > 0) {
+    const f = favourable.findings[0]!
+    const hidden = removable.map((p) => `${at(p.path)}: ${p.u.why} (it could only add findings)`)
+    return { verdict: 'unscoped', ...described(f), reasons: [explain(f, policy), ...hidden], verifiedAtRunTime: references }
+  }
+  const reasons = [...blind, ...removable].map((p) => `${at(p.path)}: ${p.u.why}`)
+  if (strict.findings.length > 0) {
+    // Which values, were they the request's tenant, would scope the query? The smallest such set
+    // found by dropping one candidate at a time (ids and emails drop out, tenant pins stay).
+    const candidates = placed.filter((p) => p.role === 'scalar' && p.u.scalar?.tenantLike !== false && !(p.u.origin?.request && !p.u.scalar?.nullable))
+    const asRequest = (chosen: ReadonlySet<Placed>) => run((x) => (chosen.has(x) ? typed(x.u, request) : strictValue(x)), request)
+    const all = asRequest(new Set(candidates))
+    if (candidates.length > 0 && all.findings.length === 0) {
+      let needed = new Set(candidates)
+      for (const p of candidates) {
+        const without = new Set(needed)
+        without.delete(p)
+        if (asRequest(without).findings.length === 0) needed = without
+      }
+      for (const p of needed) reasons.push(scalarReason(p))
+    } else if (blind.length === 0 && removable.length === 0) {
+      // Even with every unknown the request's tenant it fails: what remains is a literal tenant or
+      // a write only allowed outside a request. (The favourable reading passed, so it is one of them.)
+      const f = all.findings[0]!
+      const named = f.queryTenantIds?.filter((id) => id !== String(request))
+      reasons.push(named?.length
+        ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
+        : `scoped only outside a request (a job, a signup): in a request it is ${f.violation} on ${f.model}`)
+    }
+  }
+  // No violation kind: which one it would be depends on values the scan cannot see.
+  return { verdict: 'unverifiable', ...(model ? { severity: model.severity } : {}), reasons, verifiedAtRunTime: references }
+}
+
+function described(f: JudgedFinding): Pick<SiteVerdict, 'violation' | 'severity' | 'findingModel'> {
+  return { violation: f.violation, severity: f.severity, findingModel: f.model }
+}
+
+function typed(u: Unknown, n: number | string | bigint): unknown {
+  if (typeof n !== 'number') return n
+  const t = u.scalar?.valueType ?? 'number'
+  return t === 'string' ? String(n) : t === 'bigint' ? BigInt(n) : n
+}
+
+function scalarReason(p: Placed): string {
+  const s = p.u.scalar
+  if (p.u.origin?.request && s?.nullable) {
+    return `${at(p.path)}: \`${p.u.text}\` is the request's tenant but may be undefined (its type allows it), and Prisma drops undefined keys`
+  }
+  let why = p.u.origin && !p.u.origin.request ? p.u.origin.why : p.u.why
+  if (!why.startsWith(`\`${p.u.text}\``)) why = `\`${p.u.text}\`: ${why}`
+  return `${at(p.path)}: ${why}; not traced to the request's tenant${s?.nullable ? ' (and may be undefined)' : ''}`
+}
+
+/** `where.OR[1].tenantId` */
+function at(path: readonly Seg[]): string {
+  if (path.length === 0) return 'the argument'
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : s === '[…]' || i === 0 ? s : `.${s}`)).join('')
+}
+
+const SELECTION = new Set(['select', 'include', 'omit', 'orderBy'])
+const FILTERS = new Set(['where', 'cursor', 'having'])
+const LOGIC = new Set(['AND', 'OR', 'NOT'])
+const DATA_ROOTS = new Set(['data', 'create', 'update'])
+
+/** Find every unknown in the argument and decide what part it can play. */
+function place(policy: Policy, datamodel: DataModel, q: QueryToJudge): Placed[] {
+  const out: Placed[] = []
+  const model = q.model ? policy.models.get(q.model) : undefined
+  const scalars = new Set((q.model ? datamodel.models[q.model]?.fields ?? [] : []).filter((f) => f.kind !== 'object').map((f) => f.name))
+  const pinField = model && (model.kind === 'field' || model.kind === 'root') ? model.field : undefined
+  const visit = (s: Sym, path: Seg[]) => {
+    if (s instanceof Unknown) out.push({ u: s, path, role: roleOf(s, path, scalars, pinField, model) })
+    else if (s instanceof SymObject) {
+      for (const [k, v] of s.props) visit(v, [...path, k])
+      for (const h of s.hidden) out.push({ u: h, path: [...path, '{…}'], role: roleOf(h, [...path, '{…}'], scalars, pinField, model) })
+    } else if (s instanceof SymArray) {
+      s.items.forEach((v, i) => visit(v, [...path, i]))
+      for (const h of s.hidden) out.push({ u: h, path: [...path, '[…]'], role: 'blind' })
+    }
+  }
+  visit(q.args, [])
+  return out
+}
+
+function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, pinField: string | undefined, model: ModelPolicy | undefined): Placed['role'] {
+  const last = path[path.length - 1]
+  const names = path.filter((s): s is string => typeof s === 'string')
+  // A filter on one of the model's own columns, other than the one that pins the tenant, at the
+  // top of its where (or under AND/OR/NOT): whatever it holds, it cannot make the query match
+  // another tenant's rows where the rest pins T, nor pin T where the rest does not.
+  const topFilter = names[0] === 'where' && names.slice(1, -1).every((n) => LOGIC.has(n)) && names.length >= 2
+  if (topFilter && typeof last === 'string' && scalars.has(last) && last !== pinField) return u.kind === 'scalar' ? 'scalar' : 'harmless'
+  if (u.kind === 'scalar') return 'scalar'
+  // `any` written to one of the model's columns: Prisma accepts only a scalar there, so it is judged as one.
+  const dataColumn = model && typeof last === 'string' && scalars.has(last) && DATA_ROOTS.has(names[0] ?? '') && path.length <= 3
+  if (dataColumn && u.origin) return 'scalar'
+  // Inside select/include/omit/orderBy (and not inside a filter below them) a hidden part can only
+  // read more, never scope less: removing it cannot hide a finding that the rest shows.
+  let lastSelection = -1
+  let lastFilter = -1
+  names.forEach((n, i) => {
+    if (SELECTION.has(n)) lastSelection = i
+    if (FILTERS.has(n)) lastFilter = i
+  })
+  if (lastSelection >= 0 && lastFilter < lastSelection) return 'removable'
+  return 'blind'
+}
+
+/** The argument with every unknown replaced by pick's value (OMIT drops the key). */
+function build(s: Sym, placed: readonly Placed[], pick: (p: Placed) => unknown): unknown {
+  const byUnknown = new Map(placed.map((p) => [p.u, p]))
+  const walk = (v: Sym): unknown => {
+    if (v instanceof Unknown) {
+      const p = byUnknown.get(v)
+      return p ? pick(p) : OMIT
+    }
+    if (v instanceof SymObject) {
+      const o: Record<string, unknown> = {}
+      for (const [k, val] of v.props) {
+        const m = walk(val)
+        if (m !== OMIT) o[k] = m
+      }
+      return o
+    }
+    if (v instanceof SymArray) return v.items.map(walk).filter((m) => m !== OMIT)
+    return v
+  }
+  const args = walk(s)
+  return args === OMIT ? undefined : args
+}
+
+const KIND_TEXT: Record<ViolationKind, string> = {
+  missing_tenant_id: 'nothing in its filter or data sets the tenant field to one tenant',
+  missing_relation_filter: 'its filter pins no tenant through the relation that scopes the model',
+  tenant_mismatch: "it names another tenant than the request's (or several)",
+  unscoped_nested_read: 'it reads these rows through a relation of an unproven (or global) parent without pinning the tenant',
+  unscoped_nested_write: "it writes or links these rows without proving they are the tenant's",
+  unscoped_relation_filter: 'it filters or orders through a relation that reaches every tenant',
+  unverified_reference: "it sets a foreign key to a row it does not prove is the tenant's",
+  raw_query: 'raw SQL: the runtime check cannot inspect it (rawQueries.policy is violation)',
+  unknown_operation: 'an operation the runtime check does not know',
+  inspection_error: 'the runtime check failed on it',
+}
+
+function explain(f: JudgedFinding, policy: Policy): string {
+  const where = f.path ? ` at ${f.path}` : ''
+  const p = policy.models.get(f.model)
+  const how = p?.kind === 'relation' ? ` (${f.model} is scoped through \`${p.via}\`)` : p?.kind === 'field' ? ` (${f.model} is scoped by \`${p.field}\`)` : ''
+  return `${f.violation} on ${f.model}${where}: ${KIND_TEXT[f.violation]}${how}`
+}
