@@ -129,7 +129,9 @@ function setFlags(flags: Record<string, string | undefined>): void {
 
 async function playWindow(o: { phase: PhaseConfig; step: string; url: string; rps: number; windowMs: number; mix: Partial<Record<RequestKind, number>>; registry: Parameters<typeof snapshot>[0]; cleanup: () => Promise<unknown>; seed: number }): Promise<PhaseStep> {
   const before = await snapshot(o.registry)
-  const traffic = runTraffic({ url: o.url, rps: o.rps, durationMs: o.windowMs, mix: o.mix, seed: o.seed })
+  // No client timeout that matters: a request given up on would still finish on the server during
+  // the next window and be counted there (a busy machine can take seconds per request).
+  const traffic = runTraffic({ url: o.url, rps: o.rps, durationMs: o.windowMs, mix: o.mix, seed: o.seed, timeoutMs: 120_000 })
   await new Promise((r) => setTimeout(r, o.windowMs / 2))
   await o.cleanup() // the nightly job, mid-window
   const result = await traffic
