@@ -105,7 +105,8 @@ describe('push format', () => {
     const loki = await receiver()
     cleanups.push(() => loki.close())
     const file = join(tmp(), 'app.log')
-    const shipping = createLogger({ app: 'tenantfence-demo', env: 'test', lokiUrl: loki.url, destination: file })
+    // close() waits for the final push up to the push timeout: generous, this test is about the format
+    const shipping = createLogger({ app: 'tenantfence-demo', env: 'test', lokiUrl: loki.url, destination: file, loki: { timeoutMs: 120_000 } })
     const demo = await logOnlyDemo(shipping.logger)
     await violate(demo)
     shipping.logger.info({ phase: 1 }, 'phase started')

@@ -75,7 +75,7 @@ function applyRollbackFlags(): void {
 }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${prom!.url}${path}`, { signal: AbortSignal.timeout(5000) })
+  const res = await fetch(`${prom!.url}${path}`, { signal: AbortSignal.timeout(POLL.timeout) })
   const body = (await res.json()) as { status: string; data: T; error?: string }
   if (body.status !== 'success') throw new Error(`${path}: ${body.error}`)
   return body.data
