@@ -39,6 +39,8 @@ export default function setup(): () => void {
     const left = readdirSync(root).filter((name) => !TOOL_FILES.test(name))
     rmSync(root, { recursive: true, force: true })
     if (left.length > 0) {
+      // vitest prints an error thrown here but keeps the exit code: set it, so the run fails.
+      process.exitCode = 1
       throw new Error(
         `the tests left ${left.length} item(s) in their temporary folder: ${left.sort().join(', ')}. ` +
           'Remove what a test creates (test/helpers/tmp.ts tempDir() does it for you; close databases and servers in afterAll).',
