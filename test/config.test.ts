@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { auditModels, compilePolicy, defineConfig, parseSchema, type TenantFenceConfigInput } from '../src/index.ts'
-import { main } from '../src/cli.ts'
 import config from '../tenantfence.config.ts'
+import { runCli } from './helpers/cli.ts'
 
 const schema = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests edit the parsed config freely
@@ -175,8 +175,12 @@ describe('audit', () => {
   })
 
   it('`tenantfence audit` exits 0 on the demo and 1 with a forgotten model', async () => {
-    expect(await main(['audit'])).toBe(0)
-    expect(await main(['audit', '--config', 'test/fixtures/config/forgetful.config.ts'])).toBe(1)
+    const clean = await runCli(['audit'])
+    expect(clean.code).toBe(0)
+    expect(clean.stdout).toContain('every model of prisma/schema.prisma is classified')
+    const forgetful = await runCli(['audit', '--config', 'test/fixtures/config/forgetful.config.ts'])
+    expect(forgetful.code).toBe(1)
+    expect(forgetful.stdout).toContain('SecurityAlert: has a "tenantId" field')
   })
 })
 

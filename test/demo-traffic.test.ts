@@ -38,7 +38,9 @@ describe('runTraffic', () => {
 
   it('stops at the duration and never exceeds its concurrency', async () => {
     const res = await runTraffic({ url, rps: 2000, durationMs: 400, concurrency: 2 })
-    expect(res.durationMs).toBeLessThan(1500)
+    // Stopping is counted in requests, not timed: in 400 ms at 2000 req/s at most 800 fall due
+    // (the driver's own clock), however slow the machine is.
+    expect(res.sent + res.skipped + res.failed).toBeLessThanOrEqual(800)
     expect(res.sent).toBeGreaterThan(0)
     expect(res.skipped).toBeGreaterThan(0)
   })
@@ -56,14 +58,17 @@ describe('runTraffic', () => {
 
   it('works as a CLI entry point', async () => {
     const log: string[] = []
-    const orig = console.log
+    const errors: string[] = []
+    const orig = { log: console.log, error: console.error }
     console.log = (s: string) => void log.push(s)
+    console.error = (s: string) => void errors.push(s)
     try {
       expect(await main(['--url', url, '--rps', '200', '--count', '20', '--mix', 'roles=1,user=0'])).toBe(0)
+      expect(await main(['--rps', '5'])).toBe(2)
     } finally {
-      console.log = orig
+      Object.assign(console, orig)
     }
     expect(JSON.parse(log.join('\n'))).toMatchObject({ sent: 20 })
-    expect(await main(['--rps', '5'])).toBe(2)
+    expect(errors.join('\n')).toContain('--url is required')
   })
 })

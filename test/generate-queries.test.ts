@@ -1,7 +1,6 @@
 // Every PromQL expression the generator writes parses with Prometheus's own grammar (lezer) and
 // type-checks in promtool; every LogQL parses with Loki's grammar.
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parser as logqlParser } from '@grafana/lezer-logql'
 import { parser as promqlParser } from '@prometheus-io/lezer-promql'
@@ -11,6 +10,7 @@ import { describe, expect, it } from 'vitest'
 import config from '../tenantfence.config.ts'
 import { generateFiles } from '../src/generate/files.ts'
 import { logqlExpressions, promqlExpressions, promtool } from './fixtures/generate/helpers.ts'
+import { tempDir } from './helpers/tmp.ts'
 
 const files = generateFiles(config)
 const promql = promqlExpressions(files)
@@ -47,7 +47,7 @@ describe('generate: queries', () => {
   })
 
   it('every PromQL expression type-checks in promtool (as throwaway recording rules)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenantfence-promql-'))
+    const dir = tempDir('tenantfence-promql-')
     const file = join(dir, 'expressions.rules.yml')
     writeFileSync(file, stringify({ groups: [{ name: 'generated-expressions', rules: promql.map((q, i) => ({ record: `tenantfence:expression_${i}`, expr: q.expr })) }] }))
     const { status, output } = promtool(['check', 'rules', file])
@@ -56,7 +56,7 @@ describe('generate: queries', () => {
   })
 
   it('promtool type-checking catches a counter given to rate without a range', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tenantfence-promql-'))
+    const dir = tempDir('tenantfence-promql-')
     const file = join(dir, 'bad.rules.yml')
     writeFileSync(file, stringify({ groups: [{ name: 'bad', rules: [{ record: 'bad', expr: 'rate(tenant_violations_total)' }] }] }))
     expect(promtool(['check', 'rules', file]).status).not.toBe(0)

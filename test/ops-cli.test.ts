@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from './fixtures/ops/run-cli.ts'
 import { freePort } from './helpers/prometheus.ts'
+import { runTsx, testTimeoutFor } from './helpers/spawn.ts'
 
 describe('phase env and rollback', () => {
   it('prints phase 2 flags as KEY=value lines', async () => {
@@ -83,10 +84,9 @@ describe('bad input gets a message and a non-zero exit, never a stack trace', ()
     expect(res.stderr).toContain('no readable log line in 2 lines')
   })
 
-  it('the real binary prints the message, not a stack (spawned through tsx)', async () => {
-    const { spawnSync } = await import('node:child_process')
-    const res = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'report', '--logs', join(dir, 'nope.log')], { encoding: 'utf8' })
-    expect(res.status).toBe(1)
+  it('the real binary prints the message, not a stack (spawned through tsx)', { timeout: testTimeoutFor() }, async () => {
+    const res = await runTsx('src/cli.ts', ['report', '--logs', join(dir, 'nope.log')])
+    expect(res.code).toBe(1)
     expect(res.stderr.trim()).toBe(`tenantfence report: --logs ${join(dir, 'nope.log')}: cannot read the file (ENOENT)`)
   })
 })

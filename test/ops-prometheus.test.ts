@@ -10,6 +10,7 @@ import { collectFromPrometheus } from '../src/ops/status/collect.ts'
 import { ANSI, renderEnforcement, renderStatus } from '../src/ops/status/render.ts'
 import { atOf, scenarioFiles, type ScenarioName } from './fixtures/ops/scenarios.ts'
 import { runCli } from './fixtures/ops/run-cli.ts'
+import { testTimeoutFor } from './helpers/spawn.ts'
 import { backfill, requirePrometheus, requirePromtool, startPrometheus, tempTsdbDir, type PrometheusServer } from './helpers/prometheus.ts'
 
 let prom: PrometheusServer
@@ -22,7 +23,7 @@ describe('against a real Prometheus (backfilled)', () => {
     tsdb = await tempTsdbDir()
     await Promise.all(scenarioFiles().map((text) => backfill(text, tsdb)))
     prom = await startPrometheus({ tsdbDir: tsdb })
-  }, 90_000)
+  }, testTimeoutFor())
 
   afterAll(async () => {
     await prom?.stop()

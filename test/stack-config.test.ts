@@ -1,8 +1,7 @@
 // The compose stack, validated without a Docker engine: prometheus.yml (and every rule file it
 // loads) through promtool, docker-compose.yml through docker-compose 1.29, the Grafana
 // provisioning against its documented shape, and the wiring between them (paths, ports, uids,
-// the scrape job the alerts select). Binaries missing: skip locally, FAIL on CI (CI=true).
-import { spawnSync } from 'node:child_process'
+// the scrape job the alerts select). A missing binary fails, naming the apt package to install.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, posix, resolve } from 'node:path'
@@ -11,21 +10,18 @@ import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import config from '../tenantfence.config.ts'
 import { LOKI_DS_UID, LOKI_DS_VARIABLE, PROMETHEUS_DS_UID, PROMETHEUS_DS_VARIABLE } from '../src/generate/datasources.ts'
+import { run as runProcess, testTimeoutFor } from './helpers/spawn.ts'
+import { requireTool } from './helpers/tools.ts'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const read = (p: string) => readFileSync(join(REPO, p), 'utf8')
 const yaml = <T>(p: string) => parseYaml(read(p)) as T
-const CI = process.env.CI === 'true'
 
-/** A missing binary is a failure naming the apt package that installs it, never a skip. */
-function requireBin(bin: string, aptPackage: string): void {
-  const r = spawnSync(bin, ['--version'], { stdio: 'ignore' })
-  if (r.error || r.status !== 0) throw new Error(`${bin} not found${CI ? ' (CI=true)' : ''}: install it with \`apt-get install -y ${aptPackage}\``)
-}
-
-function run(bin: string, args: string[]): { status: number; output: string } {
-  const r = spawnSync(bin, args, { cwd: REPO, encoding: 'utf8', timeout: 60_000 })
-  return { status: r.status ?? -1, output: `${r.stdout ?? ''}${r.stderr ?? ''}` }
+/** A missing binary fails naming the apt package that installs it (never a skip); a hung one fails as timed out. */
+async function run(bin: string, aptPackage: string, args: string[]): Promise<{ status: number; output: string }> {
+  requireTool(bin, aptPackage)
+  const r = await runProcess(bin, args, { cwd: REPO })
+  return { status: r.code, output: `${r.stdout}${r.stderr}` }
 }
 
 // ── shapes of the files read here ─────────────────────────────────────────────────────────────
@@ -85,9 +81,8 @@ function commandFlag(service: string, flag: string): string | undefined {
 }
 
 describe('stack: prometheus/prometheus.yml', () => {
-  it('promtool check config passes and loads every generated rule file', () => {
-    requireBin('promtool', 'prometheus')
-    const { status, output } = run('promtool', ['check', 'config', 'prometheus/prometheus.yml'])
+  it('promtool check config passes and loads every generated rule file', { timeout: testTimeoutFor() }, async () => {
+    const { status, output } = await run('promtool', 'prometheus', ['check', 'config', 'prometheus/prometheus.yml'])
     expect(status, output).toBe(0)
     expect(output).toContain(`SUCCESS: ${ruleFiles.length} rule files found`)
     for (const f of ruleFiles) expect(output).toContain(`Checking alerts/${f}`)
@@ -137,9 +132,8 @@ describe('stack: prometheus/prometheus.yml', () => {
 })
 
 describe('stack: docker-compose.yml', () => {
-  it('docker-compose (1.29) config -q accepts it', () => {
-    requireBin('docker-compose', 'docker-compose')
-    const { status, output } = run('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'])
+  it('docker-compose (1.29) config -q accepts it', { timeout: testTimeoutFor() }, async () => {
+    const { status, output } = await run('docker-compose', 'docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'])
     expect(status, output).toBe(0)
   })
 
@@ -196,20 +190,19 @@ describe('stack: docker-compose.yml', () => {
     expect((traffic as { pull_policy?: string }).pull_policy).toBe('never')
   })
 
-  it('the header\'s commands work in a checkout: phase env writes a .env compose reads', () => {
-    requireBin('docker-compose', 'docker-compose')
+  it('the header\'s commands work in a checkout: phase env writes a .env compose reads', { timeout: testTimeoutFor() }, async () => {
     const header = read('docker-compose.yml').split('\nservices:')[0]!
     const commands = header.split('\n').filter((l) => /^#\s{3,}\S/.test(l)).map((l) => l.replace(/^#\s+/, ''))
     expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
     expect(header).not.toContain('npx tenantfence') // the package's bin is not built in a checkout
     expect(JSON.parse(read('package.json')).scripts.tenantfence).toBeDefined()
     // what `npm run -s tenantfence -- phase env 2` prints, as compose reads it from .env
-    const env = run(join(REPO, 'node_modules/.bin/tsx'), ['src/cli.ts', 'phase', 'env', '2'])
+    const env = await run(join(REPO, 'node_modules/.bin/tsx'), 'tsx (npm ci)', ['src/cli.ts', 'phase', 'env', '2'])
     expect(env.status, env.output).toBe(0)
     const dir = mkdtempSync(join(tmpdir(), 'tf-compose-env-'))
     try {
       writeFileSync(join(dir, '.env'), env.output)
-      const cfg = run('docker-compose', ['-f', 'docker-compose.yml', '--env-file', join(dir, '.env'), 'config'])
+      const cfg = await run('docker-compose', 'docker-compose', ['-f', 'docker-compose.yml', '--env-file', join(dir, '.env'), 'config'])
       expect(cfg.status, cfg.output).toBe(0)
       const demoEnv = (parseYaml(cfg.output) as Compose).services.demo!.environment!
       const phase2 = config.phases[2]!.flags

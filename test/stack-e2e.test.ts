@@ -8,9 +8,10 @@
 //
 // The project's real rule files (thresholds and `for` of tenantfence.config.ts) are checked by
 // promtool in stack-config.test.ts; here they are compared alert by alert with the ones loaded.
-import { spawn } from 'node:child_process'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+//
+// Waits are on Prometheus (discovery takes 5-6 s, then 1 s scrapes and evaluations): generous
+// deadlines for a busy machine, no assertion on how long anything took.
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { pino } from 'pino'
@@ -22,11 +23,15 @@ import { startDemoServer, type DemoServer } from '../src/demo/serve.ts'
 import { runTraffic, type TrafficResult } from '../src/demo/traffic.ts'
 import { protectedModels, stringifyFlags } from '../src/config/define.ts'
 import { METRIC } from '../src/telemetry/metric-names.ts'
+import { runCli } from './helpers/cli.ts'
 import { requirePrometheus, requirePromtool, startPrometheus, type PrometheusServer } from './helpers/prometheus.ts'
+import { promtool } from './helpers/promtool.ts'
+import { tempDir } from './helpers/tmp.ts'
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const JOB = config.app.job!
-const POLL = { timeout: 20_000, interval: 250 }
+/** Each wait for Prometheus to see a change: seconds idle, far more while the machine is busy. */
+const POLL = { timeout: 60_000, interval: 250 }
 
 /** The project's config with every alert's `for` at 0s and a spike threshold the test traffic crosses. */
 const E2E_THRESHOLDS = {
@@ -49,25 +54,29 @@ const stopTraffic = new AbortController()
 const savedEnv = Object.fromEntries(FLAG_NAMES.map((f) => [f, process.env[f]]))
 
 // ── helpers ───────────────────────────────────────────────────────────────────────────────────
-function run(cmd: string, args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()))
-    child.once('error', rej)
-    child.once('exit', (code) => res({ code, output }))
-  })
+/** HTTP requests the demo API has answered so far (its own counter, read in this process). */
+async function requestsAnswered(): Promise<number> {
+  const metric = server!.demo.registry.getSingleMetric(METRIC.httpRequests)
+  return metric ? (await metric.get()).values.reduce((sum, v) => sum + v.value, 0) : 0
 }
+/** Requests answered when each flag change was made: the traffic must flow in every phase. */
+const changes: { to: string; requests: Promise<number> }[] = []
 
 /** Switch the running app to phase n's flags, exactly: flags of an earlier phase are removed. */
 function setPhaseFlags(n: number): void {
   for (const f of FLAG_NAMES) delete process.env[f]
   Object.assign(process.env, stringifyFlags(config.phases.find((p) => p.phase === n)!.flags))
+  if (server) changes.push({ to: `phase ${n}`, requests: requestsAnswered() })
+}
+
+/** The config's instant rollback (MODE=log_only only), on top of the current flags. */
+function applyRollbackFlags(): void {
+  Object.assign(process.env, stringifyFlags(config.rollback.flags))
+  changes.push({ to: 'rollback', requests: requestsAnswered() })
 }
 
 async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${prom!.url}${path}`, { signal: AbortSignal.timeout(5000) })
+  const res = await fetch(`${prom!.url}${path}`, { signal: AbortSignal.timeout(POLL.timeout) })
   const body = (await res.json()) as { status: string; data: T; error?: string }
   if (body.status !== 'success') throw new Error(`${path}: ${body.error}`)
   return body.data
@@ -121,22 +130,22 @@ async function expectPhaseAlerts(n: number, names: string[]): Promise<void> {
 beforeAll(async () => {
   requirePromtool()
   requirePrometheus()
-  work = await mkdtemp(join(tmpdir(), 'tf-stack-e2e-'))
+  work = tempDir('tf-stack-e2e-')
 
-  // Rule files from the project's config with `for: 0s`, through the generator's CLI.
+  // Rule files from the project's config with `for: 0s`, through the generator's CLI (in-process):
   // what the project's config writes (its phases are the defaults), with the test's thresholds over every phase
   const { app, tenant, models, globalModels, bypass } = config
   const testConfig = { app, tenant, models, globalModels, bypass, thresholds: E2E_THRESHOLDS }
   await writeFile(join(work, 'tenantfence.config.json'), JSON.stringify(testConfig, null, 2))
-  const generating = run(join(REPO, 'node_modules/.bin/tsx'), [join(REPO, 'src/cli.ts'), 'generate', '--config', join(work, 'tenantfence.config.json'), '--out', work])
+  const gen = await runCli(['generate', '--config', join(work, 'tenantfence.config.json'), '--out', work])
+  expect(gen.code, gen.stderr).toBe(0)
 
   setPhaseFlags(1)
   server = await startDemoServer({ port: 0, host: '127.0.0.1', env: { NIGHTLY_CLEANUP_SECONDS: '0' }, logger: pino({ level: 'silent' }) })
-  // a generous per-request timeout: on a loaded machine a slow answer is not a failed one
-  traffic = runTraffic({ url: server.url, rps: 40, durationMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 }, timeoutMs: 60_000 })
-
-  const gen = await generating
-  expect(gen.code, gen.output).toBe(0)
+  changes.push({ to: 'phase 1', requests: Promise.resolve(0) })
+  // Bounded by the abort in the last test (or afterAll); the duration is only a backstop. The
+  // request timeout is far above what a busy machine needs: a request given up on is a failure.
+  traffic = runTraffic({ url: server.url, rps: 40, durationMs: 600_000, timeoutMs: 120_000, signal: stopTraffic.signal, mix: { auditExport: 0.5 } })
 
   // The project's prometheus.yml, with the demo target at this test's port, 1 s intervals and
   // the generated rule files by absolute path (the helper writes the config to its own dir).
@@ -155,8 +164,8 @@ beforeAll(async () => {
   }
   const configYaml = toYaml(e2eConfig)
   await writeFile(join(work, 'prometheus.yml'), configYaml)
-  const check = await run('promtool', ['check', 'config', join(work, 'prometheus.yml')])
-  expect(check.code, check.output).toBe(0)
+  const check = await promtool(['check', 'config', join(work, 'prometheus.yml')])
+  expect(check.status, check.output).toBe(0)
   prom = await startPrometheus({ configYaml })
 })
 
@@ -175,14 +184,14 @@ afterAll(async () => {
         else process.env[f] = savedEnv[f]
       }
     },
-    async () => work && rm(work, { recursive: true, force: true }),
   ]
   const errors: unknown[] = []
   for (const s of steps) await s().catch((e: unknown) => errors.push(e))
   if (errors.length) throw errors[0]
 })
 
-describe('stack end to end: demo API → real Prometheus → alerts', { timeout: 30_000 }, () => {
+// Each test waits on Prometheus up to a few times POLL.timeout.
+describe('stack end to end: demo API → real Prometheus → alerts', { timeout: 4 * POLL.timeout }, () => {
   it('loads the same alerts per phase as the project\'s rule files, only thresholds and `for` differ', async () => {
     const names = async (dir: string) => {
       const out: Record<string, string[]> = {}
@@ -204,7 +213,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
         return activeTargets.filter((t) => t.labels.job === JOB).map((t) => t.health)
       }, POLL)
       .toEqual(['up'])
-    expect(await modeReported()).toBe('log_only')
+    await expect.poll(modeReported, POLL).toBe('log_only')
   })
 
   it('phase 1 (log only): violation series arrive with model, severity, violation and decision', async () => {
@@ -258,9 +267,8 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     // blocked queries are counted by model and route template, never a raw path
     const blockedSeries = async () => (await query(`sum by (model, endpoint) (${METRIC.enforcementErrors}{job="${JOB}"})`)).map((r) => r.metric)
     await expect.poll(async () => (await blockedSeries()).map((l) => l.model), POLL).toEqual(expect.arrayContaining(['Role', 'UserRole', 'RolePermission']))
-    const blocked = await blockedSeries()
-    for (const l of blocked) expect(l.endpoint).not.toMatch(/\/\d+(\/|$)/)
-    expect(blocked.map((l) => l.endpoint).join(' ')).toContain('/api/password-resets/:id')
+    await expect.poll(async () => (await blockedSeries()).map((l) => l.endpoint).join(' '), POLL).toContain('/api/password-resets/:id')
+    for (const l of await blockedSeries()) expect(l.endpoint).not.toMatch(/\/\d+(\/|$)/)
   })
 
   it('phase 3: every Prometheus query of the dashboards runs on this Prometheus, and the traffic panels have data', async () => {
@@ -297,11 +305,11 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     }
     await expect.poll(empty, POLL).toEqual([])
     const mode = targets.find((t) => t.panel === 'Current mode')!
-    expect((await query(mode.expr)).map((r) => r.metric.mode)).toEqual(['enforce'])
+    await expect.poll(async () => (await query(mode.expr)).map((r) => r.metric.mode), POLL).toEqual(['enforce'])
   })
 
   it('rollback (MODE=log_only only, no restart): the enforcement alerts stop and phase 1 alerts fire again', async () => {
-    Object.assign(process.env, stringifyFlags(config.rollback.flags))
+    applyRollbackFlags()
     await expect.poll(modeReported, POLL).toBe('log_only')
     await expectPhaseAlerts(1, ['TenantViolationSummary', 'TenantViolationSpike'])
     const keys = await firingKeys()
@@ -320,17 +328,32 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     server!.demo.harden()
     await expect.poll(modeReported, POLL).toBe('hardened')
     await expectPhaseAlerts(4, ['TenantEnforcementErrors', 'TenantEnforcementRollback'])
-    // a hardened app ignores the flags: a rollback by flag changes nothing
-    Object.assign(process.env, stringifyFlags(config.rollback.flags))
-    await new Promise((r) => setTimeout(r, 2500))
-    expect(await modeReported()).toBe('hardened')
-    expect(await firingPhases()).toEqual(['4'])
+    // a hardened app ignores the flags: a rollback by flag changes nothing. Every scrape made well
+    // after the change (2 s of traffic at 40 req/s read the new flags before it) reports hardened.
+    // Read as samples with their timestamps: a scrape that timed out on a busy machine leaves a gap,
+    // not a wrong answer.
+    const changedAt = Date.now() / 1000
+    applyRollbackFlags()
+    const modesScrapedAfter = async (t: number) => {
+      const selector = encodeURIComponent(`${METRIC.mode}{job="${JOB}"}[2m]`)
+      const range = await api<{ result: { metric: Labels; values: [number, string][] }[] }>(`/api/v1/query?query=${selector}`)
+      const reported = range.result.filter((r) => r.values.some(([ts, v]) => ts > t && v === '1'))
+      return [...new Set(reported.map((r) => r.metric.mode))]
+    }
+    await expect.poll(() => modesScrapedAfter(changedAt + 2), POLL).toEqual(['hardened'])
+    await expect.poll(firingPhases, POLL).toEqual(['4'])
   })
 
   it('the traffic kept flowing through every phase', async () => {
+    const end = await requestsAnswered()
     stopTraffic.abort()
     const result = await traffic!
-    expect(result.sent).toBeGreaterThan(500)
+    // requests answered between one flag change and the next: none of them may be empty
+    const marks = await Promise.all(changes.map(async (c) => ({ to: c.to, requests: await c.requests })))
+    const during = marks.map((m, i) => `${m.to}: ${(marks[i + 1]?.requests ?? end) - m.requests > 0 ? 'traffic' : 'none'}`)
+    expect(during).toEqual(marks.map((m) => `${m.to}: traffic`))
+    expect(marks.map((m) => m.to)).toEqual(['phase 1', 'phase 2', 'phase 3', 'rollback', 'phase 0', 'phase 4', 'rollback'])
+    expect(result.sent).toBeGreaterThan(0)
     expect(result.failed).toBe(0)
     expect(result.byStatus['403'] ?? 0).toBeGreaterThan(0)
   })

@@ -133,7 +133,12 @@ function setFlags(flags: Record<string, string | undefined>): void {
 
 async function playWindow(o: { config: TenantFenceConfig; phase: PhaseConfig; step: string; url: string; rps: number; windowMs: number; mix: Partial<Record<RequestKind, number>>; registry: Parameters<typeof snapshot>[0]; cleanup: () => Promise<unknown>; seed: number }): Promise<PhaseStep> {
   const before = await snapshot(o.registry)
-  const traffic = runTraffic({ url: o.url, rps: o.rps, durationMs: o.windowMs, mix: o.mix, seed: o.seed })
+  // A window is rate × length requests, every one sent (never skipped) and answered (no timeout
+  // that matters): what a window sees then depends on its seed only. Timed windows on a busy
+  // machine skipped requests, missed routes, and the story changed (an unfixed route in phase 4).
+  const requests = Math.max(1, Math.round((o.rps * o.windowMs) / 1000))
+  const unbounded = Number.POSITIVE_INFINITY // the count bounds it
+  const traffic = runTraffic({ url: o.url, rps: o.rps, count: requests, concurrency: unbounded, mix: o.mix, seed: o.seed, timeoutMs: 120_000 })
   await new Promise((r) => setTimeout(r, o.windowMs / 2))
   await o.cleanup() // the nightly job, mid-window
   const result = await traffic

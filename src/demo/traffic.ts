@@ -82,7 +82,7 @@ export interface TrafficOptions {
   count?: number
   /** most requests in flight (default 32); a request due while all are busy is skipped */
   concurrency?: number
-  /** per-request timeout in ms (default 5000) */
+  /** per-request timeout in ms (default 30 s: a busy machine can take seconds per request) */
   timeoutMs?: number
   /** weights by request kind, merged over DEFAULT_MIX */
   mix?: Partial<Record<RequestKind, number>>
@@ -115,7 +115,7 @@ export async function runTraffic(options: TrafficOptions): Promise<TrafficResult
   const durationMs = Math.min(options.durationMs ?? MAX_DURATION_MS, MAX_DURATION_MS)
   const count = options.count ?? Number.POSITIVE_INFINITY
   const concurrency = options.concurrency ?? 32
-  const timeoutMs = options.timeoutMs ?? 5000
+  const timeoutMs = options.timeoutMs ?? 30_000
   const mix = { ...DEFAULT_MIX, ...options.mix }
   const kinds = (Object.keys(mix) as RequestKind[]).filter((k) => mix[k] > 0 && k in REQUESTS)
   const totalWeight = kinds.reduce((s, k) => s + mix[k], 0)

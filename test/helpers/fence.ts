@@ -12,8 +12,18 @@ import { createTestDatabase, type TestDatabase } from './postgres.ts'
 export { config }
 export type { Provider }
 
-/** The databases the enforcement tests run on: `describe.each(PROVIDERS)`. */
-export const PROVIDERS = ['sqlite', 'postgresql'] as const satisfies readonly Provider[]
+/**
+ * The databases the enforcement tests run on: `describe.each(PROVIDERS)`. TENANTFENCE_PROVIDERS
+ * narrows them (the Prisma 6 run sets `sqlite`: its client is generated for SQLite only).
+ */
+export const PROVIDERS: readonly Provider[] = (() => {
+  const all = ['sqlite', 'postgresql'] as const satisfies readonly Provider[]
+  const wanted = process.env.TENANTFENCE_PROVIDERS?.split(',').map((p) => p.trim()).filter(Boolean)
+  if (!wanted?.length) return all
+  const bad = wanted.filter((p) => !(all as readonly string[]).includes(p))
+  if (bad.length) throw new Error(`TENANTFENCE_PROVIDERS names ${bad.join(', ')}: valid are ${all.join(', ')}`)
+  return all.filter((p) => wanted.includes(p))
+})()
 
 export function captureLogger() {
   const lines: Record<string, unknown>[] = []

@@ -1,31 +1,25 @@
 // A real Prometheus for tests: backfill OpenMetrics into a TSDB with promtool, start a server on
 // a free port, stop it. Tests that need it must FAIL (not skip) on CI when the binaries are
 // missing: call requirePrometheus()/requirePromtool() and let the error surface.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+//
+// A server starts in ~0.2 s, so each test file starts its own with its own data (a backfilled TSDB,
+// a scrape config): sharing one would save nothing and couple the files.
+import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-
-const INSTALL = 'install it with `apt-get install -y prometheus` (Debian/Ubuntu: gives prometheus and promtool)'
-
-function which(bin: string): boolean {
-  return spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0
-}
+import { run } from './spawn.ts'
+import { requireTool } from './tools.ts'
 
 /** Throws with install instructions when promtool is not on PATH. */
 export function requirePromtool(): void {
-  if (!which('promtool')) throw new Error(`promtool not found: ${INSTALL}`)
+  requireTool('promtool', 'prometheus')
 }
 
 /** Throws with install instructions when prometheus is not on PATH. */
 export function requirePrometheus(): void {
-  if (!which('prometheus')) throw new Error(`prometheus not found: ${INSTALL}`)
-}
-
-/** True when both binaries exist. Outside CI a test may skip on false; on CI (CI=true) it must not. */
-export function hasPrometheus(): boolean {
-  return which('prometheus') && which('promtool')
+  requireTool('prometheus', 'prometheus')
 }
 
 /** A free TCP port on 127.0.0.1. */
@@ -53,15 +47,8 @@ export async function backfill(openmetricsText: string, tsdbDir: string): Promis
   try {
     // Async so several backfills (one file per time range: promtool re-reads its whole input
     // for every 2 h block, so small files are much faster) can run side by side.
-    const child = spawn('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, tsdbDir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)))
-    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-8000)))
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.once('error', reject)
-      child.once('exit', resolve)
-    })
-    if (code !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${code}):\n${output}`)
+    const r = await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, tsdbDir], { label: 'promtool tsdb create-blocks-from openmetrics' })
+    if (r.code !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-8000)}`)
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
@@ -82,7 +69,7 @@ export interface StartOptions {
   /** an existing (backfilled) TSDB; default: a new temp dir removed on stop */
   tsdbDir?: string
   extraArgs?: string[]
-  /** ms to wait for /-/ready (default 20 s) */
+  /** ms to wait for /-/ready (default 60 s: ready in 0.2 s idle, far slower on a busy machine) */
   readyTimeoutMs?: number
 }
 
@@ -130,7 +117,7 @@ export async function startPrometheus(opts: StartOptions = {}): Promise<Promethe
     }
     await cleanup()
   }
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 20_000)
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000)
   for (;;) {
     if (dead) {
       await cleanup()
@@ -144,7 +131,7 @@ export async function startPrometheus(opts: StartOptions = {}): Promise<Promethe
     }
     if (Date.now() > deadline) {
       await stop()
-      throw new Error(`prometheus was not ready within ${opts.readyTimeoutMs ?? 20_000} ms:\n${stderr}`)
+      throw new Error(`prometheus was not ready within ${opts.readyTimeoutMs ?? 60_000} ms:\n${stderr}`)
     }
     await new Promise((r) => setTimeout(r, 100))
   }
