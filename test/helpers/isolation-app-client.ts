@@ -50,7 +50,11 @@ function generate(): void {
   // `prisma generate` wants a schema-engine binary it never runs; any executable skips the download
   env.PRISMA_SCHEMA_ENGINE_BINARY ??= existsSync('/bin/true') ? '/bin/true' : process.execPath
   const cli = join(ROOT, 'node_modules/prisma/build/index.js')
-  const run = spawnSync(process.execPath, [cli, 'generate', '--schema', APP_SCHEMA], { cwd: ROOT, env, encoding: 'utf8' })
+  const run = spawnSync(process.execPath, [cli, 'generate', '--schema', APP_SCHEMA], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+  })
   if (run.status !== 0 || !existsSync(CLIENT))
     throw new Error(`prisma generate --schema ${APP_SCHEMA} failed (exit ${run.status}):\n${run.stdout}\n${run.stderr}`)
 }

@@ -16,7 +16,13 @@ export const TEAMS = [ACME, GLOBEX, ACME_LOWER] as const
 /** The request of every test: team_Acme, user alice (a member of team_Globex too). */
 export const REQUEST = { tenantId: ACME, userId: 'u_alice', endpoint: '/api/isolation-app', method: 'POST' } as const
 
-const EMAILS = ['alice@example.test', 'bob@example.test', 'carol@example.test', 'dave@example.test', 'erin@example.test']
+const EMAILS = [
+  'alice@example.test',
+  'bob@example.test',
+  'carol@example.test',
+  'dave@example.test',
+  'erin@example.test',
+]
 
 export const APP_MODELS: Record<string, ModelInfo> = {
   Plan: {
@@ -176,12 +182,52 @@ export const APP_SEED = {
     { id: 'f_c1', teamId: ACME_LOWER, name: 'Inbox', parentId: null },
   ],
   Document: [
-    { id: 'd_a1', teamId: ACME, folderId: 'f_a1', authorId: 'u_alice', title: 'Roadmap', status: 'draft', archived: false },
-    { id: 'd_a2', teamId: ACME, folderId: 'f_a2', authorId: 'u_bob', title: 'Budget', status: 'published', archived: false },
+    {
+      id: 'd_a1',
+      teamId: ACME,
+      folderId: 'f_a1',
+      authorId: 'u_alice',
+      title: 'Roadmap',
+      status: 'draft',
+      archived: false,
+    },
+    {
+      id: 'd_a2',
+      teamId: ACME,
+      folderId: 'f_a2',
+      authorId: 'u_bob',
+      title: 'Budget',
+      status: 'published',
+      archived: false,
+    },
     { id: 'd_a3', teamId: ACME, folderId: null, authorId: null, title: 'Roadmap', status: 'draft', archived: true },
-    { id: 'd_b1', teamId: GLOBEX, folderId: 'f_b1', authorId: 'u_alice', title: 'Roadmap', status: 'draft', archived: false },
-    { id: 'd_b2', teamId: GLOBEX, folderId: 'f_b2', authorId: 'u_carol', title: 'Budget', status: 'published', archived: false },
-    { id: 'd_c1', teamId: ACME_LOWER, folderId: 'f_c1', authorId: 'u_dave', title: 'Roadmap', status: 'draft', archived: false },
+    {
+      id: 'd_b1',
+      teamId: GLOBEX,
+      folderId: 'f_b1',
+      authorId: 'u_alice',
+      title: 'Roadmap',
+      status: 'draft',
+      archived: false,
+    },
+    {
+      id: 'd_b2',
+      teamId: GLOBEX,
+      folderId: 'f_b2',
+      authorId: 'u_carol',
+      title: 'Budget',
+      status: 'published',
+      archived: false,
+    },
+    {
+      id: 'd_c1',
+      teamId: ACME_LOWER,
+      folderId: 'f_c1',
+      authorId: 'u_dave',
+      title: 'Roadmap',
+      status: 'draft',
+      archived: false,
+    },
   ],
   Comment: [
     { id: 'c_a1', documentId: 'd_a1', authorId: 'u_bob', body: 'lgtm' },
@@ -234,7 +280,9 @@ const TEMPLATES: readonly GenQuery[] = [
   {
     model: 'Document',
     op: 'create',
-    args: { data: { title: 'New', team: { connect: { id: ACME } }, folder: { connect: { id: 'f_a1', teamId: ACME } } } },
+    args: {
+      data: { title: 'New', team: { connect: { id: ACME } }, folder: { connect: { id: 'f_a1', teamId: ACME } } },
+    },
   },
   {
     model: 'Folder',
@@ -244,7 +292,10 @@ const TEMPLATES: readonly GenQuery[] = [
   {
     model: 'Team',
     op: 'update',
-    args: { where: { id: ACME }, data: { documents: { create: { title: 'New', folder: { connect: { id: 'f_a2' } } } } } },
+    args: {
+      where: { id: ACME },
+      data: { documents: { create: { title: 'New', folder: { connect: { id: 'f_a2' } } } } },
+    },
   },
   {
     model: 'Document',
@@ -322,7 +373,10 @@ const TEMPLATES: readonly GenQuery[] = [
   {
     model: 'Team',
     op: 'update',
-    args: { where: { id: ACME }, data: { settings: { upsert: { create: { locale: 'en' }, update: { locale: 'fr' } } } } },
+    args: {
+      where: { id: ACME },
+      data: { settings: { upsert: { create: { locale: 'en' }, update: { locale: 'fr' } } } },
+    },
   },
   { model: 'Team', op: 'update', args: { where: { id: ACME }, data: { settings: { connect: { id: 's_a' } } } } },
   { model: 'TeamSettings', op: 'update', args: { where: { teamId: ACME }, data: { theme: 'dark' } } },
@@ -405,7 +459,11 @@ const TEMPLATES: readonly GenQuery[] = [
     op: 'findUnique',
     args: { where: { id: ACME }, include: { folders: { where: { parentId: null }, include: { children: true } } } },
   },
-  { model: 'Document', op: 'findMany', args: { where: { teamId: ACME }, cursor: { id: 'd_a2', teamId: ACME }, take: 2 } },
+  {
+    model: 'Document',
+    op: 'findMany',
+    args: { where: { teamId: ACME }, cursor: { id: 'd_a2', teamId: ACME }, take: 2 },
+  },
   {
     model: 'Document',
     op: 'updateMany',
@@ -427,7 +485,10 @@ const TEMPLATES: readonly GenQuery[] = [
       where: { id: ACME },
       data: {
         folders: {
-          update: { where: { id: 'f_a1' }, data: { documents: { updateMany: { where: {}, data: { archived: true } } } } },
+          update: {
+            where: { id: 'f_a1' },
+            data: { documents: { updateMany: { where: {}, data: { archived: true } } } },
+          },
         },
       },
     },

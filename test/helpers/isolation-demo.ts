@@ -534,7 +534,16 @@ export const DEMO: IsolationSchema = {
     idBound: (n) => n,
     widenIds: [3, 4, 6],
     // models with several tenant-owned relations (or none of their own scope) come up more often
-    weightedModels: [...Object.keys(MODELS), 'User', 'User', 'Tenant', 'Role', 'UserRole', 'SecurityAlert', 'Permission'],
+    weightedModels: [
+      ...Object.keys(MODELS),
+      'User',
+      'User',
+      'Tenant',
+      'Role',
+      'UserRole',
+      'SecurityAlert',
+      'Permission',
+    ],
     templates: TEMPLATES,
     twistable: (_key, value) => typeof value === 'number',
     twist: (key, _value, g) => (key === 'tenantId' ? g.pick([2, 3, 1]) : g.pick([1, 2, 3, 4, 5, 6, 7, 99])),

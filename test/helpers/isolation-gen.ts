@@ -6,7 +6,14 @@
 import { seedIds as ownedIds } from './isolation-db.ts'
 import { DEMO } from './isolation-demo.ts'
 import { mutate } from './isolation-mutate.ts'
-import { modelOf, type IsolationSchema, type ModelInfo, type Relation, type RowId, type TenantId } from './isolation-schema.ts'
+import {
+  modelOf,
+  type IsolationSchema,
+  type ModelInfo,
+  type Relation,
+  type RowId,
+  type TenantId,
+} from './isolation-schema.ts'
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
 export class Rng {
@@ -48,11 +55,12 @@ export const WRITE_OPS = [
   'delete',
   'deleteMany',
 ] as const
-export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op)
+/** Writes the generator does not draw but hand-written queries use (a write runs in a transaction rolled back). */
+const OTHER_WRITES = ['updateManyAndReturn']
+export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op) || OTHER_WRITES.includes(op)
 
 type Obj = Record<string, unknown>
 const MAX_DEPTH = 2
-
 
 interface CreateOpts {
   inherited?: string
@@ -151,8 +159,7 @@ export class QueryGenerator {
   /** an id of this model: the request tenant's row (or a global one) unless risky, then any row or one that does not exist */
   private id(m: string): RowId {
     if (!this.risky()) {
-      const own =
-        this.model(m).scope.kind === 'global' ? this.seedIds(m) : ownedIds(m, this.s.request.tenantId, this.s)
+      const own = this.model(m).scope.kind === 'global' ? this.seedIds(m) : ownedIds(m, this.s.request.tenantId, this.s)
       if (own.length) return this.g.pick(own)
     }
     return this.g.chance(0.1) ? this.s.gen.missingId : this.g.pick(this.seedIds(m))
@@ -196,7 +203,14 @@ export class QueryGenerator {
     const info = this.model(m)
     const g = this.g
     const options: Array<() => Obj> = [
-      () => ({ id: g.pick([this.id(m), { in: [this.id(m), this.id(m)] }, { gt: this.s.gen.idBound(g.int(5)) }, { not: this.id(m) }]) }),
+      () => ({
+        id: g.pick([
+          this.id(m),
+          { in: [this.id(m), this.id(m)] },
+          { gt: this.s.gen.idBound(g.int(5)) },
+          { not: this.id(m) },
+        ]),
+      }),
     ]
     for (const [field, values] of Object.entries(info.strings)) {
       options.push(() => ({
@@ -414,7 +428,8 @@ export class QueryGenerator {
     const d: Obj = { ...this.newScalars(m) }
     const tenantRel = info.relations.find((r) => r.fk === this.tf)
     // a composite key to the parent carries the tenant too: Prisma's unchecked input leaves it out
-    const tenantInherited = !checked && inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
+    const tenantInherited =
+      !checked && inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
     if (info.scope.kind === 'field' && (!tenantRel || inherited !== tenantRel.name) && !tenantInherited) {
       if (tenantRel && checked) {
         const id = this.tenantValue()
@@ -466,7 +481,9 @@ export class QueryGenerator {
     const checked = g.chance(0.5)
     const child = () => this.createData(rel.model, depth + 1, this.childOpts(m, rel, inv, checked))
     // Prisma has no nested createMany on a many-to-many relation
-    const ops = inv ? ['create', 'create', 'createMany', 'connect', 'connectOrCreate'] : ['create', 'create', 'connect', 'connectOrCreate']
+    const ops = inv
+      ? ['create', 'create', 'createMany', 'connect', 'connectOrCreate']
+      : ['create', 'create', 'connect', 'connectOrCreate']
     switch (g.pick(ops)) {
       case 'create':
         return { create: g.chance(0.5) ? child() : [child(), child()] }

@@ -107,7 +107,8 @@ export interface IsolationSchema {
 /** The model of this schema named `name` (throws on a typo, so a wrong test cannot pass quietly). */
 export function modelOf(schema: IsolationSchema, name: string): ModelInfo {
   const m = schema.models[name]
-  if (!m) throw new Error(`unknown model ${name}; models of ${schema.name} are ${Object.keys(schema.models).join(', ')}`)
+  if (!m)
+    throw new Error(`unknown model ${name}; models of ${schema.name} are ${Object.keys(schema.models).join(', ')}`)
   return m
 }
 

@@ -81,11 +81,27 @@ const DAY = 86_400_000
 export function normalize(o: Outcome): string {
   const now = Date.now()
   const body = o.ok ? o.value : { error: o.error }
-  return JSON.stringify(body, function (k, v: unknown) {
-    const raw = (this as Record<string, unknown>)[k]
-    if (raw instanceof Date) return Math.abs(raw.getTime() - now) < DAY ? 'Date(now)' : `Date(${raw.toISOString()})`
-    if (typeof v === 'bigint') return `${v}n`
-    return v
+  return canonicalIds(
+    JSON.stringify(body, function (k, v: unknown) {
+      const raw = (this as Record<string, unknown>)[k]
+      if (raw instanceof Date) return Math.abs(raw.getTime() - now) < DAY ? 'Date(now)' : `Date(${raw.toISOString()})`
+      if (typeof v === 'bigint') return `${v}n`
+      return v
+    }),
+  )
+}
+
+/** A cuid() that the database's default gave a new row (the seeds' ids never look like one). */
+const CUID = /\bc[0-9a-z]{24}\b/g
+/**
+ * Text in which each generated cuid is replaced by `new#n`, n counting first appearances: two runs of
+ * one write create rows with different random ids, in the same order (cuids grow with time).
+ */
+export function canonicalIds(text: string): string {
+  const seen = new Map<string, string>()
+  return text.replace(CUID, (id) => {
+    if (!seen.has(id)) seen.set(id, `new#${seen.size}`)
+    return seen.get(id)!
   })
 }
 
@@ -125,7 +141,8 @@ export function snapshot(client: AnyClient): Promise<Tables> {
 export async function snapshotOf(client: AnyClient, schema: IsolationSchema): Promise<Tables> {
   const [row] = (await client.$queryRawUnsafe(tablesSql(client, schema))) as Array<Record<string, string>>
   const out: Tables = {}
-  for (const name of [...schema.insertOrder, ...schema.linkTables.map((l) => l.table)]) out[name] = JSON.parse(row![name]!)
+  for (const name of [...schema.insertOrder, ...schema.linkTables.map((l) => l.table)])
+    out[name] = JSON.parse(row![name]!)
   return out
 }
 
@@ -215,7 +232,7 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Tru
   const snap = (c: AnyClient) => snapshotOf(c, schema)
   const run = (c: AnyClient) => runQuery(c, q, schema)
   const others = (t: Tables) => otherTenantsFootprint(t, tenant, schema)
-  const own = (t: Tables) => ownFootprint(t, tenant, schema)
+  const own = (t: Tables) => canonicalIds(ownFootprint(t, tenant, schema))
   const write = isWrite(q.op)
   const { outcome, before, after } = write
     ? await rolledBack(dbs.original, async (tx) => {
