@@ -14,7 +14,7 @@
 //
 // This file: the tenant-owned shapes (composite key, folder tree, many-to-many, the 1:1's far side,
 // ids that differ by case). isolation-app-global.test.ts: the global User and Plan, Comment, the
-// tenant model, operations, jobs and selective mode. isolation-app-leaks.test.ts: what this round found.
+// tenant model, operations, jobs and selective mode. isolation-app-findings.test.ts: what this round found.
 import { describe, expect, it } from 'vitest'
 import { bothWays } from './helpers/isolation-both-ways.ts'
 import { useAppIsolation, q, ids, rolledBack, A, G, L, MISMATCH, REQUEST } from './helpers/isolation-app-env.ts'
