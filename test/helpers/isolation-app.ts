@@ -33,6 +33,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
     booleans: [],
     relations: [{ name: 'teams', model: 'Team', list: true, optional: false }],
     uniques: [{ name: 'name', fields: ['name'] }],
+    plainInUnique: ['name'],
     fresh: ['name'],
   },
   Team: {
@@ -50,6 +51,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
       { name: 'tags', model: 'Tag', list: true, optional: false },
     ],
     uniques: [{ name: 'slug', fields: ['slug'] }],
+    plainInUnique: ['slug'],
     fresh: ['slug'],
   },
   TeamSettings: {
@@ -60,6 +62,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
     booleans: [],
     relations: [{ name: 'team', model: 'Team', list: false, optional: false, fk: 'teamId' }],
     uniques: [{ name: 'teamId', fields: ['teamId'] }],
+    plainInUnique: ['teamId'],
   },
   User: {
     name: 'User',
@@ -73,6 +76,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
       { name: 'comments', model: 'Comment', list: true, optional: false },
     ],
     uniques: [{ name: 'email', fields: ['email'] }],
+    plainInUnique: ['email'],
     fresh: ['email'],
   },
   Membership: {

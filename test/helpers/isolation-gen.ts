@@ -60,6 +60,17 @@ const OTHER_WRITES = ['updateManyAndReturn']
 export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op) || OTHER_WRITES.includes(op)
 
 type Obj = Record<string, unknown>
+
+/** The first string inside a filter value (`{ in: ['a'] }` → 'a'), or undefined (Prisma then drops the key). */
+function firstString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v
+  if (v && typeof v === 'object')
+    for (const x of Object.values(v)) {
+      const s = firstString(x)
+      if (s !== undefined) return s
+    }
+  return undefined
+}
 const MAX_DEPTH = 2
 
 interface CreateOpts {
@@ -289,6 +300,8 @@ export class QueryGenerator {
     if (info.scope.kind !== 'tenant' && (!this.risky() || g.chance(pinBias))) Object.assign(w, this.pin(m))
     if (g.chance(0.2)) Object.assign(w, this.scalarCondition(m))
     w.id = this.id(m)
+    // beside the id, a field unique on its own takes a plain value in a unique filter, never an operator
+    for (const f of info.plainInUnique ?? []) if (w[f] !== null && typeof w[f] === 'object') w[f] = firstString(w[f])
     return w
   }
 

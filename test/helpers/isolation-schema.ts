@@ -41,6 +41,8 @@ export interface ModelInfo {
   uniques: ReadonlyArray<{ name: string; fields: readonly string[] }>
   /** string fields that updates set to a fresh value (unique columns: a shared value would only collide) */
   fresh?: readonly string[]
+  /** fields unique on their own, which a unique filter (`where` of findUnique, connect) takes as a plain value only */
+  plainInUnique?: readonly string[]
 }
 
 /** The join table of an implicit many-to-many: column A holds an `a` row's id, column B a `b` row's. */
