@@ -1,10 +1,19 @@
-// Random Prisma queries over the demo schema for the differential fuzz test: where trees
-// (AND/OR/NOT, some/every/none/is/isNot, pins of tenant 1, of another tenant, none, undefined values),
-// include/select/_count trees, orderBy, cursors, and writes with nested writes and foreign keys at
-// every depth. Scoped-looking and leaking shapes alike; the generator knows nothing of the rule.
-import { FUTURE, SEED, seedIds as ownedIds } from './isolation-db.ts'
-import { mutate, TEMPLATES } from './isolation-mutate.ts'
-import { MODEL_NAMES, model, type Relation } from './isolation-schema.ts'
+// Random Prisma queries over a schema description (the demo's by default) for the differential fuzz
+// test: where trees (AND/OR/NOT, some/every/none/is/isNot, pins of the request's tenant, of another
+// tenant, none, undefined values), include/select/_count trees, orderBy, cursors, and writes with
+// nested writes and foreign keys at every depth, many-to-many links and the back side of 1:1
+// relations. Scoped-looking and leaking shapes alike; the generator knows nothing of the rule.
+import { seedIds as ownedIds } from './isolation-db.ts'
+import { DEMO } from './isolation-demo.ts'
+import { mutate } from './isolation-mutate.ts'
+import {
+  modelOf,
+  type IsolationSchema,
+  type ModelInfo,
+  type Relation,
+  type RowId,
+  type TenantId,
+} from './isolation-schema.ts'
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
 export class Rng {
@@ -46,22 +55,23 @@ export const WRITE_OPS = [
   'delete',
   'deleteMany',
 ] as const
-export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op)
+/** Writes the generator does not draw but hand-written queries use (a write runs in a transaction rolled back). */
+const OTHER_WRITES = ['updateManyAndReturn']
+export const isWrite = (op: string) => (WRITE_OPS as readonly string[]).includes(op) || OTHER_WRITES.includes(op)
 
 type Obj = Record<string, unknown>
+
+/** The first string inside a filter value (`{ in: ['a'] }` → 'a'), or undefined (Prisma then drops the key). */
+function firstString(v: unknown): string | undefined {
+  if (typeof v === 'string') return v
+  if (v && typeof v === 'object')
+    for (const x of Object.values(v)) {
+      const s = firstString(x)
+      if (s !== undefined) return s
+    }
+  return undefined
+}
 const MAX_DEPTH = 2
-
-/** The back-relation of a list relation: the relation on the target that holds the foreign key. */
-function inverseOf(from: string, rel: Relation): Relation {
-  const inv = model(rel.model).relations.find((r) => r.model === from && r.fk)
-  if (!inv) throw new Error(`no inverse for ${from}.${rel.name}`)
-  return inv
-}
-
-/** The list relation on a to-one relation's target that leads back (Prisma leaves it out of nested data). */
-function backRelation(from: string, rel: Relation): string | undefined {
-  return model(rel.model).relations.find((r) => r.list && r.model === from)?.name
-}
 
 interface CreateOpts {
   inherited?: string
@@ -69,9 +79,6 @@ interface CreateOpts {
   flat?: boolean
   checked?: boolean
 }
-
-const seedIds = (m: string): number[] =>
-  ((SEED as unknown as Record<string, Array<{ id: number }>>)[m] ?? []).map((r) => r.id)
 
 /**
  * Each query is drawn at a risk level: every tenant-relevant choice (a pin, its value, an id, a
@@ -83,13 +90,40 @@ const RISK_LEVELS = [0.05, 0.12, 0.12, 0.25, 0.5] as const
 
 /** Writes that carry nested writes and foreign keys (create, update, upsert) come up more often. */
 const WEIGHTED_WRITES = [...WRITE_OPS, 'create', 'update', 'update', 'update', 'upsert']
-/** Models with several tenant-owned relations (or none of their own scope) come up more often. */
-const WEIGHTED_MODELS = [...MODEL_NAMES, 'User', 'User', 'Tenant', 'Role', 'UserRole', 'SecurityAlert', 'Permission']
 
 export class QueryGenerator {
   private fresh = 0
   private risk = 0.5
-  constructor(private readonly g: Rng) {}
+  private readonly tenants: readonly TenantId[]
+  private readonly tf: string
+  constructor(
+    private readonly g: Rng,
+    private readonly s: IsolationSchema = DEMO,
+  ) {
+    this.tenants = [s.request.tenantId, ...s.others]
+    this.tf = s.tenantField
+  }
+
+  private model(name: string): ModelInfo {
+    return modelOf(this.s, name)
+  }
+
+  /** The other side of a list relation: the relation on the target that holds the foreign key (none: many-to-many). */
+  private inverseOf(from: string, rel: Relation): Relation | undefined {
+    const target = this.model(rel.model)
+    if (rel.inverse) return target.relations.find((r) => r.name === rel.inverse && r.fk)
+    return target.relations.find((r) => r.model === from && r.fk)
+  }
+
+  /** The relation on a to-one relation's target that leads back (Prisma leaves it out of nested data). */
+  private backRelation(from: string, rel: Relation): string | undefined {
+    if (rel.inverse) return rel.inverse
+    return this.model(rel.model).relations.find((r) => r.model === from && !r.fk)?.name
+  }
+
+  private seedIds(m: string): RowId[] {
+    return (this.s.seed[m] ?? []).map((r) => r.id)
+  }
 
   /** true when this choice takes the cross-tenant (or unpinned) branch */
   private risky(): boolean {
@@ -98,9 +132,9 @@ export class QueryGenerator {
 
   /** A near miss (a scoped template, twisted) or a query drawn from scratch. */
   query(): GenQuery {
-    if (this.g.chance(0.4)) return mutate(this.g, this.g.pick(TEMPLATES))
+    if (this.g.chance(0.4)) return mutate(this.g, this.g.pick(this.s.gen.templates), this.s)
     this.risk = this.g.pick(RISK_LEVELS)
-    const m = this.g.pick(WEIGHTED_MODELS)
+    const m = this.g.pick(this.s.gen.weightedModels)
     const op = this.g.chance(0.4) ? this.g.pick(READ_OPS) : this.g.pick(WEIGHTED_WRITES)
     return { model: m, op, args: isWrite(op) ? this.writeArgs(m, op) : this.readArgs(m, op) }
   }
@@ -110,34 +144,36 @@ export class QueryGenerator {
   /** A tenant value in a filter: mostly the request's, sometimes another, a list, an operator, undefined. */
   private tenantFilterValue(): unknown {
     const g = this.g
-    if (!this.risky()) return g.pick<unknown>([1, 1, 1, { equals: 1 }, { in: [1] }])
+    const [t1, t2, t3] = this.tenants
+    if (!this.risky()) return g.pick<unknown>([t1, t1, t1, { equals: t1 }, { in: [t1] }])
     const r = g.next()
-    if (r < 0.5) return 1
-    if (r < 0.6) return 2
-    if (r < 0.64) return 3
-    if (r < 0.68) return { equals: 1 }
-    if (r < 0.72) return { in: [1] }
-    if (r < 0.76) return { in: [1, 2] }
-    if (r < 0.8) return { not: 2 }
+    if (r < 0.5) return t1
+    if (r < 0.6) return t2
+    if (r < 0.64) return t3
+    if (r < 0.68) return { equals: t1 }
+    if (r < 0.72) return { in: [t1] }
+    if (r < 0.76) return { in: [t1, t2] }
+    if (r < 0.8) return { not: t2 }
     if (r < 0.85) return undefined
-    if (r < 0.88) return { gte: 1, lte: 1 }
+    if (r < 0.88) return { gte: t1, lte: t1 }
     if (r < 0.9) return { in: [] }
-    if (r < 0.94) return { equals: 1, not: 2 }
-    return { equals: 2 }
+    if (r < 0.94) return { equals: t1, not: t2 }
+    return { equals: t2 }
   }
 
   /** A tenant value in write data or a compound unique input: a plain id. */
-  private tenantValue(): number {
-    return this.risky() ? this.g.pick([2, 3, 1]) : 1
+  private tenantValue(): TenantId {
+    const [t1, t2, t3] = this.tenants
+    return this.risky() ? this.g.pick([t2!, t3!, t1!]) : t1!
   }
 
-  /** an id of this model: tenant 1's row (or a global one) unless risky, then any row or one that does not exist */
-  private id(m: string): number {
+  /** an id of this model: the request tenant's row (or a global one) unless risky, then any row or one that does not exist */
+  private id(m: string): RowId {
     if (!this.risky()) {
-      const own = model(m).scope.kind === 'global' ? seedIds(m) : ownedIds(m as keyof typeof SEED, 1)
+      const own = this.model(m).scope.kind === 'global' ? this.seedIds(m) : ownedIds(m, this.s.request.tenantId, this.s)
       if (own.length) return this.g.pick(own)
     }
-    return this.g.chance(0.1) ? 99 : this.g.pick(seedIds(m))
+    return this.g.chance(0.1) ? this.s.gen.missingId : this.g.pick(this.seedIds(m))
   }
 
   private freshString(prefix: string): string {
@@ -149,17 +185,17 @@ export class QueryGenerator {
 
   /** What pins this model to a tenant (the rule's proof), built for a random tenant value. */
   private pin(m: string): Obj {
-    const info = model(m)
+    const info = this.model(m)
     switch (info.scope.kind) {
       case 'field':
-        return { tenantId: this.tenantFilterValue() }
+        return { [this.tf]: this.tenantFilterValue() }
       case 'tenant':
         return { id: this.tenantFilterValue() }
       case 'global':
         return {}
       case 'via': {
         const rel = info.scope.relation
-        const inner = this.pin(model(m).relations.find((r) => r.name === rel)!.model)
+        const inner = this.pin(info.relations.find((r) => r.name === rel)!.model)
         const shapes = [inner, { is: inner }, { is: undefined, ...inner }]
         return { [rel]: this.g.pick(this.risky() ? [...shapes, { isNot: inner }] : shapes) }
       }
@@ -175,10 +211,17 @@ export class QueryGenerator {
   }
 
   private scalarCondition(m: string): Obj {
-    const info = model(m)
+    const info = this.model(m)
     const g = this.g
     const options: Array<() => Obj> = [
-      () => ({ id: g.pick([this.id(m), { in: [this.id(m), this.id(m)] }, { gt: g.int(5) }, { not: this.id(m) }]) }),
+      () => ({
+        id: g.pick([
+          this.id(m),
+          { in: [this.id(m), this.id(m)] },
+          { gt: this.s.gen.idBound(g.int(5)) },
+          { not: this.id(m) },
+        ]),
+      }),
     ]
     for (const [field, values] of Object.entries(info.strings)) {
       options.push(() => ({
@@ -191,9 +234,9 @@ export class QueryGenerator {
       }))
     }
     for (const b of info.booleans) options.push(() => ({ [b]: g.pick([true, false, { not: true }]) }))
-    if (info.scope.kind === 'field') options.push(() => ({ tenantId: this.tenantFilterValue() }))
+    if (info.scope.kind === 'field') options.push(() => ({ [this.tf]: this.tenantFilterValue() }))
     for (const rel of info.relations)
-      if (rel.fk && rel.fk !== 'tenantId')
+      if (rel.fk && rel.fk !== this.tf)
         options.push(() => ({
           [rel.fk!]: g.pick([this.id(rel.model), { in: [this.id(rel.model), this.id(rel.model)] }]),
         }))
@@ -202,7 +245,7 @@ export class QueryGenerator {
 
   private condition(m: string, depth: number): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const r = g.next()
     if (r < 0.4 || depth >= MAX_DEPTH) return this.scalarCondition(m)
     if (r < 0.75 && info.relations.length) return this.relationFilter(m, g.pick(info.relations), depth)
@@ -240,14 +283,14 @@ export class QueryGenerator {
   /** A unique filter: by id (with or without a pin and extra conditions) or a compound unique input. */
   uniqueWhere(m: string, pinBias = 0.6): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const compound = info.uniques.length && g.chance(0.3) ? g.pick(info.uniques) : undefined
     if (compound) {
       const values: Obj = {}
       for (const f of compound.fields) {
-        if (f === 'tenantId') values[f] = this.tenantValue()
-        else if (f === 'email') values[f] = g.pick(info.strings.email!)
-        else if (f === 'key') values[f] = g.pick(info.strings.key!)
+        if (f === this.tf) values[f] = this.tenantValue()
+        else if (info.strings[f]) values[f] = g.pick(info.strings[f])
+        else if (f === 'id') values[f] = this.id(m)
         else values[f] = this.id(info.relations.find((r) => r.fk === f)!.model)
       }
       return compound.fields.length === 1 ? values : { [compound.name]: values }
@@ -257,6 +300,8 @@ export class QueryGenerator {
     if (info.scope.kind !== 'tenant' && (!this.risky() || g.chance(pinBias))) Object.assign(w, this.pin(m))
     if (g.chance(0.2)) Object.assign(w, this.scalarCondition(m))
     w.id = this.id(m)
+    // beside the id, a field unique on its own takes a plain value in a unique filter, never an operator
+    for (const f of info.plainInUnique ?? []) if (w[f] !== null && typeof w[f] === 'object') w[f] = firstString(w[f])
     return w
   }
 
@@ -265,7 +310,7 @@ export class QueryGenerator {
    * relation filter (`cursor: { id, user: { tenantId } }`), so relation-scoped models get the id alone.
    */
   private cursor(m: string): Obj {
-    const w: Obj = model(m).scope.kind === 'field' && !this.risky() ? { tenantId: this.tenantFilterValue() } : {}
+    const w: Obj = this.model(m).scope.kind === 'field' && !this.risky() ? { [this.tf]: this.tenantFilterValue() } : {}
     w.id = this.id(m)
     return w
   }
@@ -274,13 +319,13 @@ export class QueryGenerator {
 
   private orderBy(m: string): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const options: Array<() => Obj> = [() => ({ id: g.pick(['asc', 'desc']) })]
     for (const field of Object.keys(info.strings)) options.push(() => ({ [field]: g.pick(['asc', 'desc']) }))
     for (const rel of info.relations) {
       if (rel.list) options.push(() => ({ [rel.name]: { _count: g.pick(['asc', 'desc']) } }))
-      else {
-        const target = model(rel.model)
+      else if (rel.fk) {
+        const target = this.model(rel.model)
         const field = g.pick(['id', ...Object.keys(target.strings)])
         options.push(() => ({ [rel.name]: { [field]: g.pick(['asc', 'desc']) } }))
       }
@@ -289,7 +334,7 @@ export class QueryGenerator {
   }
 
   private countSelect(m: string, depth: number): unknown {
-    const lists = model(m).relations.filter((r) => r.list)
+    const lists = this.model(m).relations.filter((r) => r.list)
     if (!lists.length) return undefined
     if (this.risky()) return true
     const select: Obj = {}
@@ -302,14 +347,14 @@ export class QueryGenerator {
   /** include or select (or nothing), nested to depth 2, with where/orderBy/take on lists and _count. */
   readShape(m: string, depth: number): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     if (depth >= MAX_DEPTH || g.chance(0.35)) return {}
     const useSelect = g.chance(0.4)
     const shape: Obj = {}
     if (useSelect) {
       shape.id = true
       for (const f of [...Object.keys(info.strings), ...info.booleans]) if (g.chance(0.4)) shape[f] = true
-      if (info.scope.kind === 'field' && g.chance(0.5)) shape.tenantId = true
+      if (info.scope.kind === 'field' && g.chance(0.5)) shape[this.tf] = true
     }
     for (const rel of info.relations) {
       if (!g.chance(0.4)) continue
@@ -340,7 +385,7 @@ export class QueryGenerator {
 
   private readArgs(m: string, op: string): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     switch (op) {
       case 'findUnique':
         return { where: this.uniqueWhere(m), ...this.readShape(m, 0) }
@@ -349,7 +394,7 @@ export class QueryGenerator {
       case 'aggregate':
         return { where: this.where(m, 0), _count: { _all: true }, _max: { id: true } }
       case 'groupBy': {
-        const by = g.pick([...(info.scope.kind === 'field' ? ['tenantId'] : []), 'id', ...Object.keys(info.strings)])
+        const by = g.pick([...(info.scope.kind === 'field' ? [this.tf] : []), 'id', ...Object.keys(info.strings)])
         return { by: [by], where: this.where(m, 0), _count: { _all: true }, orderBy: { [by]: 'asc' } }
       }
       default: {
@@ -371,35 +416,14 @@ export class QueryGenerator {
 
   /** Required scalars of a new row (no foreign keys, no tenant). */
   private newScalars(m: string): Obj {
-    const g = this.g
-    switch (m) {
-      case 'Tenant':
-        return { id: g.pick([1, 2, 10 + g.int(50)]), name: this.freshString('T') }
-      case 'User':
-        return { email: g.chance(0.15) ? g.pick(model('User').strings.email!) : `${this.freshString('u')}@new.test` }
-      case 'Role':
-        return { name: g.pick(['admin', 'member', 'viewer']) }
-      case 'AuditLog':
-        return { action: g.pick(['login', 'export']) }
-      case 'SecurityAlert':
-        return { kind: g.pick(['mfa', 'new_device_login']) }
-      case 'RefreshToken':
-      case 'PasswordResetToken':
-        return { tokenHash: this.freshString('h'), expiresAt: FUTURE }
-      case 'MfaBackupCode':
-        return { codeHash: this.freshString('c') }
-      case 'Permission':
-        return { key: g.chance(0.1) ? 'users.read' : this.freshString('perm.') }
-      default:
-        return {}
-    }
+    return this.s.gen.newScalars(m, this.g, (prefix) => this.freshString(prefix))
   }
 
   /** A unique filter that links an existing row (connect, set, connectOrCreate.where). */
   private linkWhere(m: string): Obj {
     if (this.g.chance(0.2)) return this.uniqueWhere(m, 0.4)
-    // by id, often unpinned: a tenant-1 row then needs the lookup to pass, another tenant's row to fail
-    const w: Obj = model(m).scope.kind !== 'tenant' && this.g.chance(0.4) ? this.pin(m) : {}
+    // by id, often unpinned: a row of the request's tenant then needs the lookup to pass, another's to fail
+    const w: Obj = this.model(m).scope.kind !== 'tenant' && this.g.chance(0.4) ? this.pin(m) : {}
     w.id = this.id(m)
     return w
   }
@@ -411,21 +435,24 @@ export class QueryGenerator {
    */
   createData(m: string, depth: number, opts: CreateOpts = {}): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const { inherited, without, flat = false } = opts
     const checked = opts.checked ?? (!flat && g.chance(0.5))
     const d: Obj = { ...this.newScalars(m) }
-    const tenantRel = info.relations.find((r) => r.fk === 'tenantId')
-    if (info.scope.kind === 'field' && (!tenantRel || inherited !== tenantRel.name)) {
+    const tenantRel = info.relations.find((r) => r.fk === this.tf)
+    // a composite key to the parent carries the tenant too: Prisma's unchecked input leaves it out
+    const tenantInherited =
+      !checked && inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
+    if (info.scope.kind === 'field' && (!tenantRel || inherited !== tenantRel.name) && !tenantInherited) {
       if (tenantRel && checked) {
         const id = this.tenantValue()
         d[tenantRel.name] = g.chance(0.7)
           ? { connect: { id } }
-          : { connectOrCreate: { where: { id }, create: { id, name: this.freshString('T') } } }
-      } else if (g.chance(0.97)) d.tenantId = this.tenantValue()
+          : { connectOrCreate: { where: { id }, create: this.s.gen.newTenant(id, (p) => this.freshString(p)) } }
+      } else if (g.chance(0.97)) d[this.tf] = this.tenantValue()
     }
     for (const rel of info.relations) {
-      if (!rel.fk || rel.fk === 'tenantId' || rel.name === inherited) continue
+      if (!rel.fk || rel.fk === this.tf || rel.name === inherited) continue
       if (rel.optional && g.chance(0.5)) continue
       if (!checked) d[rel.fk] = this.id(rel.model)
       else d[rel.name] = this.toOneCreateWrite(m, rel, depth)
@@ -437,29 +464,44 @@ export class QueryGenerator {
         d[rel.name] = this.toManyCreateWrite(m, rel, depth)
       }
     }
+    // the back side of a 1:1 (Team.settings): no key here, the other row holds it
+    const backs = info.relations.filter((r) => !r.list && !r.fk && r.name !== without)
+    if (!flat && depth < MAX_DEPTH && backs.length && g.chance(0.4)) {
+      const rel = g.pick(backs)
+      d[rel.name] = this.toOneBackWrite(m, rel, depth, false)
+    }
     return d
   }
 
   private toOneCreateWrite(m: string, rel: Relation, depth: number): Obj {
     const g = this.g
     const r = g.next()
-    const target = () => this.createData(rel.model, depth + 1, { without: backRelation(m, rel) })
+    const target = () => this.createData(rel.model, depth + 1, { without: this.backRelation(m, rel) })
     if (r < 0.6 || depth >= MAX_DEPTH) return { connect: this.linkWhere(rel.model) }
     if (r < 0.8) return { create: target() }
     return { connectOrCreate: { where: this.linkWhere(rel.model), create: target() } }
   }
 
+  /** Options of a child created under a list relation: it inherits the parent, or (many-to-many) proves its own scope. */
+  private childOpts(m: string, rel: Relation, inv: Relation | undefined, checked?: boolean): CreateOpts {
+    return inv ? { inherited: inv.name, checked } : { without: this.backRelation(m, rel), checked }
+  }
+
   private toManyCreateWrite(m: string, rel: Relation, depth: number): Obj {
     const g = this.g
-    const inv = inverseOf(m, rel)
+    const inv = this.inverseOf(m, rel)
     // one style for every child of a list: Prisma does not take checked and unchecked rows mixed
     const checked = g.chance(0.5)
-    const child = () => this.createData(rel.model, depth + 1, { inherited: inv.name, checked })
-    switch (g.pick(['create', 'create', 'createMany', 'connect', 'connectOrCreate'])) {
+    const child = () => this.createData(rel.model, depth + 1, this.childOpts(m, rel, inv, checked))
+    // Prisma has no nested createMany on a many-to-many relation
+    const ops = inv
+      ? ['create', 'create', 'createMany', 'connect', 'connectOrCreate']
+      : ['create', 'create', 'connect', 'connectOrCreate']
+    switch (g.pick(ops)) {
       case 'create':
         return { create: g.chance(0.5) ? child() : [child(), child()] }
       case 'createMany':
-        return { createMany: { data: [this.createData(rel.model, MAX_DEPTH, { inherited: inv.name, flat: true })] } }
+        return { createMany: { data: [this.createData(rel.model, MAX_DEPTH, { inherited: inv!.name, flat: true })] } }
       case 'connect':
         return { connect: g.chance(0.5) ? this.linkWhere(rel.model) : [this.linkWhere(rel.model)] }
       default:
@@ -467,17 +509,42 @@ export class QueryGenerator {
     }
   }
 
+  /** A write on the back side of a 1:1 (Team.settings), in create data or in update data. */
+  private toOneBackWrite(m: string, rel: Relation, depth: number, update: boolean): Obj {
+    const g = this.g
+    const inv = this.inverseOf(m, rel)!
+    const child = () => this.createData(rel.model, depth + 1, { inherited: inv.name })
+    const ops = ['create', 'connect', 'connectOrCreate']
+    if (update) ops.push('update', 'update', 'upsert', 'delete', 'disconnect')
+    const op = g.pick(ops)
+    switch (op) {
+      case 'create':
+        return { create: child() }
+      case 'connect':
+        return { connect: this.linkWhere(rel.model) }
+      case 'connectOrCreate':
+        return { connectOrCreate: { where: this.linkWhere(rel.model), create: child() } }
+      case 'update': {
+        const data = this.updateData(rel.model, depth + 1, inv.name)
+        return { update: g.chance(0.5) ? data : { where: this.where(rel.model, depth + 1, 0.4), data } }
+      }
+      case 'upsert':
+        return { upsert: { create: child(), update: this.updateData(rel.model, depth + 1, inv.name) } }
+      default:
+        return { [op]: g.chance(0.7) ? true : this.where(rel.model, depth + 1, 0.4) }
+    }
+  }
+
   /** Scalar changes only (updateMany data, nested updateMany data). */
   private scalarUpdate(m: string): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const d: Obj = {}
     for (const [field, values] of Object.entries(info.strings))
-      if (g.chance(0.4)) d[field] = field === 'email' || field === 'key' ? this.freshString('x') : g.pick(values)
+      if (g.chance(0.4)) d[field] = info.fresh?.includes(field) ? this.freshString('x') : g.pick(values)
     for (const b of info.booleans) if (g.chance(0.4)) d[b] = g.chance(0.5)
-    if (m === 'Tenant' && g.chance(0.5)) d.name = this.freshString('T')
-    if (info.scope.kind === 'field' && g.chance(0.15))
-      d.tenantId = g.pick<unknown>([1, 2, { set: 1 }, { set: 2 }, { increment: 1 }])
+    if (info.scope.kind === 'tenant' && g.chance(0.5)) d.name = this.freshString('T')
+    if (info.scope.kind === 'field' && g.chance(0.15)) d[this.tf] = g.pick(this.s.gen.tenantUpdates)
     if (!Object.keys(d).length) {
       const f = Object.keys(info.strings)[0]
       if (f) d[f] = this.freshString('y')
@@ -488,17 +555,18 @@ export class QueryGenerator {
   /** Update data: scalars, tenant, foreign keys (bare or as relation writes), nested writes. */
   updateData(m: string, depth: number, inherited?: string, without?: string): Obj {
     const g = this.g
-    const info = model(m)
+    const info = this.model(m)
     const checked = g.chance(0.5)
     const d: Obj = { ...this.scalarUpdate(m) }
-    const tenantRel = info.relations.find((r) => r.fk === 'tenantId')
+    const tenantRel = info.relations.find((r) => r.fk === this.tf)
     if (tenantRel && checked && inherited !== tenantRel.name) {
-      delete d.tenantId
+      delete d[this.tf]
       if (g.chance(0.2)) d[tenantRel.name] = { connect: { id: this.tenantValue() } }
     }
-    if (inherited === tenantRel?.name) delete d.tenantId
+    const compositeParent = inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
+    if (inherited === tenantRel?.name || (compositeParent && !checked)) delete d[this.tf]
     for (const rel of info.relations) {
-      if (!rel.fk || rel.fk === 'tenantId' || rel.name === inherited || !g.chance(0.5)) continue
+      if (!rel.fk || rel.fk === this.tf || rel.name === inherited || !g.chance(0.5)) continue
       if (!checked) d[rel.fk] = rel.optional && g.chance(0.2) ? null : this.id(rel.model)
       else d[rel.name] = this.toOneUpdateWrite(m, rel, depth)
     }
@@ -509,12 +577,17 @@ export class QueryGenerator {
         d[rel.name] = this.toManyUpdateWrite(m, rel, depth)
       }
     }
+    const backs = info.relations.filter((r) => !r.list && !r.fk && r.name !== without)
+    if (depth < MAX_DEPTH && backs.length && g.chance(0.4)) {
+      const rel = g.pick(backs)
+      d[rel.name] = this.toOneBackWrite(m, rel, depth, true)
+    }
     return d
   }
 
   private toOneUpdateWrite(m: string, rel: Relation, depth: number): Obj {
     const g = this.g
-    const without = backRelation(m, rel)
+    const without = this.backRelation(m, rel)
     const create = () => this.createData(rel.model, depth + 1, { without })
     const update = () => this.updateData(rel.model, depth + 1, undefined, without)
     const ops = ['connect', 'connect', 'create', 'connectOrCreate', 'update', 'upsert']
@@ -538,7 +611,7 @@ export class QueryGenerator {
 
   private toManyUpdateWrite(m: string, rel: Relation, depth: number): Obj {
     const g = this.g
-    const inv = inverseOf(m, rel)
+    const inv = this.inverseOf(m, rel)
     const ops = [
       'create',
       'createMany',
@@ -550,9 +623,11 @@ export class QueryGenerator {
       'delete',
       'deleteMany',
     ]
-    if (inv.optional) ops.push('set', 'disconnect')
+    // a many-to-many link (no inverse holding a key) can always be set or removed
+    if (!inv || inv.optional) ops.push('set', 'disconnect')
     const op = g.pick(ops)
-    const child = () => this.createData(rel.model, depth + 1, { inherited: inv.name })
+    const child = () => this.createData(rel.model, depth + 1, this.childOpts(m, rel, inv))
+    const back = inv ? undefined : this.backRelation(m, rel)
     switch (op) {
       case 'create':
       case 'createMany':
@@ -561,7 +636,10 @@ export class QueryGenerator {
         return this.toManyCreateWrite(m, rel, depth)
       case 'update':
         return {
-          update: { where: this.uniqueWhere(rel.model, 0.3), data: this.updateData(rel.model, depth + 1, inv.name) },
+          update: {
+            where: this.uniqueWhere(rel.model, 0.3),
+            data: this.updateData(rel.model, depth + 1, inv?.name, back),
+          },
         }
       case 'updateMany':
         return { updateMany: { where: this.scalarWhere(rel.model), data: this.scalarUpdate(rel.model) } }
@@ -570,7 +648,7 @@ export class QueryGenerator {
           upsert: {
             where: this.uniqueWhere(rel.model, 0.3),
             create: child(),
-            update: this.updateData(rel.model, depth + 1, inv.name),
+            update: this.updateData(rel.model, depth + 1, inv?.name, back),
           },
         }
       case 'delete':

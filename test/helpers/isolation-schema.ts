@@ -1,9 +1,15 @@
-// The demo schema (prisma/schema.prisma) as the isolation tests see it: which rows belong to which
-// tenant, and how models link. Written by hand from the schema, not read from tenantfence: the tests
-// judge the extension, so they must not borrow its reading of the data model.
+// A schema as the isolation tests see it: which rows belong to which tenant, how models link, the
+// seed, and what the fuzz generator needs to write valid queries over it. Written by hand from each
+// schema, not read from tenantfence: the tests judge the extension, so they must not borrow its
+// reading of the data model. Two descriptions exist: the demo's (helpers/isolation-demo.ts) and a
+// multi-team app's (helpers/isolation-app.ts, schema in test/fixtures/isolation-app).
+import type { GenQuery, Rng } from './isolation-gen.ts'
+
+export type TenantId = number | string
+export type RowId = number | string
 
 export type Scope =
-  | { kind: 'field' } // its own tenantId column
+  | { kind: 'field' } // its own tenant column (the schema's tenantField)
   | { kind: 'via'; relation: string } // the row its relation points at
   | { kind: 'tenant' } // the tenant model: its id is the tenant
   | { kind: 'global' } // nobody's
@@ -14,8 +20,12 @@ export interface Relation {
   list: boolean
   /** nullable to-one (can be disconnected, set to null, compared to null) */
   optional: boolean
-  /** the foreign-key scalar on this side, when this side holds it */
+  /** the foreign-key scalar on this side that holds the target's id, when this side holds it */
   fk?: string
+  /** the foreign key also includes the tenant field on both sides (it cannot leave the row's tenant) */
+  composite?: boolean
+  /** the other side's relation, when finding it by model and foreign key is ambiguous (self-relations) */
+  inverse?: string
 }
 
 export interface ModelInfo {
@@ -27,141 +37,91 @@ export interface ModelInfo {
   strings: Record<string, readonly string[]>
   booleans: readonly string[]
   relations: readonly Relation[]
-  /** compound unique inputs: name and fields */
+  /** unique inputs: name and fields (a single field is given bare, several under the name) */
   uniques: ReadonlyArray<{ name: string; fields: readonly string[] }>
+  /** string fields that updates set to a fresh value (unique columns: a shared value would only collide) */
+  fresh?: readonly string[]
+  /** fields unique on their own, which a unique filter (`where` of findUnique, connect) takes as a plain value only */
+  plainInUnique?: readonly string[]
 }
 
-const EMAILS = ['alice@acme.test', 'bob@acme.test', 'carol@globex.test', 'dave@acme.test', 'erin@initech.test'] as const
-
-export const MODELS: Record<string, ModelInfo> = {
-  Tenant: {
-    name: 'Tenant',
-    prop: 'tenant',
-    scope: { kind: 'tenant' },
-    strings: { name: ['Acme', 'Globex', 'Initech'] },
-    booleans: [],
-    relations: [{ name: 'users', model: 'User', list: true, optional: false }],
-    uniques: [],
-  },
-  User: {
-    name: 'User',
-    prop: 'user',
-    scope: { kind: 'field' },
-    strings: { email: EMAILS },
-    booleans: ['isActive'],
-    relations: [
-      { name: 'tenant', model: 'Tenant', list: false, optional: false, fk: 'tenantId' },
-      { name: 'refreshTokens', model: 'RefreshToken', list: true, optional: false },
-      { name: 'passwordResetTokens', model: 'PasswordResetToken', list: true, optional: false },
-      { name: 'mfaBackupCodes', model: 'MfaBackupCode', list: true, optional: false },
-      { name: 'userRoles', model: 'UserRole', list: true, optional: false },
-      { name: 'securityAlerts', model: 'SecurityAlert', list: true, optional: false },
-    ],
-    uniques: [{ name: 'tenantId_email', fields: ['tenantId', 'email'] }],
-  },
-  Role: {
-    name: 'Role',
-    prop: 'role',
-    scope: { kind: 'field' },
-    strings: { name: ['admin', 'member'] },
-    booleans: ['isActive'],
-    relations: [
-      { name: 'userRoles', model: 'UserRole', list: true, optional: false },
-      { name: 'rolePermissions', model: 'RolePermission', list: true, optional: false },
-    ],
-    uniques: [],
-  },
-  AuditLog: {
-    name: 'AuditLog',
-    prop: 'auditLog',
-    scope: { kind: 'field' },
-    strings: { action: ['login', 'role_view'] },
-    booleans: [],
-    relations: [],
-    uniques: [],
-  },
-  SecurityAlert: {
-    name: 'SecurityAlert',
-    prop: 'securityAlert',
-    scope: { kind: 'field' },
-    strings: { kind: ['mfa', 'new_device_login'] },
-    booleans: [],
-    relations: [{ name: 'user', model: 'User', list: false, optional: true, fk: 'userId' }],
-    uniques: [],
-  },
-  RefreshToken: {
-    name: 'RefreshToken',
-    prop: 'refreshToken',
-    scope: { kind: 'via', relation: 'user' },
-    strings: { tokenHash: ['h1', 'h3'] },
-    booleans: [],
-    relations: [{ name: 'user', model: 'User', list: false, optional: false, fk: 'userId' }],
-    uniques: [],
-  },
-  PasswordResetToken: {
-    name: 'PasswordResetToken',
-    prop: 'passwordResetToken',
-    scope: { kind: 'via', relation: 'user' },
-    strings: { tokenHash: ['p1', 'p3'] },
-    booleans: [],
-    relations: [{ name: 'user', model: 'User', list: false, optional: false, fk: 'userId' }],
-    uniques: [],
-  },
-  MfaBackupCode: {
-    name: 'MfaBackupCode',
-    prop: 'mfaBackupCode',
-    scope: { kind: 'via', relation: 'user' },
-    strings: { codeHash: ['c1', 'c3'] },
-    booleans: [],
-    relations: [{ name: 'user', model: 'User', list: false, optional: false, fk: 'userId' }],
-    uniques: [],
-  },
-  UserRole: {
-    name: 'UserRole',
-    prop: 'userRole',
-    scope: { kind: 'via', relation: 'user' },
-    strings: {},
-    booleans: [],
-    relations: [
-      { name: 'user', model: 'User', list: false, optional: false, fk: 'userId' },
-      { name: 'role', model: 'Role', list: false, optional: false, fk: 'roleId' },
-    ],
-    uniques: [{ name: 'userId_roleId', fields: ['userId', 'roleId'] }],
-  },
-  RolePermission: {
-    name: 'RolePermission',
-    prop: 'rolePermission',
-    scope: { kind: 'via', relation: 'role' },
-    strings: {},
-    booleans: [],
-    relations: [
-      { name: 'role', model: 'Role', list: false, optional: false, fk: 'roleId' },
-      { name: 'permission', model: 'Permission', list: false, optional: false, fk: 'permissionId' },
-    ],
-    uniques: [{ name: 'roleId_permissionId', fields: ['roleId', 'permissionId'] }],
-  },
-  Permission: {
-    name: 'Permission',
-    prop: 'permission',
-    scope: { kind: 'global' },
-    strings: { key: ['users.read', 'users.write', 'roles.read'] },
-    booleans: [],
-    relations: [{ name: 'rolePermissions', model: 'RolePermission', list: true, optional: false }],
-    uniques: [{ name: 'key', fields: ['key'] }],
-  },
+/** The join table of an implicit many-to-many: column A holds an `a` row's id, column B a `b` row's. */
+export interface LinkTable {
+  table: string
+  a: string
+  b: string
 }
 
-export const MODEL_NAMES = Object.keys(MODELS)
+export type Row = Record<string, unknown> & { id: RowId }
+export type Tables = Record<string, Row[]>
+type Obj = Record<string, unknown>
 
-export function model(name: string): ModelInfo {
-  const m = MODELS[name]
-  if (!m) throw new Error(`unknown model ${name}; models are ${MODEL_NAMES.join(', ')}`)
+/** What the generator needs beyond the shape: values it cannot guess from the description. */
+export interface GenHooks {
+  /** required scalars of a new row (no foreign key, no tenant) */
+  newScalars(model: string, g: Rng, fresh: (prefix: string) => string): Obj
+  /** a new tenant row with this id (a connectOrCreate's create) */
+  newTenant(id: TenantId, fresh: (prefix: string) => string): Obj
+  /** what update data may set the tenant field to (the request's, others', operators) */
+  tenantUpdates: readonly unknown[]
+  /** an id no row has */
+  missingId: RowId
+  /** the n-th of five id bounds, in increasing order (a range filter `id: { gt }`) */
+  idBound(n: number): RowId
+  /** other tenants' ids that widen a filter (a twist: `{ OR: [filter, { id }] }`) */
+  widenIds: readonly RowId[]
+  /** models drawn for a query from scratch (repeats weigh) */
+  weightedModels: readonly string[]
+  /** scoped queries of the request's tenant, twisted into near misses */
+  templates: readonly GenQuery[]
+  /** a template value that is an id or a tenant (twisted more often than the shape around it) */
+  twistable(key: string | number, value: unknown): boolean
+  /** another id or tenant in its place */
+  twist(key: string | number, value: unknown, g: Rng): unknown
+}
+
+export interface IsolationSchema {
+  name: string
+  models: Record<string, ModelInfo>
+  /** the tenant column of field-scoped models */
+  tenantField: string
+  /** the request of every test */
+  request: { tenantId: TenantId; userId: TenantId; endpoint: string; method: string }
+  /** the other tenants of the seed */
+  others: readonly TenantId[]
+  seed: Record<string, readonly Row[]>
+  /** models in an order that satisfies foreign keys when inserting (reverse it to delete) */
+  insertOrder: readonly string[]
+  linkTables: readonly LinkTable[]
+  /** rows of the link tables, by table: [a id, b id] */
+  linkSeed: Record<string, ReadonlyArray<readonly [RowId, RowId]>>
+  /** scalars the snapshot leaves out (the database sets them to now) */
+  volatile: readonly string[]
+  /** SQL that deletes every row of the tenants other than this one (an SQL literal); global rows stay */
+  deleteOthers(tenantSql: string): string[]
+  /** SQL that changes every attribute of the other tenants' rows that a filter could test */
+  alterOthers(tenantSql: string): string[]
+  /** a plain client on a new empty database with the schema's tables */
+  open(): Promise<{ prisma: unknown; close(): Promise<void> }>
+  gen: GenHooks
+}
+
+/** The model of this schema named `name` (throws on a typo, so a wrong test cannot pass quietly). */
+export function modelOf(schema: IsolationSchema, name: string): ModelInfo {
+  const m = schema.models[name]
+  if (!m)
+    throw new Error(`unknown model ${name}; models of ${schema.name} are ${Object.keys(schema.models).join(', ')}`)
   return m
 }
 
-/** The relation of `from` named `name` (throws on a typo, so a wrong test cannot pass quietly). */
-export function relation(from: string, name: string): Relation {
-  const r = model(from).relations.find((x) => x.name === name)
+/** The relation of `from` named `name`. */
+export function relationOf(schema: IsolationSchema, from: string, name: string): Relation {
+  const r = modelOf(schema, from).relations.find((x) => x.name === name)
   if (!r) throw new Error(`${from} has no relation ${name}`)
   return r
+}
+
+/** SQL text of a value (ids and tenants are integers or strings). */
+export function sqlValue(v: TenantId): string {
+  return typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`
 }

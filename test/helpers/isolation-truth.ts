@@ -4,20 +4,21 @@
 //   - changed what belongs to another tenant (their rows, or a row linked to one of theirs), or
 //   - gave an answer that depends on other tenants' rows (run again after deleting them, and after
 //     altering them: a count, a filter, a cursor or an error that changes is an oracle).
-import { openDatabase, type OpenDatabase } from '../../src/demo/db.ts'
 import { runWithTenant } from '../../src/index.ts'
 import {
-  INSERT_ORDER,
-  T1,
   otherTenantsFootprint,
   ownFootprint,
   ownership,
+  runtimeModels,
   seedIsolation,
+  tableOf,
   type AnyClient,
+  type Ownership,
   type Tables,
 } from './isolation-db.ts'
+import { DEMO } from './isolation-demo.ts'
 import { isWrite, type GenQuery } from './isolation-gen.ts'
-import { model } from './isolation-schema.ts'
+import { modelOf, sqlValue, type IsolationSchema, type RowId, type TenantId } from './isolation-schema.ts'
 
 export type Outcome =
   { ok: true; value: unknown } | { ok: false; error: string; blocked?: { model: string; violation: string } }
@@ -71,8 +72,8 @@ export async function settle(fn: () => Promise<unknown>): Promise<Outcome> {
 }
 
 /** The query on this client (a fresh copy of its arguments each time: nothing may share them). */
-export function runQuery(client: AnyClient, q: GenQuery): Promise<unknown> {
-  return client[model(q.model).prop][q.op](structuredClone(q.args))
+export function runQuery(client: AnyClient, q: GenQuery, schema: IsolationSchema = DEMO): Promise<unknown> {
+  return client[modelOf(schema, q.model).prop][q.op](structuredClone(q.args))
 }
 
 const DAY = 86_400_000
@@ -80,87 +81,101 @@ const DAY = 86_400_000
 export function normalize(o: Outcome): string {
   const now = Date.now()
   const body = o.ok ? o.value : { error: o.error }
-  return JSON.stringify(body, function (k, v: unknown) {
-    const raw = (this as Record<string, unknown>)[k]
-    if (raw instanceof Date) return Math.abs(raw.getTime() - now) < DAY ? 'Date(now)' : `Date(${raw.toISOString()})`
-    if (typeof v === 'bigint') return `${v}n`
-    return v
+  return canonicalIds(
+    JSON.stringify(body, function (k, v: unknown) {
+      const raw = (this as Record<string, unknown>)[k]
+      if (raw instanceof Date) return Math.abs(raw.getTime() - now) < DAY ? 'Date(now)' : `Date(${raw.toISOString()})`
+      if (typeof v === 'bigint') return `${v}n`
+      return v
+    }),
+  )
+}
+
+/** A cuid() that the database's default gave a new row (the seeds' ids never look like one). */
+const CUID = /\bc[0-9a-z]{24}\b/g
+/**
+ * Text in which each generated cuid is replaced by `new#n`, n counting first appearances: two runs of
+ * one write create rows with different random ids, in the same order (cuids grow with time).
+ */
+export function canonicalIds(text: string): string {
+  const seen = new Map<string, string>()
+  return text.replace(CUID, (id) => {
+    if (!seen.has(id)) seen.set(id, `new#${seen.size}`)
+    return seen.get(id)!
   })
 }
 
 // ---- snapshots -----------------------------------------------------------------------------------
 
-let snapshotSql: string | undefined
-/** One statement that reads every table as JSON (createdAt left out: the database sets it to now). */
-function tablesSql(client: AnyClient): string {
-  if (snapshotSql) return snapshotSql
-  const dm = (
-    client as { _runtimeDataModel: { models: Record<string, { fields: Array<{ name: string; kind: string }> }> } }
-  )._runtimeDataModel
-  const parts = INSERT_ORDER.map((name) => {
-    const cols = dm.models[name]!.fields.filter((f) => f.kind === 'scalar' && f.name !== 'createdAt').map(
-      (f) => `'${f.name}', "${f.name}"`,
+const snapshotSql = new WeakMap<IsolationSchema, string>()
+/**
+ * One statement that reads every table as JSON, under the database's own names (@@map, @map), keyed
+ * by the schema's field names; the schema's volatile fields (set by the database to now) left out.
+ */
+function tablesSql(client: AnyClient, schema: IsolationSchema): string {
+  const cached = snapshotSql.get(schema)
+  if (cached) return cached
+  const models = runtimeModels(client)
+  const parts = schema.insertOrder.map((name) => {
+    const cols = models[name]!.fields.filter((f) => f.kind === 'scalar' && !schema.volatile.includes(f.name)).map(
+      (f) => `'${f.name}', "${f.dbName ?? f.name}"`,
     )
-    return `(SELECT json_group_array(json_object(${cols.join(', ')})) FROM (SELECT * FROM "${name}" ORDER BY "id")) AS "${name}"`
+    const table = tableOf(client, name)
+    return `(SELECT json_group_array(json_object(${cols.join(', ')})) FROM (SELECT * FROM "${table}" ORDER BY "id")) AS "${name}"`
   })
-  snapshotSql = `SELECT ${parts.join(', ')}`
-  return snapshotSql
+  for (const l of schema.linkTables)
+    parts.push(
+      `(SELECT json_group_array(json_object('A', "A", 'B', "B")) FROM (SELECT * FROM "${l.table}" ORDER BY "A", "B")) AS "${l.table}"`,
+    )
+  const sql = `SELECT ${parts.join(', ')}`
+  snapshotSql.set(schema, sql)
+  return sql
 }
 
-export async function snapshot(client: AnyClient): Promise<Tables> {
-  const [row] = (await client.$queryRawUnsafe(tablesSql(client))) as Array<Record<string, string>>
+/** Every table of the demo's database (round 1's tests map over clients with it: one parameter). */
+export function snapshot(client: AnyClient): Promise<Tables> {
+  return snapshotOf(client, DEMO)
+}
+
+/** Every table of this schema's database, join tables included. */
+export async function snapshotOf(client: AnyClient, schema: IsolationSchema): Promise<Tables> {
+  const [row] = (await client.$queryRawUnsafe(tablesSql(client, schema))) as Array<Record<string, string>>
   const out: Tables = {}
-  for (const name of INSERT_ORDER) out[name] = JSON.parse(row![name]!)
+  for (const name of [...schema.insertOrder, ...schema.linkTables.map((l) => l.table)])
+    out[name] = JSON.parse(row![name]!)
   return out
 }
 
-/** Delete every row of the other tenants (foreign keys cascade from users and roles). */
-export async function deleteOthers(client: AnyClient, tenant = 1): Promise<void> {
-  for (const sql of [
-    `DELETE FROM "SecurityAlert" WHERE "tenantId" <> ${tenant}`,
-    `DELETE FROM "AuditLog" WHERE "tenantId" <> ${tenant}`,
-    `DELETE FROM "User" WHERE "tenantId" <> ${tenant}`,
-    `DELETE FROM "Role" WHERE "tenantId" <> ${tenant}`,
-    `DELETE FROM "Tenant" WHERE "id" <> ${tenant}`,
-  ])
-    await client.$executeRawUnsafe(sql)
+/** Delete every row of the other tenants (the schema says how: its foreign keys cascade). */
+export async function deleteOthers(client: AnyClient, schema: IsolationSchema = DEMO): Promise<void> {
+  for (const sql of schema.deleteOthers(sqlValue(schema.request.tenantId))) await client.$executeRawUnsafe(sql)
 }
 
 /** Change every attribute of the other tenants' rows that a filter could test. */
-export async function alterOthers(client: AnyClient, tenant = 1): Promise<void> {
-  const theirUsers = `(SELECT "id" FROM "User" WHERE "tenantId" <> ${tenant})`
-  for (const sql of [
-    `UPDATE "User" SET "email" = 'zz-' || "email", "isActive" = NOT "isActive" WHERE "tenantId" <> ${tenant}`,
-    `UPDATE "Role" SET "name" = 'zz-' || "name", "isActive" = NOT "isActive" WHERE "tenantId" <> ${tenant}`,
-    `UPDATE "AuditLog" SET "action" = 'zz-' || "action", "userId" = NULL WHERE "tenantId" <> ${tenant}`,
-    `UPDATE "SecurityAlert" SET "kind" = 'zz-' || "kind" WHERE "tenantId" <> ${tenant}`,
-    `UPDATE "Tenant" SET "name" = 'zz-' || "name" WHERE "id" <> ${tenant}`,
-    `UPDATE "RefreshToken" SET "tokenHash" = 'zz-' || "tokenHash" WHERE "userId" IN ${theirUsers}`,
-    `UPDATE "PasswordResetToken" SET "tokenHash" = 'zz-' || "tokenHash" WHERE "userId" IN ${theirUsers}`,
-    `UPDATE "MfaBackupCode" SET "codeHash" = 'zz-' || "codeHash", "usedAt" = 0 WHERE "userId" IN ${theirUsers}`,
-  ])
-    await client.$executeRawUnsafe(sql)
+export async function alterOthers(client: AnyClient, schema: IsolationSchema = DEMO): Promise<void> {
+  for (const sql of schema.alterOthers(sqlValue(schema.request.tenantId))) await client.$executeRawUnsafe(sql)
 }
 
 // ---- verdicts ------------------------------------------------------------------------------------
 
-/** Rows (model, id) of tenants other than `tenant` among the objects a query returned. */
+/** Rows (model, id) of tenants other than the request's among the objects a query returned. */
 export function foreignRowsIn(
   value: unknown,
   modelName: string,
-  owners: Array<ReturnType<typeof ownership>>,
-  tenant = 1,
+  owners: Ownership[],
+  schema: IsolationSchema = DEMO,
 ): string[] {
+  const tenant = schema.request.tenantId
   const found: string[] = []
   const walk = (v: unknown, m: string) => {
     if (Array.isArray(v)) return v.forEach((x) => walk(x, m))
     if (!v || typeof v !== 'object' || v instanceof Date) return
     const obj = v as Record<string, unknown>
-    if (typeof obj.id === 'number') {
-      const owner = owners.map((o) => o.get(m)?.get(obj.id as number)).find((x) => x !== undefined)
+    if (typeof obj.id === 'number' || typeof obj.id === 'string') {
+      const owner = owners.map((o) => o.get(m)?.get(obj.id as RowId)).find((x) => x !== undefined)
       if (owner !== null && owner !== undefined && owner !== tenant) found.push(`${m}#${obj.id} (tenant ${owner})`)
     }
-    for (const rel of model(m).relations) if (rel.name in obj) walk(obj[rel.name], rel.model)
+    for (const rel of modelOf(schema, m).relations) if (rel.name in obj) walk(obj[rel.name], rel.model)
   }
   walk(value, modelName)
   return found
@@ -180,6 +195,7 @@ export interface Truth {
  * then runs once per database, reads directly, writes inside a transaction that is rolled back.
  */
 export interface TruthDatabases {
+  schema: IsolationSchema
   original: AnyClient
   deleted: AnyClient
   altered: AnyClient
@@ -188,63 +204,68 @@ export interface TruthDatabases {
   close(): Promise<void>
 }
 
-export async function openTruthDatabases(original: AnyClient, tenant = 1): Promise<TruthDatabases> {
-  const copies: OpenDatabase[] = []
-  const perturbed = async (perturb: (c: AnyClient, t: number) => Promise<void>) => {
-    const copy = await openDatabase()
+export async function openTruthDatabases(original: AnyClient, schema: IsolationSchema = DEMO): Promise<TruthDatabases> {
+  const copies: Array<{ close(): Promise<void> }> = []
+  const perturbed = async (perturb: (c: AnyClient, s: IsolationSchema) => Promise<void>) => {
+    const copy = await schema.open()
     copies.push(copy)
-    await seedIsolation(copy.prisma)
-    await perturb(copy.prisma, tenant)
+    await seedIsolation(copy.prisma, schema)
+    await perturb(copy.prisma, schema)
     return copy.prisma as AnyClient
   }
   return {
+    schema,
     original,
     deleted: await perturbed(deleteOthers),
     altered: await perturbed(alterOthers),
-    seed: await snapshot(original),
+    seed: await snapshotOf(original, schema),
     async close() {
       for (const c of copies) await c.close()
     },
   }
 }
 
-/** What the query does on the plain client, for a request of `tenant` (1). */
-export async function groundTruth(dbs: TruthDatabases, q: GenQuery, tenant = 1): Promise<Truth> {
+/** What the query does on the plain client, for a request of the schema's tenant. */
+export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Truth> {
+  const { schema } = dbs
+  const tenant: TenantId = schema.request.tenantId
+  const snap = (c: AnyClient) => snapshotOf(c, schema)
+  const run = (c: AnyClient) => runQuery(c, q, schema)
+  const others = (t: Tables) => otherTenantsFootprint(t, tenant, schema)
+  const own = (t: Tables) => canonicalIds(ownFootprint(t, tenant, schema))
   const write = isWrite(q.op)
   const { outcome, before, after } = write
     ? await rolledBack(dbs.original, async (tx) => {
-        const before = await snapshot(tx)
-        const outcome = await settle(() => runQuery(tx, q))
+        const before = await snap(tx)
+        const outcome = await settle(() => run(tx))
         // a query that fails closes Prisma's interactive transaction; it changed nothing in any case
-        const after = outcome.ok ? await snapshot(tx) : before
+        const after = outcome.ok ? await snap(tx) : before
         return { outcome, before, after }
       })
-    : { outcome: await settle(() => runQuery(dbs.original, q)), before: dbs.seed, after: dbs.seed }
+    : { outcome: await settle(() => run(dbs.original)), before: dbs.seed, after: dbs.seed }
   const invalid = !outcome.ok && outcome.error === 'PrismaClientValidationError'
   const leaks: string[] = []
   // A failed write changes nothing outside this wrapper transaction (Prisma runs it atomically).
-  if (outcome.ok && otherTenantsFootprint(before, tenant) !== otherTenantsFootprint(after, tenant))
-    leaks.push(
-      `changed other tenants' rows:\n${diff(otherTenantsFootprint(before, tenant), otherTenantsFootprint(after, tenant))}`,
-    )
+  if (outcome.ok && others(before) !== others(after))
+    leaks.push(`changed other tenants' rows:\n${diff(others(before), others(after))}`)
   if (outcome.ok) {
-    const rows = foreignRowsIn(outcome.value, q.model, [ownership(after), ownership(before)], tenant)
+    const rows = foreignRowsIn(outcome.value, q.model, [ownership(after, schema), ownership(before, schema)], schema)
     if (rows.length) leaks.push(`returned ${rows.join(', ')}`)
   }
   if (leaks.length || invalid) return { outcome, leaks, invalid }
 
-  const ownAfter = write ? ownFootprint(after, tenant) : ''
+  const ownAfter = write ? own(after) : ''
   for (const [name, client] of [
     ['deleted', dbs.deleted],
     ['altered', dbs.altered],
   ] as const) {
     const other = write
       ? await rolledBack(client, async (tx) => {
-          const o = await settle(() => runQuery(tx, q))
+          const o = await settle(() => run(tx))
           // a failed query changed nothing, and the perturbation left the tenant's own rows alone
-          return { outcome: o, own: o.ok ? ownFootprint(await snapshot(tx), tenant) : ownFootprint(before, tenant) }
+          return { outcome: o, own: o.ok ? own(await snap(tx)) : own(before) }
         })
-      : { outcome: await settle(() => runQuery(client, q)), own: '' }
+      : { outcome: await settle(() => run(client)), own: '' }
     if (normalize(other.outcome) !== normalize(outcome)) {
       leaks.push(
         `answer depends on other tenants' rows: with them ${name} it is ${normalize(other.outcome).slice(0, 400)} instead of ${normalize(outcome).slice(0, 400)}`,
@@ -259,10 +280,16 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery, tenant = 1):
   return { outcome, leaks, invalid }
 }
 
-/** The query through tenantfence as tenant 1: reads directly or in a transaction, writes in one rolled back. */
-export async function fencedRun(prisma: AnyClient, q: GenQuery, direct: boolean): Promise<Outcome> {
-  if (direct && !isWrite(q.op)) return runWithTenant(T1, () => settle(() => runQuery(prisma, q)))
-  return runWithTenant(T1, () => settle(() => rolledBack(prisma, (tx) => runQuery(tx, q))))
+/** The query through tenantfence as the schema's request: reads directly or in a transaction, writes in one rolled back. */
+export async function fencedRun(
+  prisma: AnyClient,
+  q: GenQuery,
+  direct: boolean,
+  schema: IsolationSchema = DEMO,
+): Promise<Outcome> {
+  const ctx = schema.request
+  if (direct && !isWrite(q.op)) return runWithTenant(ctx, () => settle(() => runQuery(prisma, q, schema)))
+  return runWithTenant(ctx, () => settle(() => rolledBack(prisma, (tx) => runQuery(tx, q, schema))))
 }
 
 function diff(a: string, b: string): string {
