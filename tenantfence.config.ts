@@ -25,6 +25,7 @@ export default defineConfig({
   },
   globalModels: ['Permission'],
   bypass: { reasons: ['nightly_cleanup', 'data_migration', 'support_investigation', 'security_incident'] },
-  // PostgreSQL row-level security (docs/rls.md): `generate` writes prisma/rls/migration.sql, the extension's rls option sets app.tenant_id
-  rls: { setting: 'app.tenant_id', bypassSetting: 'tenantfence.bypass_reason', bypass: 'reason_setting', dir: 'prisma/rls' },
+  // PostgreSQL row-level security (docs/rls.md): `generate` writes prisma/rls/migration.sql; the
+  // extension's rls option sets app.tenant_id (the defaults: setting, bypass by reason, prisma/rls)
+  rls: {},
 })

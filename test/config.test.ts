@@ -103,8 +103,8 @@ describe('a minimal config is complete (the rollout document\'s defaults)', () =
   })
 
   it('the demo config writes only what a team must: its phases are the defaults for its models', () => {
-    const { app, tenant, models, globalModels, bypass } = config
-    expect(defineConfig({ app, tenant, models, globalModels, bypass })).toEqual(config)
+    const { app, tenant, models, globalModels, bypass, rls } = config
+    expect(defineConfig({ app, tenant, models, globalModels, bypass, rls })).toEqual(config)
     const source = readFileSync('tenantfence.config.ts', 'utf8')
     for (const key of ['phases:', 'thresholds:', 'rollback:', 'successCriteria']) expect(source).not.toContain(key)
   })
@@ -180,7 +180,7 @@ describe('audit', () => {
     expect(clean.stdout).toContain('every model of prisma/schema.prisma is classified')
     const forgetful = await runCli(['audit', '--config', 'test/fixtures/config/forgetful.config.ts'])
     expect(forgetful.code).toBe(1)
-    expect(forgetful.stdout).toContain('SecurityAlert: has a "tenantId" field')
+    expect(forgetful.stdout).toContain('SecurityAlert has a "tenantId" field')
   })
 })
 

@@ -178,12 +178,19 @@ describe("references: 'verify' (default)", () => {
     expect(await counter('tenant_violations_total', { model: 'User', violation: 'tenant_mismatch', decision: 'logged' })).toBe(1)
   })
 
-  it('no lookup for a model the flags leave alone (selective, User off)', async () => {
-    const { prisma, base, statements } = await open('selective', {}, { TENANT_ENFORCEMENT_ENFORCE_MODELS: 'SecurityAlert' })
+  it('no lookup when the flags leave both ends of the link alone (selective, only AuditLog watched)', async () => {
+    const { prisma, base, statements } = await open('selective', {}, { TENANT_ENFORCEMENT_ENFORCE_MODELS: 'AuditLog' })
     const sql = await statements(() => asTenant1(() => prisma.securityAlert.update({ where: { id: 1, tenantId: 1 }, data: { userId: 3 } })))
     expect(sql.length).toBeGreaterThan(0)
     expect(lookups(sql, 'User')).toEqual([])
     expect((await base.securityAlert.findUnique({ where: { id: 1 } })).userId).toBe(3)
+  })
+
+  it('a link exposes both of its ends: an enforced holder blocks a link to a model the flags leave alone', async () => {
+    const { prisma, base } = await open('selective', {}, { TENANT_ENFORCEMENT_ENFORCE_MODELS: 'SecurityAlert' })
+    const err = await failure(asTenant1(() => prisma.securityAlert.update({ where: { id: 1, tenantId: 1 }, data: { userId: 3 } })))
+    expect(err).toMatchObject({ model: 'User', violation: 'tenant_mismatch' })
+    expect((await base.securityAlert.findUnique({ where: { id: 1 } })).userId).toBeNull()
   })
 
   it('a lookup that fails proves nothing: blocked in enforce (inspection_error)', async () => {

@@ -21,6 +21,9 @@ export interface QueryDecision {
   readonly related: readonly Finding[]
 }
 
+const RANK: Record<ModelAction, number> = { off: 0, log: 1, block: 2 }
+const stronger = (a: ModelAction, b: ModelAction): ModelAction => (RANK[b] > RANK[a] ? b : a)
+
 const ALLOW: QueryDecision = Object.freeze({ decision: 'allow', primary: undefined, related: [] })
 
 /**
@@ -32,7 +35,9 @@ export function decideQuery(findings: readonly Finding[], actionOf: (model: stri
   let blocking: Finding | undefined
   let reported: Finding[] | undefined
   for (const f of findings) {
-    const action = actionOf(f.model)
+    // A link across tenants exposes both of its ends: the stronger of their actions.
+    const own = actionOf(f.model)
+    const action = f.linked === undefined || own === 'block' ? own : stronger(own, actionOf(f.linked))
     if (action === 'off') continue
     ;(reported ??= []).push(f)
     if (action === 'block') {

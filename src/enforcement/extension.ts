@@ -20,7 +20,7 @@ import { TenantContextRequiredError } from './errors.ts'
 import { inspect, type Finding, type Inspection, type ReferenceCheck } from './inspect.ts'
 import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
-import { verifyReferences } from './references.ts'
+import { verifyReferences, type PendingKey } from './references.ts'
 import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
 import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
 
@@ -186,13 +186,21 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
     return pass(params, store)
   }
+  // Unique keys created by the proven queries of a batch transaction, for the later queries of the
+  // same batch that reference them (their lookups run before the batch, so they cannot see the rows).
+  const batchCreates = new WeakMap<object, PendingKey[]>()
+  const batchOf = (params: HookParams): object | undefined => {
+    const tx = params.__internalParams?.transaction as { kind?: string; lock?: unknown } | undefined
+    return tx?.kind === 'batch' && typeof tx.lock === 'object' && tx.lock !== null ? tx.lock : undefined
+  }
   // The lookups of `references: 'verify'`, then one decision over everything found.
   const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
     let extra: Finding[]
     try {
       const tx = params.__internalParams?.transaction
       const lookup = tx?.kind === 'itx' && typeof (client as ItxClient)._createItxClient === 'function' ? (client as ItxClient)._createItxClient!(tx) : client
-      extra = await verifyReferences(lookup, policy, refs, found.tenant)
+      const batch = batchOf(params)
+      extra = await verifyReferences(lookup, policy, refs, found.tenant, batch ? batchCreates.get(batch) : undefined)
     } catch {
       // A lookup that fails proves nothing: closed where the model is blocked, open where it is logged.
       extra = refs.slice(0, 1).map((r) => ({ model: r.model, severity: policy.models.get(r.model)!.severity, violation: 'inspection_error' as const, path: r.path }))
@@ -234,9 +242,15 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const actions = actionOf(state)
     const d = decideQuery(found.findings, actions)
     checkDuration.observe((performance.now() - start) / 1000)
+    if (found.findings.length === 0) {
+      // Noted before any await: the batch's later queries are inspected after this one.
+      const batch = batchOf(params)
+      if (batch) for (const r of found.references) if (r.collision === 'create' && r.key) (batchCreates.get(batch) ?? batchCreates.set(batch, []).get(batch)!).push({ model: r.model, fields: r.key.fields, values: r.key.values })
+    }
     if (d.decision !== 'block' && found.references.length > 0) {
       // Lookups only for models the flags watch: a model left alone is not worth a query.
-      const refs = found.references.filter((r) => actions(r.model) !== 'off')
+      const watched = (m: string | undefined) => m !== undefined && actions(m) !== 'off'
+      const refs = found.references.filter((r) => watched(r.model) || watched(r.linked) || watched(r.blame))
       if (refs.length > 0) return verifyThenApply(found, refs, params, store, state, actions)
     }
     if (d.decision === 'allow') return pass(params, store)

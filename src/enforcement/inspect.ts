@@ -17,6 +17,11 @@ export interface Finding {
   readonly queryTenantIds?: readonly string[]
   /** where in the query's arguments (`where.OR.user`, `data.userRoles.create.role.connect`) */
   readonly path: string
+  /**
+   * For a link between two rows (a connect, a foreign key): the model at the other end. A link
+   * across tenants exposes both ends, so the flags of both decide (selective mode).
+   */
+  readonly linked?: string
 }
 
 /** A row the query links to without proving its tenant: the extension looks it up (references: 'verify'). */
@@ -30,6 +35,15 @@ export interface ReferenceCheck {
   /** the model a wrong answer exposes, when not the referenced one (a row moved by its own tenant source) */
   readonly blame?: string
   readonly path: string
+  /** the model at the other end of the link (see Finding.linked) */
+  readonly linked?: string
+  /**
+   * A unique key the write sets (`id: 'd_b1'`): a row of another tenant holding it would answer
+   * with a unique-constraint error, telling that it exists. Found in another tenant: a mismatch;
+   * not found or the tenant's own: nothing to say. `create`: the row is created by this query (a
+   * later query of the same batch transaction may reference it).
+   */
+  readonly collision?: 'create' | 'update'
 }
 
 export interface Inspection {
@@ -108,6 +122,11 @@ export function pinOfWhere(where: unknown, p: ModelPolicy): Pin {
       // `tenant: { id: 1 }` / `tenant: { is: { id: 1 } }`: the tenant relation pins its key field.
       pin = conj(pin, pinOfWhere(toOneInner(where[p.tenantRelation!]), p.tenantTarget))
     }
+    for (const b of p.boundRelations) {
+      // A foreign key that includes the tenant field: a row whose related row is T's is T's.
+      const rel = where[b.name]
+      if (rel !== undefined && rel !== null) pin = conj(pin, pinOfWhere(toOneInner(rel), b.target))
+    }
   } else if (p.kind === 'relation' && p.target) {
     const rel = where[p.via]
     if (rel !== undefined) pin = pinOfWhere(toOneInner(rel), p.target)
@@ -153,11 +172,11 @@ function missing(p: ModelPolicy): ViolationKind {
   return p.kind === 'relation' ? 'missing_relation_filter' : 'missing_tenant_id'
 }
 
-function report(model: { readonly name: string; readonly severity: Severity }, violation: ViolationKind, pin?: Pin): false {
+function report(model: { readonly name: string; readonly severity: Severity }, violation: ViolationKind, pin?: Pin, linked?: string): false {
   const list = (W.findings ??= [])
   if (list.length < MAX_FINDINGS) {
     const named = pin !== undefined && pin !== CONFLICT ? { queryTenantIds: [String(pin)] } : undefined
-    list.push({ model: model.name, severity: model.severity, violation, path: here(), ...named })
+    list.push({ model: model.name, severity: model.severity, violation, path: here(), ...named, ...(linked !== undefined && linked !== model.name ? { linked } : undefined) })
   }
   return false
 }
@@ -170,15 +189,15 @@ function reportAt(key: string, model: ModelPolicy, violation: ViolationKind): fa
   return false
 }
 
-/** A pinned tenant must be T (outside a request the first pin becomes T). */
-function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind): boolean {
-  if (pin === undefined) return report(p, missingKind)
-  if (pin === CONFLICT) return report(p, 'tenant_mismatch')
+/** A pinned tenant must be T (outside a request the first pin becomes T). `linked`: see Finding.linked. */
+function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind, linked?: string): boolean {
+  if (pin === undefined) return report(p, missingKind, undefined, linked)
+  if (pin === CONFLICT) return report(p, 'tenant_mismatch', undefined, linked)
   if (W.tenant === undefined && !W.fixed) {
     W.tenant = pin
     return true
   }
-  return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', pin)
+  return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', pin, linked)
 }
 
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : v === undefined ? NONE : [v])
@@ -343,9 +362,10 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
         proven = linkParent(p, via, ops)
         leave()
       }
-      if (key !== undefined) proven = verifyKey(via, key, p) && proven
+      if (key !== undefined) proven = verifyKey(via, key, p, p) && proven
     }
   }
+  if (p.crossTenantKeys.length > 0) collisionKeys(row, p, 'create')
   walkReferences(row, p, proven, source)
   walkNested(row, p, proven, source)
   return proven
@@ -367,38 +387,66 @@ function keyValues(data: Obj, r: Relation): unknown[] | undefined {
  * the model a wrong answer exposes — the written row's own when the key is its tenant source
  * (a token moved to another tenant's user), else the referenced one (a role of another tenant).
  */
-function verifyKey(r: Relation, values: unknown[], blame: ModelPolicy | undefined): boolean {
+function verifyKey(r: Relation, values: unknown[], blame: ModelPolicy | undefined, holder: ModelPolicy): boolean {
   const target = W.policy.models.get(r.target)!
   const who = blame ?? target
+  const linked = blame ? target.name : holder.name
   if (values.every((v) => v === null)) return true // unlinking
   enter(r.fields.join('+'))
   let ok = true
-  if (values.some((v) => !isTenantValue(v))) ok = report(who, 'unverified_reference')
-  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch')
-  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference')
+  if (values.some((v) => !isTenantValue(v))) ok = report(who, 'unverified_reference', undefined, linked)
+  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', undefined, linked)
+  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
     const where: Obj = {}
     for (let i = 0; i < r.references.length; i++) where[r.references[i]!] = values[i]
-    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where, key: { fields: r.references, values }, path: here() })
+    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where, key: { fields: r.references, values }, path: here() })
   }
   leave()
   return ok
 }
 
 /**
+ * Unique keys a write sets that do not hold the tenant (`id: 'd_b1'`): another tenant's row with
+ * the same key would answer with a unique-constraint error. Looked up (references: 'verify').
+ */
+function collisionKeys(data: Obj, p: ModelPolicy, kind: 'create' | 'update'): void {
+  if (W.policy.references !== 'verify' || W.tenant === NEW_TENANT) return
+  for (const key of p.crossTenantKeys) {
+    let values: unknown[] | undefined
+    for (let i = 0; i < key.length; i++) {
+      let v = data[key[i]!]
+      if (isObj(v) && Object.keys(v).length === 1 && 'set' in v) v = v.set
+      if (!isTenantValue(v)) {
+        values = undefined
+        break
+      }
+      ;(values ??= new Array<unknown>(key.length))[i] = v
+    }
+    if (values === undefined) continue
+    const where: Obj = {}
+    for (let i = 0; i < key.length; i++) where[key[i]!] = values[i]
+    enter(key.join('+'))
+    ;(W.refs ??= []).push({ model: p.name, where, key: { fields: key, values }, path: here(), collision: kind })
+    leave()
+  }
+}
+
+/**
  * An existing row linked by a unique filter (`connect`, `set`, `connectOrCreate.where`) is the
  * tenant's. `blame` as in verifyKey: the linking row's model when the link is its tenant source.
  */
-function linkRow(target: ModelPolicy, unique: unknown, blame?: ModelPolicy): boolean {
+function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | undefined, holder: ModelPolicy): boolean {
   const who = blame ?? target
-  if (!isObj(unique)) return report(who, 'unscoped_nested_write')
+  const linked = blame ? target.name : holder.name
+  if (!isObj(unique)) return report(who, 'unscoped_nested_write', undefined, linked)
   const pin = pinOfWhere(unique, target)
   let ok: boolean
-  if (pin !== undefined) ok = judgePin(who, pin, 'unscoped_nested_write')
-  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch')
-  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference')
+  if (pin !== undefined) ok = judgePin(who, pin, 'unscoped_nested_write', linked)
+  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', undefined, linked)
+  else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
-    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, where: flattenUnique(unique, target), path: here() })
+    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where: flattenUnique(unique, target), path: here() })
     ok = true
   }
   walkWhere(unique, target, ok)
@@ -435,12 +483,12 @@ function linkParent(p: ModelPolicy, r: Relation, ops: unknown): boolean {
     const v = ops[key]
     if (v === undefined) continue
     enter(key)
-    if (key === 'connect') ok = linkRow(target, v, p) && ok
+    if (key === 'connect') ok = linkRow(target, v, p, p) && ok
     else if (key === 'create') ok = createRow(v, target, false) && ok
     else if (key === 'connectOrCreate') {
       const c = isObj(v) ? v : {}
       enter('where')
-      ok = linkRow(target, c.where, p) && ok
+      ok = linkRow(target, c.where, p, p) && ok
       leave()
       enter('create')
       ok = createRow(c.create, target, false) && ok
@@ -466,7 +514,7 @@ function walkReferences(data: Obj, p: ModelPolicy, rowsProven: boolean, source: 
       reportAt(r.fields.join('+'), blame ?? W.policy.models.get(r.target)!, 'unverified_reference')
       continue
     }
-    verifyKey(r, values, blame)
+    verifyKey(r, values, blame, p)
   }
 }
 
@@ -482,15 +530,13 @@ function walkUpdateData(data: unknown, p: ModelPolicy, rowsProven: boolean): voi
       else judgePin(p, to, 'tenant_mismatch')
       leave()
     }
-  } else if (!p.guarded && p.dependents.length > 0) {
-    // Re-keying a global row cascades into every tenant's rows that reference it.
-    for (const d of p.dependents) {
-      const dep = W.policy.models.get(d)!
-      for (const r of dep.references) {
-        if (r.target === p.name && r.references.some((f) => data[f] !== undefined)) report(dep, 'unscoped_nested_write')
-      }
-    }
   }
+  if (!p.guarded || !rowsProven) {
+    // Re-keying rows that are not proven (a global row's above all) cascades into every tenant's
+    // rows that reference them (Prisma's default onUpdate is Cascade; Restrict would answer with an error).
+    for (const d of p.referencedBy) if (d.fields.some((f) => data[f] !== undefined)) report(W.policy.models.get(d.model)!, 'unscoped_nested_write')
+  }
+  if (p.crossTenantKeys.length > 0) collisionKeys(data, p, 'update')
   walkReferences(data, p, rowsProven, undefined)
   walkNested(data, p, rowsProven, undefined)
 }
@@ -506,13 +552,13 @@ function walkNested(data: Obj, p: ModelPolicy, rowsProven: boolean, source: stri
     // Linking through the row's own tenant source (its `via` or tenant relation) moves the row.
     const blame = key === p.via || key === p.tenantRelation ? p : undefined
     enter(key)
-    nestedOps(r, ops, rowsProven, blame)
+    nestedOps(r, ops, rowsProven, blame, p)
     leave()
   }
 }
 
-/** Nested operations on relation r of parent rows (proven or not). */
-function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: ModelPolicy | undefined): void {
+/** Nested operations on relation r of parent rows of model `holder` (proven or not). */
+function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: ModelPolicy | undefined, holder: ModelPolicy): void {
   const b = W.policy.models.get(r.target)!
   if (!isObj(ops)) return
   const inherit = parentProven && r.inherits
@@ -532,7 +578,7 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
         // set first unlinks every current row: those must be the tenant's too.
         if (op === 'set' && b.guarded && !parentProven) report(b, 'unscoped_nested_write')
         for (const u of list(v)) {
-          if (b.guarded) linkRow(b, u, blame)
+          if (b.guarded) linkRow(b, u, blame, holder)
           else walkWhere(u, b, false)
         }
         break
@@ -540,7 +586,7 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
         for (const c of list(v)) {
           const o = isObj(c) ? c : {}
           enter('where')
-          if (b.guarded) linkRow(b, o.where, blame)
+          if (b.guarded) linkRow(b, o.where, blame, holder)
           else walkWhere(o.where, b, false)
           leave()
           enter('create')

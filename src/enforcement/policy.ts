@@ -54,6 +54,16 @@ export interface ModelPolicy {
   readonly tenantKeys: readonly string[]
   /** guarded models holding a foreign key to this one: deleting its rows reaches theirs */
   readonly dependents: readonly string[]
+  /** for each guarded model holding a foreign key to this one, the fields of this model it references (re-keying cascades) */
+  readonly referencedBy: ReadonlyArray<{ readonly model: string; readonly fields: readonly string[] }>
+  /**
+   * Unique keys of a guarded model that do not contain its tenant (the tenant field, or the `via`
+   * foreign key): a write that sets one to a value another tenant's row holds fails on the unique
+   * constraint, which tells that the row exists. With references: 'verify' such a write is looked up.
+   */
+  readonly crossTenantKeys: ReadonlyArray<readonly string[]>
+  /** kind field: relations whose foreign key this model holds and includes the tenant field (a filter on them pins the tenant) */
+  readonly boundRelations: ReadonlyArray<{ readonly name: string; readonly target: ModelPolicy }>
   /** some relation leads to a guarded model, or guarded rows depend on this one */
   readonly reachesTenantData: boolean
 }
@@ -123,6 +133,9 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
       scalars: new Set(fields.filter((f) => f.kind !== 'object').map((f) => f.name)),
       tenantKeys: (datamodel.models[name]?.uniques ?? []).filter((u) => u.fields.length > 1 && u.fields.includes(field)).map((u) => u.name),
       dependents: [],
+      referencedBy: [],
+      crossTenantKeys: [],
+      boundRelations: [],
       reachesTenantData: false,
     })
   }
@@ -140,6 +153,10 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
     p.references = [...relations.values()].filter((r) => r.fields.length > 0 && models.get(r.target)!.guarded && r.name !== p.tenantRelation)
   }
   for (const p of models.values()) {
+    if (p.kind !== 'field') continue
+    p.boundRelations = [...p.relations.values()].filter((r) => r.tenantBound && r.fields.length > 0).map((r) => ({ name: r.name, target: models.get(r.target)! }))
+  }
+  for (const p of models.values()) {
     if (p.kind === 'relation') {
       const target = models.get(p.relations.get(p.via)!.target)!
       if (!target.guarded) {
@@ -152,7 +169,14 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
       if (r.fields.length > 0 && p.guarded) {
         const t = models.get(r.target)!
         if (!t.dependents.includes(p.name)) t.dependents = [...t.dependents, p.name]
+        t.referencedBy = [...t.referencedBy, { model: p.name, fields: r.references }]
       }
+    }
+    if (p.guarded) {
+      // A key that holds the tenant (or the parent that proves it) cannot collide with another tenant's row.
+      const tenantish = p.kind === 'relation' ? (p.relations.get(p.via)?.fields ?? []) : [p.field]
+      const holdsTenant = (key: readonly string[]) => tenantish.length > 0 && tenantish.every((f) => key.includes(f))
+      p.crossTenantKeys = (datamodel.models[p.name]?.uniques ?? []).map((u) => u.fields).filter((key) => !(p.kind === 'root' && key.length === 1 && key[0] === p.field) && !holdsTenant(key))
     }
   }
   for (const p of models.values()) {

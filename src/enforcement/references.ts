@@ -1,7 +1,8 @@
-// Foreign keys and connects the query cannot prove by itself (`roleId: 5`, `connect: { id: 5 }`):
-// look the referenced rows' tenants up. This is the one place tenantfence adds a query of its own:
-// one indexed findMany per referenced model per write, through the client without the extension
-// (never re-entering the check), inside the query's interactive transaction when it has one.
+// Foreign keys and connects the query cannot prove by itself (`roleId: 5`, `connect: { id: 5 }`),
+// and unique keys it sets (`id: 'd_b1'`): look the rows' tenants up. This is the one place
+// tenantfence adds a query of its own: one indexed findMany per model per write, through the client
+// without the extension (never re-entering the check), inside the query's interactive transaction
+// when it has one.
 import type { Finding, ReferenceCheck } from './inspect.ts'
 import { NEW_TENANT, sameTenant } from './inspect.ts'
 import type { ModelPolicy, Policy } from './policy.ts'
@@ -9,6 +10,13 @@ import type { ModelPolicy, Policy } from './policy.ts'
 type Row = Record<string, unknown>
 interface Delegate {
   findMany(args: { where: unknown; select: unknown }): PromiseLike<Row[]>
+}
+
+/** A unique key an earlier query of the same batch transaction creates, proven the tenant's. */
+export interface PendingKey {
+  readonly model: string
+  readonly fields: readonly string[]
+  readonly values: readonly unknown[]
 }
 
 /** The Prisma client property of a model: its name with the first letter lower-cased. */
@@ -28,12 +36,16 @@ function tenantOfRow(row: Row | null | undefined, p: ModelPolicy): unknown {
   return row[p.field]
 }
 
+const keyMatches = (row: Row, fields: readonly string[], values: readonly unknown[]) => fields.every((f, i) => sameTenant(row[f], values[i]))
+
 /**
  * The findings the lookups add: a referenced row of another tenant is `tenant_mismatch`, a
- * foreign key to a row that does not exist `unverified_reference`. `tenant` is the tenant the
- * query was judged against; outside a request (undefined) the first row found sets it.
+ * foreign key to a row that does not exist `unverified_reference` (unless an earlier query of the
+ * same batch creates it: `pending`), a unique key another tenant's row holds `tenant_mismatch`.
+ * `tenant` is the tenant the query was judged against; outside a request (undefined) the first
+ * referenced row found sets it.
  */
-export async function verifyReferences(client: unknown, policy: Policy, refs: readonly ReferenceCheck[], tenant: unknown): Promise<Finding[]> {
+export async function verifyReferences(client: unknown, policy: Policy, refs: readonly ReferenceCheck[], tenant: unknown, pending: readonly PendingKey[] = []): Promise<Finding[]> {
   const byModel = new Map<string, ReferenceCheck[]>()
   for (const r of refs) {
     const group = byModel.get(r.model)
@@ -50,26 +62,28 @@ export async function verifyReferences(client: unknown, policy: Policy, refs: re
     const delegate = (client as Record<string, Delegate | undefined>)[delegateName(model)]
     if (!delegate) throw new Error(`tenantfence: the client has no delegate for ${model}`)
     const rows = await delegate.findMany({ where, select })
-    const blamed = (r: ReferenceCheck) => (r.blame ? policy.models.get(r.blame)! : p)
+    const refOf = (row: Row) => group.find((r) => r.key && keyMatches(row, r.key.fields, r.key.values)) ?? group.find((r) => !r.collision) ?? group[0]!
     let mismatch = false
     for (const row of rows) {
+      const ref = refOf(row)
       const t = tenantOfRow(row, p)
-      if (expected === undefined && t !== undefined && t !== null) expected = t
-      if (!mismatch && (t === undefined || t === null || expected === NEW_TENANT || !sameTenant(t, expected))) {
-        mismatch = true
-        // Which reference found this row: a key that matches it, else (a connect's filter) the first.
-        const ref = group.find((r) => r.key && r.key.fields.every((f, i) => sameTenant(row[f], r.key!.values[i]))) ?? group[0]!
-        const named = t === undefined || t === null ? undefined : { queryTenantIds: [String(t)] }
-        const who = blamed(ref)
-        findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named })
-      }
+      if (expected === undefined && !ref.collision && t !== undefined && t !== null) expected = t
+      if (mismatch || (t !== undefined && t !== null && expected !== NEW_TENANT && sameTenant(t, expected))) continue
+      // A row the write would collide with, or link to, that is not the tenant's.
+      mismatch = true
+      const who = ref.blame ? policy.models.get(ref.blame)! : p
+      const named = t === undefined || t === null ? undefined : { queryTenantIds: [String(t)] }
+      const linked = ref.linked !== undefined && ref.linked !== who.name ? { linked: ref.linked } : undefined
+      findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named, ...linked })
     }
     for (const r of group) {
       const key = r.key
-      if (key && !rows.some((row) => key.fields.every((f, i) => sameTenant(row[f], key.values[i])))) {
-        const who = blamed(r)
-        findings.push({ model: who.name, severity: who.severity, violation: 'unverified_reference', path: r.path })
-      }
+      if (!key || r.collision) continue
+      if (rows.some((row) => keyMatches(row, key.fields, key.values))) continue
+      if (pending.some((k) => k.model === model && k.fields.length === key.fields.length && k.fields.every((f, i) => f === key.fields[i] && sameTenant(k.values[i], key.values[i])))) continue
+      const who = r.blame ? policy.models.get(r.blame)! : p
+      const linked = r.linked !== undefined && r.linked !== who.name ? { linked: r.linked } : undefined
+      findings.push({ model: who.name, severity: who.severity, violation: 'unverified_reference', path: r.path, ...linked })
     }
   }
   return findings

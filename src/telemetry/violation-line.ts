@@ -27,6 +27,8 @@ export interface TenantViolationLine {
   queryTenantIds?: string[]
   /** where in the query's arguments the violation is (`where`, `include.userRoles`, `data.roleId`) */
   path?: string
+  /** for a link between two rows: the model at the other end (its flags decide too) */
+  linked?: string
   /** the query's other findings (a filter or include reaching another model's rows), when it has any */
   related?: { model: string; violation: string; path: string }[]
   /** call site frames, app code first, node_modules and tenantfence frames removed */
