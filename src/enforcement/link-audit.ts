@@ -5,8 +5,8 @@
 import type { TenantFenceConfig } from '../config/schema.ts'
 import { dataModelOfClient, type DataModel } from './datamodel.ts'
 import { sameTenant } from './inspect.ts'
-import { compilePolicy, type ModelPolicy } from './policy.ts'
-import { delegateName } from './references.ts'
+import { compilePolicy } from './policy.ts'
+import { delegateName, tenantOfRow, tenantSelect } from './references.ts'
 
 type Row = Record<string, unknown>
 interface Delegate {
@@ -32,18 +32,6 @@ export interface LinkAuditOptions {
   /** examples kept per relation (default 5) */
   examples?: number
   datamodel?: DataModel
-}
-
-/** `select` reaching a row's tenant: its tenant field, or its `via` chain down to one. */
-function tenantSelect(p: ModelPolicy): Row {
-  if (p.kind === 'relation' && p.target) return { [p.via]: { select: tenantSelect(p.target) } }
-  return { [p.field]: true }
-}
-
-function tenantOf(row: Row | null | undefined, p: ModelPolicy): unknown {
-  if (!row) return undefined
-  if (p.kind === 'relation' && p.target) return tenantOf(row[p.via] as Row | null, p.target)
-  return row[p.field]
 }
 
 /**
@@ -78,8 +66,8 @@ export async function findCrossTenantLinks(client: unknown, options: LinkAuditOp
         // Rows with no link (a null foreign key) come back with the relation null and are skipped.
         const page = await delegate.findMany({ select, orderBy, take: pageSize, skip })
         for (const row of page) {
-          const own = tenantOf(row, p)
-          const theirs = tenantOf(row[r.name] as Row | null, target)
+          const own = tenantOfRow(row, p)
+          const theirs = tenantOfRow(row[r.name] as Row | null, target)
           if (theirs === undefined || theirs === null || (own !== undefined && own !== null && sameTenant(own, theirs))) continue
           rows++
           if (examples.length < keep) examples.push(Object.fromEntries(id.map((f) => [f, row[f]])))

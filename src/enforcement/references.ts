@@ -25,12 +25,13 @@ export function delegateName(model: string): string {
 }
 
 /** `select` that reaches the row's tenant: its tenant field, or the `via` chain down to one. */
-function tenantSelect(p: ModelPolicy): Row {
+export function tenantSelect(p: ModelPolicy): Row {
   if (p.kind === 'relation' && p.target) return { [p.via]: { select: tenantSelect(p.target) } }
   return { [p.field]: true }
 }
 
-function tenantOfRow(row: Row | null | undefined, p: ModelPolicy): unknown {
+/** The tenant of a row read with tenantSelect (undefined when its chain ends in no row). */
+export function tenantOfRow(row: Row | null | undefined, p: ModelPolicy): unknown {
   if (!row) return undefined
   if (p.kind === 'relation' && p.target) return tenantOfRow(row[p.via] as Row | null, p.target)
   return row[p.field]
