@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs'
 import Database from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parseSchema } from '../src/enforcement/datamodel.ts'
 import { APP_SCHEMA, openAppDatabase, type AppDatabase } from './helpers/isolation-app-client.ts'
 import { runtimeModels } from './helpers/isolation-db.ts'
 
@@ -58,6 +59,14 @@ describe('migration.sql matches schema.prisma', () => {
           .sort(),
       )
     expect(columns('_DocumentToTag')).toEqual(['A', 'B'])
+  })
+
+  it('parseSchema (what the RLS generator reads) names the tables and columns as Prisma\'s own data model does', () => {
+    const parsed = parseSchema(schemaText)
+    const names = (m: Record<string, { dbName?: string | null; fields: readonly { name: string; kind: string; dbName?: string | null }[] }>) =>
+      Object.entries(m).map(([model, { dbName, fields }]) => [model, dbName ?? model, fields.filter((f) => f.kind !== 'object').map((f) => f.dbName ?? f.name)])
+    expect(names(parsed.models)).toEqual(names(models()))
+    expect(names(parsed.models).flatMap(([, , columns]) => columns)).toContain('team_id') // the fixture maps columns
   })
 
   it('has a unique index for every @unique, @@unique and @id of the schema, and no other', () => {

@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TenantFenceConfig } from '../src/config/schema.ts'
+import { parseSchema, type DataModel } from '../src/enforcement/datamodel.ts'
 import { generateFiles } from '../src/generate/files.ts'
-import { parsePrismaSchema } from '../src/generate/prisma-schema.ts'
 import { renderRlsMigration, renderRlsRollback, rlsFiles, rlsTables } from '../src/generate/rls.ts'
 import demoConfig from '../tenantfence.config.ts'
 import { createTestDatabase, ROLES, type TestDatabase } from './helpers/postgres.ts'
@@ -25,28 +25,83 @@ const mappedConfig = (over: Partial<TenantFenceConfig> = {}) =>
     ...over,
   }) as TenantFenceConfig
 
-describe('reading schema.prisma', () => {
+/** A field of a parsed schema, or a failure naming it. */
+const fieldIn = (dm: DataModel, model: string, field: string) => {
+  const f = dm.models[model]?.fields.find((x) => x.name === field)
+  if (!f) throw new Error(`no ${model}.${field}`)
+  return f
+}
+
+describe('reading schema.prisma (parseSchema, the isolation core\'s reader)', () => {
   it('tables, schemas, columns, native types and relations as written', () => {
-    const schema = parsePrismaSchema(mappedSchema)
+    const schema = parseSchema(mappedSchema)
     expect(schema.provider).toBe('postgresql')
-    const member = schema.models.get('Member')!
-    expect([member.table, member.schema]).toEqual(['members', 'app'])
-    expect(member.fields.find((f) => f.name === 'orgId')).toMatchObject({ column: 'org_id', nativeType: 'Uuid', type: 'String', kind: 'scalar' })
-    expect(member.fields.find((f) => f.name === 'profile')).toMatchObject({ kind: 'object', optional: true, relation: { name: 'MemberProfile', fields: ['profileId'], references: ['id'] } })
-    expect(schema.models.get('Project')!.fields.find((f) => f.name === 'owner')!.relation).toEqual({ name: undefined, fields: ['ownerId', 'ownerOrg'], references: ['id', 'orgId'] })
-    expect(schema.models.get('Profile')!.fields.find((f) => f.name === 'member')!.relation).toEqual({ name: 'MemberProfile', fields: [], references: [] })
-    expect(schema.models.get('Organization')!.fields.map((f) => f.name)).toEqual(['id', 'name', 'members']) // the string's "//" and "{" are not syntax
+    const member = schema.models.Member!
+    expect([member.dbName, member.schema]).toEqual(['members', 'app'])
+    expect(fieldIn(schema, 'Member', 'orgId')).toMatchObject({ dbName: 'org_id', nativeType: ['Uuid', []], type: 'String', kind: 'scalar' })
+    expect(fieldIn(schema, 'Member', 'id')).not.toHaveProperty('dbName') // no @map: the field's name is the column
+    expect(fieldIn(schema, 'Member', 'id')).not.toHaveProperty('nativeType')
+    expect(fieldIn(schema, 'Member', 'profile')).toMatchObject({ kind: 'object', isRequired: false, relationName: 'MemberProfile', relationFromFields: ['profileId'], relationToFields: ['id'] })
+    // an unnamed relation gets Prisma's name on both sides, so the side without the key finds the one with it
+    expect(fieldIn(schema, 'Project', 'owner')).toMatchObject({ relationName: 'MemberToProject', relationFromFields: ['ownerId', 'ownerOrg'], relationToFields: ['id', 'orgId'] })
+    expect(fieldIn(schema, 'Member', 'projects')).toMatchObject({ relationName: 'MemberToProject', relationFromFields: [], isList: true })
+    expect(fieldIn(schema, 'Profile', 'member')).toMatchObject({ relationName: 'MemberProfile', relationFromFields: [], relationToFields: [] })
+    expect(schema.models.Organization!.fields.map((f) => f.name)).toEqual(['id', 'name', 'members']) // the string's "//" and "{" are not syntax
+  })
+
+  it('native types keep their arguments, as Prisma writes them', () => {
+    const schema = parseSchema(`model T {
+  id    BigInt  @id @db.BigInt
+  code  String  @db.VarChar(191) @unique
+  price Decimal @db.Decimal(10, 2)
+  note  String  @db.Text
+}`)
+    expect(['id', 'code', 'price', 'note'].map((f) => fieldIn(schema, 'T', f).nativeType)).toEqual([['BigInt', []], ['VarChar', ['191']], ['Decimal', ['10', '2']], ['Text', []]])
+    expect(schema.models.T!.uniques!.map((u) => u.name)).toEqual(['id', 'code']) // the @db argument does not hide @unique
+  })
+
+  it('@map(name: …), @@schema on a model without @@map, and no provider without a datasource', () => {
+    const schema = parseSchema('model T {\n  id Int @id @map(name: "t_id")\n  @@schema("audit")\n}')
+    expect(fieldIn(schema, 'T', 'id').dbName).toBe('t_id')
+    expect([schema.models.T!.dbName, schema.models.T!.schema]).toEqual([null, 'audit'])
+    expect(schema.provider).toBeUndefined()
+    expect(parseSchema(readFileSync('prisma/schema.prisma', 'utf8')).provider).toBe('sqlite')
+  })
+
+  it('attributes written inside strings or comments are not read', () => {
+    const schema = parseSchema(`datasource db {
+  // provider = "mysql"
+  url      = "postgres://x/provider=sqlite"
+  provider = "postgresql"
+}
+model T {
+  id   Int    @id
+  name String @default("@map(\\"nope\\") @db.Uuid") // @map("nor_this")
+  // @@schema("commented")
+}`)
+    expect(schema.provider).toBe('postgresql')
+    expect(fieldIn(schema, 'T', 'name')).not.toHaveProperty('dbName')
+    expect(fieldIn(schema, 'T', 'name')).not.toHaveProperty('nativeType')
+    expect(schema.models.T).not.toHaveProperty('schema')
+  })
+
+  it('the generated SQL does not depend on layout: comments and attributes over several lines read the same', () => {
+    const relaid = mappedSchema
+      .replace('@relation(fields: [ownerId, ownerOrg], references: [id, orgId])', '@relation(\n    fields: [ownerId, ownerOrg], // the composite key\n    references: [id, orgId]\n  )')
+      .replace('orgId     String       @map("org_id") @db.Uuid', 'orgId     String       @map(\n    "org_id"\n  ) @db.Uuid // "uuid"')
+    expect(relaid).not.toBe(mappedSchema)
+    expect(renderRlsMigration(mappedConfig(), parseSchema(relaid), 'x')).toBe(renderRlsMigration(mappedConfig(), parseSchema(mappedSchema), 'x'))
   })
 })
 
 describe('golden files', () => {
   it('mapped schema, reason bypass', async () => {
-    await expect(renderRlsMigration(mappedConfig(), parsePrismaSchema(mappedSchema), 'mapped.config.ts')).toMatchFileSnapshot('fixtures/rls/mapped.migration.sql')
+    await expect(renderRlsMigration(mappedConfig(), parseSchema(mappedSchema), 'mapped.config.ts')).toMatchFileSnapshot('fixtures/rls/mapped.migration.sql')
     await expect(renderRlsRollback(mappedConfig(), 'mapped.config.ts')).toMatchFileSnapshot('fixtures/rls/mapped.rollback.sql')
   })
 
   it('mapped schema, BYPASSRLS role for jobs: no bypass policy', async () => {
-    const sql = renderRlsMigration(mappedConfig({ rls: { ...rls, bypass: 'bypassrls_role' } }), parsePrismaSchema(mappedSchema), 'mapped.config.ts')
+    const sql = renderRlsMigration(mappedConfig({ rls: { ...rls, bypass: 'bypassrls_role' } }), parseSchema(mappedSchema), 'mapped.config.ts')
     expect(sql).not.toContain('CREATE POLICY tenantfence_bypass')
     await expect(sql).toMatchFileSnapshot('fixtures/rls/mapped.bypassrls-role.migration.sql')
   })
@@ -58,7 +113,7 @@ describe('golden files', () => {
   })
 
   it('every tenant-owned model and the tenant model get a policy; global models none', () => {
-    const tables = rlsTables(demoConfig, parsePrismaSchema(readFileSync('prisma/schema.prisma', 'utf8')))
+    const tables = rlsTables(demoConfig, parseSchema(readFileSync('prisma/schema.prisma', 'utf8')))
     expect(tables.map((t) => t.model).sort()).toEqual([...Object.keys(demoConfig.models), 'Tenant'].sort())
     const sql = readFileSync('prisma/rls/migration.sql', 'utf8')
     expect(sql).not.toMatch(/"Permission"/)
@@ -72,7 +127,7 @@ describe('golden files', () => {
 })
 
 describe('refusals name the bad value and the valid ones', () => {
-  const render = (over: Partial<TenantFenceConfig>, schema = mappedSchema) => () => renderRlsMigration(mappedConfig(over), parsePrismaSchema(schema), 'x')
+  const render = (over: Partial<TenantFenceConfig>, schema = mappedSchema) => () => renderRlsMigration(mappedConfig(over), parseSchema(schema), 'x')
   it.each([
     ['a model the schema lacks', { models: { Membr: { severity: 'HIGH' } } }, /models: model names "Membr": did you mean "Member"\? Valid: Organization, Member/],
     ['a via the model lacks', { models: { Member: { severity: 'HIGH' }, Task: { severity: 'HIGH', via: 'projet' } } }, /models.Task.via: field of Task names "projet": did you mean "project"\?/],
@@ -114,7 +169,7 @@ describe('applied to a real PostgreSQL', () => {
       INSERT INTO app.countries VALUES ('FR');
       GRANT USAGE ON SCHEMA app TO ${ROLES.app};
       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA app TO ${ROLES.app};`)
-    await owner.query(renderRlsMigration(mappedConfig(), parsePrismaSchema(mappedSchema), 'x'))
+    await owner.query(renderRlsMigration(mappedConfig(), parseSchema(mappedSchema), 'x'))
     app = new pg.Client({ connectionString: db.url('app') })
     await app.connect()
   })
@@ -164,10 +219,10 @@ describe('applied to a real PostgreSQL', () => {
   })
 
   it('re-applying is idempotent; a model taken out of the config loses its policy; the rollback removes all', async () => {
-    await owner.query(renderRlsMigration(mappedConfig(), parsePrismaSchema(mappedSchema), 'x'))
+    await owner.query(renderRlsMigration(mappedConfig(), parseSchema(mappedSchema), 'x'))
     expect(await visible(app, { 'app.org': A })).toMatchObject({ tasks: [100] })
     const withoutTask = mappedConfig({ models: { Member: { severity: 'CRITICAL' }, Profile: { severity: 'HIGH', via: 'member' }, Project: { severity: 'HIGH', via: 'owner' } } })
-    await owner.query(renderRlsMigration(withoutTask, parsePrismaSchema(mappedSchema), 'x'))
+    await owner.query(renderRlsMigration(withoutTask, parseSchema(mappedSchema), 'x'))
     expect(await visible(app, { 'app.org': A })).toMatchObject({ projects: [10], tasks: [100, 200] })
     const state = async () => (await owner.query(`SELECT c.relname, c.relrowsecurity AS on, c.relforcerowsecurity AS forced, (SELECT count(*)::int FROM pg_policies p WHERE p.schemaname = 'app' AND p.tablename = c.relname) AS policies FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind = 'r' ORDER BY 1`)).rows
     expect(await state()).toEqual([

@@ -3,6 +3,10 @@
 // model's unique keys. Prisma 7's `_runtimeDataModel` keeps only names, kinds and relation names,
 // so the rest is read from the schema text the client carries (`_engineConfig.inlineSchema`) or
 // from schema.prisma (CLI, static scan). Nothing here is guessed from naming conventions.
+// The same parse gives the row-level security generator and its database check their tables and
+// columns (@@map, @map, @@schema, @db.*): one reader of schema.prisma, one answer. Those extra
+// names keep Prisma's own data model spelling (dbName, schema, nativeType), so a data model from a
+// client that carries them reads the same.
 
 export interface DataModelField {
   name: string
@@ -17,6 +21,10 @@ export interface DataModelField {
   relationOnDelete?: string
   isList?: boolean
   isRequired?: boolean
+  /** the column (@map), when it differs from the field name */
+  dbName?: string | null
+  /** the native type (@db.Uuid, @db.VarChar(191)), as Prisma writes it: ['Uuid', []], ['VarChar', ['191']] */
+  nativeType?: readonly [string, readonly string[]] | null
 }
 
 export interface DataModelUnique {
@@ -33,10 +41,14 @@ export interface DataModelModel {
   uniques?: readonly DataModelUnique[]
   /** the table name (@@map), when it differs from the model name */
   dbName?: string | null
+  /** the PostgreSQL schema of the table (@@schema), when the schema names one */
+  schema?: string | null
 }
 
 export interface DataModel {
   models: Record<string, DataModelModel>
+  /** the datasource's provider ("postgresql", "sqlite"…), when read from schema text */
+  provider?: string
 }
 
 /** Does this data model carry relation keys (from a schema parse, or a Prisma that keeps them)? */
@@ -187,13 +199,34 @@ function logicalLines(body: string): string[] {
   return lines
 }
 
-/** The argument text of `@name(...)` / `@@name(...)` in a line, or undefined. */
+/** The line with the inside of its strings blanked, same length: `@default("@map(x)")` holds no attribute. */
+function maskStrings(line: string): string {
+  let out = ''
+  let inString = false
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i]!
+    if (!inString) {
+      if (ch === '"') inString = true
+      out += ch
+    } else if (ch === '\\' && i + 1 < line.length) {
+      out += '  '
+      i++
+    } else if (ch === '"') {
+      inString = false
+      out += ch
+    } else out += ' '
+  }
+  return out
+}
+
+/** The argument text of `@name(...)` / `@@name(...)` / `@db.Name(...)` in a line, or undefined. */
 function attributeArgs(line: string, attr: string): string | undefined {
-  const re = new RegExp(`${attr}\\s*(\\()?`, 'g')
+  const re = new RegExp(`${attr.replace(/\./g, '\\.')}\\s*(\\()?`, 'g')
+  const masked = maskStrings(line)
   let m: RegExpExecArray | null
-  while ((m = re.exec(line)) !== null) {
+  while ((m = re.exec(masked)) !== null) {
     // `@id` must not match `@idx`: the attribute name ends here
-    const after = line[m.index + attr.length]
+    const after = masked[m.index + attr.length]
     if (after !== undefined && /\w/.test(after)) continue
     if (!m[1]) return ''
     const start = re.lastIndex
@@ -233,6 +266,25 @@ function identArg(args: string, key: string): string | undefined {
   return new RegExp(`\\b${key}\\s*:\\s*(\\w+)`).exec(args)?.[1]
 }
 
+/** `@db.VarChar(191)` -> ['VarChar', ['191']], as Prisma's data model writes a native type. */
+function nativeTypeOf(line: string): [string, string[]] | undefined {
+  const name = /@db\.(\w+)/.exec(maskStrings(line))?.[1]
+  if (name === undefined) return undefined
+  const args = attributeArgs(line, `@db.${name}`) ?? ''
+  return [name, args.split(',').map((a) => a.trim()).filter(Boolean)]
+}
+
+/** The datasource's `provider = "…"` (the first datasource of the text). */
+function providerOf(all: readonly Block[]): string | undefined {
+  const datasource = all.find((b) => b.keyword === 'datasource')
+  if (!datasource) return undefined
+  for (const line of logicalLines(datasource.body)) {
+    const m = /^provider\s*=\s*"((?:[^"\\]|\\.)*)"/.exec(line)
+    if (m) return m[1]
+  }
+  return undefined
+}
+
 /** Prisma's name for an unnamed relation: the two model names, sorted, joined by "To". */
 function defaultRelationName(a: string, b: string): string {
   return [a, b].sort().join('To')
@@ -240,7 +292,8 @@ function defaultRelationName(a: string, b: string): string {
 
 /**
  * Models of a schema.prisma (one file, or several files' texts joined): fields, relations with
- * their foreign keys, references and onDelete, primary and unique keys, @@map names.
+ * their foreign keys, references and onDelete, primary and unique keys, @@map / @map names,
+ * @@schema, @db native types, and the datasource's provider.
  */
 export function parseSchema(text: string): DataModel {
   const all = blocks(text)
@@ -254,11 +307,13 @@ export function parseSchema(text: string): DataModel {
     const uniques: DataModelUnique[] = []
     let primaryKey: string[] | undefined
     let dbName: string | null = null
+    let schema: string | undefined
     for (const line of logicalLines(block.body)) {
       if (line.startsWith('@@')) {
         const id = attributeArgs(line, '@@id')
         const unique = attributeArgs(line, '@@unique')
         const map = attributeArgs(line, '@@map')
+        const inSchema = attributeArgs(line, '@@schema')
         if (id !== undefined) {
           primaryKey = listArg(id, 'fields') ?? listArg(id, undefined)
           if (primaryKey) uniques.push({ name: stringArg(id, 'name') ?? primaryKey.join('_'), fields: primaryKey })
@@ -267,6 +322,8 @@ export function parseSchema(text: string): DataModel {
           if (f) uniques.push({ name: stringArg(unique, 'name') ?? f.join('_'), fields: f })
         } else if (map !== undefined) {
           dbName = stringArg(map, undefined) ?? stringArg(map, 'name') ?? null
+        } else if (inSchema !== undefined) {
+          schema = stringArg(inSchema, undefined)
         }
         continue
       }
@@ -289,6 +346,11 @@ export function parseSchema(text: string): DataModel {
         const onDelete = identArg(rel, 'onDelete')
         if (onDelete) field.relationOnDelete = onDelete
       }
+      const column = attributeArgs(line, '@map')
+      const mapped = column === undefined ? undefined : (stringArg(column, undefined) ?? stringArg(column, 'name'))
+      if (mapped !== undefined) field.dbName = mapped
+      const native = nativeTypeOf(line)
+      if (native) field.nativeType = native
       if (attributeArgs(line, '@id') !== undefined) {
         primaryKey = [name]
         uniques.push({ name, fields: [name] })
@@ -297,7 +359,8 @@ export function parseSchema(text: string): DataModel {
       }
       fields.push(field)
     }
-    models[block.name] = { fields, primaryKey, uniques, dbName }
+    models[block.name] = { fields, primaryKey, uniques, dbName, ...(schema !== undefined ? { schema } : {}) }
   }
-  return { models }
+  const provider = providerOf(all)
+  return provider === undefined ? { models } : { models, provider }
 }

@@ -2,15 +2,15 @@
 // tenant-owned table, ENABLE and FORCE row-level security and a policy that admits only the rows
 // of the tenant in the transaction's setting (config.rls.setting): on the tenant column for a
 // field-scoped model, through EXISTS along the `via` relations (their real fields, references,
-// tables and columns from schema.prisma) for a relation-scoped one, on its id for the tenant
-// model. USING filters reads, updates and deletes; WITH CHECK refuses writes of other tenants'
-// rows. Global models are left alone. A second policy admits every row while the bypass setting
+// tables and columns from schema.prisma, read by the isolation core's own parseSchema) for a
+// relation-scoped one, on its id for the tenant model. USING filters reads, updates and deletes;
+// WITH CHECK refuses writes of other tenants' rows. Global models are left alone. A second policy admits every row while the bypass setting
 // names a documented reason (config.bypass.reasons), unless rls.bypass is `bypassrls_role`.
 import { RLS_DEFAULTS, type RlsConfig, type TenantFenceConfig } from '../config/schema.ts'
 import { describeInvalid } from '../config/suggest.ts'
+import { parseSchema, type DataModel, type DataModelField } from '../enforcement/datamodel.ts'
 import type { GeneratedFile } from './files.ts'
 import { generatedNotice } from './notice.ts'
-import { parsePrismaSchema, type PrismaSchema, type SchemaField, type SchemaModel } from './prisma-schema.ts'
 
 export const POLICY_TENANT = 'tenantfence_tenant'
 export const POLICY_BYPASS = 'tenantfence_bypass'
@@ -37,36 +37,49 @@ export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 export const quoteLiteral = (value: string) => `'${value.replace(/'/g, "''")}'`
 export const qualifiedTable = (t: { schema: string | undefined; table: string }) => (t.schema ? `${quoteIdent(t.schema)}.` : '') + quoteIdent(t.table)
 
+/** A model with its table (@@map, or its name) and PostgreSQL schema (@@schema) resolved. */
+interface SchemaModel {
+  name: string
+  table: string
+  schema: string | undefined
+  fields: readonly DataModelField[]
+}
+
+/** The column of a field: its @map, or its name. */
+const columnOf = (field: DataModelField) => field.dbName ?? field.name
+
 /** The request's tenant as the tenant column's type: NULL when unset or empty (matches no row). */
-function tenantValue(setting: string, model: SchemaModel, field: SchemaField): string {
+function tenantValue(setting: string, model: SchemaModel, field: DataModelField): string {
   const raw = `NULLIF(current_setting(${quoteLiteral(setting)}, true), '')`
   if (field.kind === 'object') throw new RlsGenerateError(`${model.name}.${field.name} is the relation to ${field.type}, not a column: name the scalar tenant field`)
-  if (field.nativeType === 'Uuid') return `${raw}::uuid`
+  if (field.nativeType?.[0] === 'Uuid') return `${raw}::uuid`
   if (field.type === 'Int') return `${raw}::integer`
   if (field.type === 'BigInt') return `${raw}::bigint`
   if (field.type === 'String') return raw
   throw new RlsGenerateError(`${model.name}.${field.name} is a ${field.type}: a tenant column must be an Int, a BigInt or a String (text or @db.Uuid)`)
 }
 
-function modelOf(schema: PrismaSchema, name: string, where: string): SchemaModel {
-  const model = schema.models.get(name)
-  if (!model) throw new RlsGenerateError(`${where}: ${describeInvalid('model', name, [...schema.models.keys()])}`)
-  return model
+function modelOf(schema: DataModel, name: string, where: string): SchemaModel {
+  const model = Object.hasOwn(schema.models, name) ? schema.models[name] : undefined
+  if (!model) throw new RlsGenerateError(`${where}: ${describeInvalid('model', name, Object.keys(schema.models))}`)
+  return { name, table: model.dbName ?? name, schema: model.schema ?? undefined, fields: model.fields }
 }
 
-function fieldOf(model: SchemaModel, name: string, where: string): SchemaField {
+function fieldOf(model: SchemaModel, name: string, where: string): DataModelField {
   const field = model.fields.find((f) => f.name === name)
   if (!field) throw new RlsGenerateError(`${where}: ${describeInvalid(`field of ${model.name}`, name, model.fields.map((f) => f.name))}`)
   return field
 }
 
 /** Column pairs [child column, parent column] of a relation field, from whichever side holds the key. */
-function joinColumns(schema: PrismaSchema, model: SchemaModel, field: SchemaField, parent: SchemaModel): Array<[string, string]> {
-  const rel = field.relation!
-  if (rel.fields.length) return rel.fields.map((f, i) => [fieldOf(model, f, `${model.name}.${field.name}`).column, fieldOf(parent, rel.references[i]!, `${model.name}.${field.name}`).column])
-  const back = parent.fields.find((f) => f.kind === 'object' && f.type === model.name && f.relation?.fields.length && (rel.name === undefined || f.relation.name === rel.name))
-  if (!back) throw new RlsGenerateError(`${model.name}.${field.name}: no @relation(fields, references) on either side of the relation to ${parent.name}`)
-  return back.relation!.references.map((r, i) => [fieldOf(model, r, `${parent.name}.${back.name}`).column, fieldOf(parent, back.relation!.fields[i]!, `${parent.name}.${back.name}`).column])
+function joinColumns(model: SchemaModel, field: DataModelField, parent: SchemaModel): Array<[string, string]> {
+  const own = field.relationFromFields ?? []
+  const where = `${model.name}.${field.name}`
+  if (own.length) return own.map((f, i) => [columnOf(fieldOf(model, f, where)), columnOf(fieldOf(parent, field.relationToFields?.[i] ?? '', where))])
+  const back = parent.fields.find((f) => f.kind === 'object' && f.type === model.name && f.relationFromFields?.length && (field.relationName === undefined || f.relationName === field.relationName))
+  if (!back) throw new RlsGenerateError(`${where}: no @relation(fields, references) on either side of the relation to ${parent.name}`)
+  const backWhere = `${parent.name}.${back.name}`
+  return (back.relationToFields ?? []).map((r, i) => [columnOf(fieldOf(model, r, backWhere)), columnOf(fieldOf(parent, back.relationFromFields![i]!, backWhere))])
 }
 
 /**
@@ -74,12 +87,12 @@ function joinColumns(schema: PrismaSchema, model: SchemaModel, field: SchemaFiel
  * setting, and its scope in words. Relation-scoped models follow `via` to a field-scoped model or
  * the tenant model, one EXISTS per hop.
  */
-function scopeOf(config: TenantFenceConfig, rls: RlsConfig, schema: PrismaSchema, modelName: string, alias: string, depth: number, seen: string[]): { predicate: string; scope: string } {
+function scopeOf(config: TenantFenceConfig, rls: RlsConfig, schema: DataModel, modelName: string, alias: string, depth: number, seen: string[]): { predicate: string; scope: string } {
   const model = modelOf(schema, modelName, seen.length ? `${seen.join(' → ')} → ${modelName}` : 'models')
-  const column = (f: SchemaField) => `${alias}.${quoteIdent(f.column)}`
+  const column = (f: DataModelField) => `${alias}.${quoteIdent(columnOf(f))}`
   if (modelName === config.tenant.model) {
     const id = fieldOf(model, config.tenant.idField, 'tenant.idField')
-    return { predicate: `${column(id)} = ${tenantValue(rls.setting, model, id)}`, scope: `the tenant model, its ${quoteIdent(id.column)} is the tenant` }
+    return { predicate: `${column(id)} = ${tenantValue(rls.setting, model, id)}`, scope: `the tenant model, its ${quoteIdent(columnOf(id))} is the tenant` }
   }
   const policy = config.models[modelName]
   if (!policy) {
@@ -87,14 +100,14 @@ function scopeOf(config: TenantFenceConfig, rls: RlsConfig, schema: PrismaSchema
   }
   if (!policy.via) {
     const field = fieldOf(model, policy.field ?? config.tenant.field, `models.${modelName}`)
-    return { predicate: `${column(field)} = ${tenantValue(rls.setting, model, field)}`, scope: `its own column ${quoteIdent(field.column)}` }
+    return { predicate: `${column(field)} = ${tenantValue(rls.setting, model, field)}`, scope: `its own column ${quoteIdent(columnOf(field))}` }
   }
   if (seen.includes(modelName)) throw new RlsGenerateError(`the via relations loop: ${[...seen, modelName].join(' → ')}`)
   const field = fieldOf(model, policy.via, `models.${modelName}.via`)
-  if (field.kind !== 'object' || field.list) throw new RlsGenerateError(`models.${modelName}.via names "${policy.via}", which is not a to-one relation of ${modelName}`)
+  if (field.kind !== 'object' || field.isList === true) throw new RlsGenerateError(`models.${modelName}.via names "${policy.via}", which is not a to-one relation of ${modelName}`)
   const parent = modelOf(schema, field.type, `models.${modelName}.via`)
   const parentAlias = `p${depth + 1}`
-  const on = joinColumns(schema, model, field, parent).map(([child, up]) => `${parentAlias}.${quoteIdent(up)} = ${alias}.${quoteIdent(child)}`)
+  const on = joinColumns(model, field, parent).map(([child, up]) => `${parentAlias}.${quoteIdent(up)} = ${alias}.${quoteIdent(child)}`)
   const inner = scopeOf(config, rls, schema, parent.name, parentAlias, depth + 1, [...seen, modelName])
   return {
     predicate: `EXISTS (SELECT 1 FROM ${qualifiedTable(parent)} ${parentAlias} WHERE ${[...on, inner.predicate].join(' AND ')})`,
@@ -103,7 +116,7 @@ function scopeOf(config: TenantFenceConfig, rls: RlsConfig, schema: PrismaSchema
 }
 
 /** The tables that get row-level security, in config order (tenant-owned models, then the tenant model). */
-export function rlsTables(config: TenantFenceConfig, schema: PrismaSchema): RlsTable[] {
+export function rlsTables(config: TenantFenceConfig, schema: DataModel): RlsTable[] {
   const rls = config.rls ?? RLS_DEFAULTS
   const names = [...Object.keys(config.models), ...(config.tenant.model ? [config.tenant.model] : [])]
   return names.map((name) => {
@@ -139,7 +152,7 @@ export function bypassPredicate(config: TenantFenceConfig): string {
   return `current_setting(${quoteLiteral(rls.bypassSetting)}, true) IN (${config.bypass.reasons.map(quoteLiteral).join(', ')})`
 }
 
-export function renderRlsMigration(config: TenantFenceConfig, schema: PrismaSchema, configName: string): string {
+export function renderRlsMigration(config: TenantFenceConfig, schema: DataModel, configName: string): string {
   const rls = config.rls ?? RLS_DEFAULTS
   const tables = rlsTables(config, schema)
   const bypass = rls.bypass === 'reason_setting'
@@ -196,7 +209,7 @@ export function renderRlsRollback(config: TenantFenceConfig, configName: string)
 /** The files `generate` writes for a config with `rls`, from the app's schema.prisma text. */
 export function rlsFiles(config: TenantFenceConfig, schemaText: string, configName: string): GeneratedFile[] {
   if (!config.rls) return []
-  const schema = parsePrismaSchema(schemaText)
+  const schema = parseSchema(schemaText)
   return [
     { path: `${config.rls.dir}/migration.sql`, content: renderRlsMigration(config, schema, configName) },
     { path: `${config.rls.dir}/rollback.sql`, content: renderRlsRollback(config, configName) },

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises'
 import { RLS_DEFAULTS, type TenantFenceConfig } from '../config/schema.ts'
 import { CliError } from '../cli-error.ts'
-import { parsePrismaSchema } from '../generate/prisma-schema.ts'
+import { parseSchema } from '../enforcement/datamodel.ts'
 import { POLICY_BYPASS, POLICY_TENANT, qualifiedTable, rlsTables } from '../generate/rls.ts'
 
 export interface RlsTableState {
@@ -35,7 +35,7 @@ export async function inspectRls(config: TenantFenceConfig, schemaText: string, 
   const rls = config.rls ?? RLS_DEFAULTS
   const wanted = [POLICY_TENANT, ...(rls.bypass === 'reason_setting' ? [POLICY_BYPASS] : [])]
   const tables: RlsTableState[] = []
-  for (const t of rlsTables(config, parsePrismaSchema(schemaText))) {
+  for (const t of rlsTables(config, parseSchema(schemaText))) {
     const [row] = (
       await db.query<{ enabled: boolean; forced: boolean; policies: string[] }>(
         `SELECT c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
