@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, rmSync, symlinkSync, chmodSync, mkdirSync } f
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 
-/** Created by tools, not by tests: tsx keeps its compile cache in os.tmpdir()/tsx-<uid>. */
-const TOOL_FILES = /^tsx-\d+$/
+/** Compile caches that tools keep in os.tmpdir() (tsx: tsx-<uid>, jiti: jiti), not files of a test. */
+const toolCaches = () => [`tsx-${userInfo().uid}`, 'jiti']
 
 /** Set while a run's folder is in place: vitest calls the setup once per project, the run needs one folder. */
 const MARK = 'TENANTFENCE_TEST_TMPDIR'
@@ -20,13 +20,14 @@ export default function setup(): () => void {
   const root = mkdtempSync(join(systemTmp, 'tenantfence-test-run-'))
   // World-writable and sticky like /tmp: PostgreSQL's initdb runs as the postgres user here.
   chmodSync(root, 0o1777)
-  // Share tsx's compile cache across runs (a child's first start compiles every module it loads).
-  const tsxCache = `tsx-${userInfo().uid}`
-  try {
-    mkdirSync(join(systemTmp, tsxCache), { recursive: true })
-    symlinkSync(join(systemTmp, tsxCache), join(root, tsxCache), 'dir')
-  } catch {
-    // no shared cache: tsx makes its own inside the run's folder
+  // Share the tools' compile caches across runs (a first start compiles every module it loads).
+  for (const cache of toolCaches()) {
+    try {
+      mkdirSync(join(systemTmp, cache), { recursive: true })
+      symlinkSync(join(systemTmp, cache), join(root, cache), 'dir')
+    } catch {
+      // no shared cache: the tool makes its own inside the run's folder
+    }
   }
   const previous = process.env.TMPDIR
   process.env.TMPDIR = root
@@ -36,7 +37,7 @@ export default function setup(): () => void {
     delete process.env[MARK]
     if (previous === undefined) delete process.env.TMPDIR
     else process.env.TMPDIR = previous
-    const left = readdirSync(root).filter((name) => !TOOL_FILES.test(name))
+    const left = readdirSync(root).filter((name) => !toolCaches().includes(name))
     rmSync(root, { recursive: true, force: true })
     if (left.length > 0) {
       // vitest prints an error thrown here but keeps the exit code: set it, so the run fails.
