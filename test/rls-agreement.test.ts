@@ -71,7 +71,7 @@ describe('(a) what the extension cannot see is held by the policies', () => {
   })
 
   it('FORCE is what holds the owner; the role holds a non-owner either way; a superuser is never held', async () => {
-    db = await rlsDatabase(enforce)
+    db = await rlsDatabase(enforce, {}, { own: true }) // it takes FORCE off a table: a database of its own
     const owner = await sqlAs(db.pg.url('owner'))
     const app = await sqlAs(db.pg.url('app'))
     const admin = await sqlAs(db.pg.url('admin'))

@@ -136,7 +136,7 @@ describe('rls: nothing is left behind, other providers refused', () => {
   })
 
   it('the rollback SQL gives the rows back to a client without rls', async () => {
-    db = await rlsDatabase(logOnly, {}, { rls: false })
+    db = await rlsDatabase(logOnly, {}, { rls: false, own: true })
     expect(await (db.prisma as P).user.count()).toBe(0)
     await runSql(db.pg.url('owner'), (await import('./helpers/rls.ts')).ROLLBACK)
     expect(await (db.prisma as P).user.count()).toBe(3)

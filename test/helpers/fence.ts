@@ -3,10 +3,13 @@
 import { Writable } from 'node:stream'
 import { pino } from 'pino'
 import { Registry } from 'prom-client'
-import { openDatabase, type Provider } from '../../src/demo/db.ts'
+import { afterAll } from 'vitest'
+import { openDatabase, type OpenDatabase, type Provider } from '../../src/demo/db.ts'
+import { seededDatabase } from './sqlite-copy.ts'
 import { tenantEnforcement, type TenantEnforcementOptions } from '../../src/index.ts'
 import { FLAG_NAMES } from '../../src/config/flags.ts'
 import config from '../../tenantfence.config.ts'
+import pg from 'pg'
 import { createTestDatabase, type TestDatabase } from './postgres.ts'
 
 export { config }
@@ -63,9 +66,71 @@ export async function seed(prisma: Awaited<ReturnType<typeof openDatabase>>['pri
   await prisma.securityAlert.createMany({ data: [{ id: 1, tenantId: 1, kind: 'mfa' }, { id: 2, tenantId: 2, kind: 'mfa' }] })
 }
 
+interface SharedPostgres {
+  database: TestDatabase
+  /** the owner of the tables (the tests' base client) */
+  db: OpenDatabase
+  /** a superuser: empties and seeds the tables whatever policies they have */
+  admin: OpenDatabase
+  /** the tables to empty between tests */
+  tables: string
+}
+/** One database per worker and setup SQL ('' for none, or row-level security policies, say). */
+const sharedPg = new Map<string, Promise<SharedPostgres>>()
+// The worker's databases go with the test file that used them.
+afterAll(async () => {
+  const all = [...sharedPg.values()]
+  sharedPg.clear()
+  for (const p of all) {
+    const shared = await p.catch(() => undefined)
+    if (!shared) continue
+    await shared.db.close()
+    await shared.admin.close()
+    await shared.database.drop()
+  }
+})
+
+/**
+ * One PostgreSQL database per worker (and setup SQL), emptied and seeded again for every test:
+ * TRUNCATE and a seed cost a few milliseconds, where a new database per test (CREATE DATABASE, new
+ * clients, the policies installed again) cost ~0.3-1 s. Tests run one at a time in a worker, so
+ * they never share the data.
+ */
+export async function freshPostgres(setupSql = ''): Promise<SharedPostgres> {
+  let pending = sharedPg.get(setupSql)
+  if (!pending) {
+    pending = (async () => {
+      const database = await createTestDatabase()
+      const admin = await openDatabase(database.url('admin'))
+      const db = await openDatabase(database.url('owner'))
+      if (setupSql) await runOwnerSql(database.url('owner'), setupSql)
+      const rows = await admin.prisma.$queryRawUnsafe<{ t: string }[]>(`SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`)
+      return { database, db, admin, tables: rows.map((r) => r.t).join(', ') }
+    })()
+    sharedPg.set(setupSql, pending)
+    pending.catch(() => sharedPg.delete(setupSql))
+  }
+  const shared = await pending
+  await shared.admin.prisma.$executeRawUnsafe(`TRUNCATE ${shared.tables} RESTART IDENTITY CASCADE`)
+  await seed(shared.admin.prisma)
+  await shared.admin.syncSequences()
+  return shared
+}
+
+/** Several SQL statements as the owner of the tables (pg runs a multi-statement string as one query). */
+async function runOwnerSql(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
 let seededTemplate: Promise<string> | undefined
 
-/** A PostgreSQL database migrated and seeded once per worker; each test gets a copy (faster than seeding each). */
+/** A PostgreSQL database migrated and seeded once per worker, to copy for a test that changes more than rows. */
 function seededPostgresTemplate(): Promise<string> {
   return (seededTemplate ??= (async () => {
     const template = await createTestDatabase()
@@ -83,20 +148,41 @@ function seededPostgresTemplate(): Promise<string> {
   }))
 }
 
+/** A PostgreSQL database of the test's own (CREATE DATABASE from the seeded template), dropped at close. */
+async function ownPostgres(): Promise<{ database: TestDatabase; db: OpenDatabase }> {
+  const database = await createTestDatabase({ template: await seededPostgresTemplate() })
+  const db = await openDatabase(database.url('owner'))
+  return { database, db: { ...db, close: async () => (await db.close(), await database.drop()) } }
+}
+
 /**
  * A seeded database, the plain client, and a tenantfence client reading flags from process.env.
  * `provider` picks the database: a private SQLite file (default) or a PostgreSQL database of its
  * own (connected as the owner of its tables, not a superuser: row-level security applies to it).
  */
-export async function fencedDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, provider: Provider = 'sqlite') {
+export async function fencedDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, provider: Provider = 'sqlite', { own = false, setupSql = '' } = {}) {
   setFlags(flags)
-  const pgDatabase = provider === 'postgresql' ? await createTestDatabase({ template: await seededPostgresTemplate() }) : undefined
-  const db = await openDatabase(pgDatabase?.url('owner'))
-  if (!pgDatabase) await seed(db.prisma)
+  // PostgreSQL: the worker's database (with `setupSql` installed once), emptied and seeded; `own`: a
+  // database of the test's own, for a test that changes more than rows (drops policies, roles).
+  // SQLite: a copy of a seeded template file.
+  const onPg = provider !== 'postgresql' ? undefined : own ? await ownPostgres() : await freshPostgres(setupSql)
+  const pgDatabase = onPg?.database
+  const db = onPg ? (own ? onPg.db : { ...onPg.db, close: async () => {} }) : await seededDatabase(seed)
   const { logger, lines } = captureLogger()
   const registry = new Registry()
-  const fence = tenantEnforcement({ config, logger, registry, ...options })
-  const prisma = db.prisma.$extends(fence)
+  const fenced = () => {
+    const fence = tenantEnforcement({ config, logger, registry, ...options })
+    return { fence, prisma: db.prisma.$extends(fence) }
+  }
+  let made: ReturnType<typeof fenced>
+  try {
+    made = fenced()
+  } catch (err) {
+    // an extension refused at creation (a bad option): nothing of this test may be left behind
+    await db.close()
+    throw err
+  }
+  const { fence, prisma } = made
   const counter = async (name: string, labels: Record<string, string> = {}) => {
     const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name)
     return (metric?.values ?? []).filter((v) => Object.entries(labels).every(([k, val]) => String((v.labels as Record<string, unknown>)[k]) === val)).reduce((sum, v) => sum + Number(v.value), 0)
@@ -116,7 +202,6 @@ export async function fencedDatabase(flags: Record<string, string>, options: Par
     async close() {
       fence.close()
       await db.close()
-      await pgDatabase?.drop()
     },
   }
 }

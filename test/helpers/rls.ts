@@ -23,9 +23,11 @@ export async function runSql(url: string, sql: string): Promise<pg.QueryResult[]
   }
 }
 
-export async function rlsDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, { rls = true, policies = true } = {}) {
-  const db = await fencedDatabase(flags, { rls, ...options }, 'postgresql')
-  if (policies) await runSql(db.pg!.url('owner'), POLICIES)
+export async function rlsDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, { rls = true, policies = true, own = false } = {}) {
+  // the worker's database with the policies installed once (`own`: a database of the test's own,
+  // for a test that changes the policies themselves)
+  const db = await fencedDatabase(flags, { rls, ...options }, 'postgresql', { own, setupSql: policies && !own ? POLICIES : '' })
+  if (policies && own) await runSql(db.pg!.url('owner'), POLICIES)
   const admin = await openDatabase(db.pg!.url('admin'))
   return {
     ...db,

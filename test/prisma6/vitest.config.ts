@@ -24,6 +24,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/enforcement-*.test.ts', 'test/prisma6/*.check.ts'],
+    exclude: ['test/*-pg.test.ts'],
     // the Prisma 6 client here is generated for SQLite only (PostgreSQL runs on Prisma 7 in `npm test`)
     env: { TENANTFENCE_PROVIDERS: 'sqlite' },
     testTimeout: 30_000,
