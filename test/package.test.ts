@@ -138,14 +138,13 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
     const res = run(
       kind,
       `${kind === 'esm' ? '' : '(async () => {'}
-      const { readFileSync, readdirSync, mkdtempSync } = ${load(kind, 'node:fs')}
+      const { readFileSync, readdirSync } = ${load(kind, 'node:fs')}
       const { join } = ${load(kind, 'node:path')}
-      const { tmpdir } = ${load(kind, 'node:os')}
       const { tenantEnforcement, runWithTenant } = ${load(kind, 'tenantfence')}
       const { PrismaClient } = ${load(kind, client)}
       const Database = ${kind === 'cjs' ? `require(${JSON.stringify(repoModule('better-sqlite3'))})` : `(await import(${JSON.stringify(repoModule('better-sqlite3/lib/index.js'))})).default`}
       const { PrismaBetterSqlite3 } = ${kind === 'cjs' ? `require(${JSON.stringify(repoModule('@prisma/adapter-better-sqlite3'))})` : `await import(${JSON.stringify(join(repoModule('@prisma/adapter-better-sqlite3'), 'dist/index.mjs'))})`}
-      const file = join(mkdtempSync(join(tmpdir(), 'tf-pkg-db-')), 'app.db')
+      const file = join(process.cwd(), 'app.db') // inside the project, removed with it
       const sqlite = new Database(file)
       const migrations = ${JSON.stringify(join(root, 'prisma/migrations'))}
       for (const m of readdirSync(migrations).filter((d) => !d.endsWith('.toml')).sort()) sqlite.exec(readFileSync(join(migrations, m, 'migration.sql'), 'utf8'))
