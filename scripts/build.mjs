@@ -1,13 +1,14 @@
 // npm run build: the published package in dist/.
-// - JavaScript: esbuild bundles src into ESM entries (index, express, fastify, web, cli) with
-//   shared chunks, so every entry sees one copy of the tenant context (AsyncLocalStorage). The
-//   runtime's dependencies stay external (installed with the package); what only the CLI uses
-//   (the Grafana SDK, yaml, jiti) is bundled into chunks the CLI loads on demand, so a
-//   production install of the runtime does not pull them. ESM only: Node ≥ 20.19 require()s it
-//   from CommonJS.
+// - JavaScript: esbuild bundles src into ESM entries (index, express, fastify, web, the vitest and
+//   Jest guards, cli) with shared chunks, so every entry sees one copy of the tenant context
+//   (AsyncLocalStorage). The runtime's dependencies stay external (installed with the package),
+//   and so do the optional peers (typescript for `tenantfence scan`, vitest for the guard); what
+//   only the CLI uses (the Grafana SDK, yaml, jiti) is bundled into chunks the CLI loads on
+//   demand, so a production install of the runtime does not pull them. ESM only: Node ≥ 20.19
+//   require()s it from CommonJS.
 // - Types: tsc declarations in dist/types. No source maps: they would point at src/, which is
 //   not shipped.
-// The demo app (src/demo) is not part of the package.
+// The demo app (src/demo, and the scan's demo line and measuring script) is not part of the package.
 import { spawnSync } from 'node:child_process'
 import { chmodSync, readFileSync, rmSync } from 'node:fs'
 import { build } from 'esbuild'
@@ -18,7 +19,15 @@ const external = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.pee
 
 rmSync('dist', { recursive: true, force: true })
 await build({
-  entryPoints: { index: 'src/index.ts', express: 'src/http/index.ts', fastify: 'src/fastify/index.ts', web: 'src/web/index.ts', cli: 'src/cli.ts' },
+  entryPoints: {
+    index: 'src/index.ts',
+    express: 'src/http/index.ts',
+    fastify: 'src/fastify/index.ts',
+    web: 'src/web/index.ts',
+    vitest: 'src/scan/guard/vitest.ts',
+    jest: 'src/scan/guard/jest.ts',
+    cli: 'src/cli.ts',
+  },
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -5,7 +5,7 @@
 // generate, --version), and a TypeScript consumer with no Express installed. Slow (one build, one
 // pack and two installs per run, shared by every test here): kept in its own file for test:slow.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { build } from 'esbuild'
@@ -38,8 +38,13 @@ function npmInstall(cwd: string, args: string[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'pipe' })
-  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  // Built and packed from a copy of the sources, so the run leaves the working tree's dist/ alone.
+  const source = join(work, 'source')
+  for (const dir of ['src', 'scripts', 'docs']) cpSync(join(root, dir), join(source, dir), { recursive: true })
+  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'LICENSE']) cpSync(join(root, file), join(source, file))
+  symlinkSync(join(root, 'node_modules'), join(source, 'node_modules'), 'dir')
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: source, stdio: 'pipe' })
+  const out = execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: source, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   tarball = join(work, (JSON.parse(out) as [{ filename: string }])[0].filename)
 
   for (const kind of KINDS) {
@@ -133,6 +138,18 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
     expect(res.json()).toEqual({ missing: [], context: { tenantId: 4, userId: 9, method: 'GET', endpoint: '/a' } })
   })
 
+  it('has the test-time guard entries: tenantfence/jest outside Jest says where it belongs', () => {
+    const res = run(
+      kind,
+      `${kind === 'esm' ? '' : '(async () => {'}
+      let message = 'loaded'
+      try { ${load(kind, 'tenantfence/jest')} } catch (e) { message = e.message }
+      console.log(JSON.stringify({ message }))
+      ${kind === 'esm' ? '' : '})()'}`,
+    )
+    expect(res.json()).toEqual({ message: expect.stringContaining('tenantfence/jest: Jest globals are missing') })
+  })
+
   it('enforces on a real Prisma client: a scoped query returns its tenant\'s rows, an unscoped one is blocked', () => {
     const client = kind === 'cjs' ? './prisma-client.cjs' : './prisma-client.mjs'
     const res = run(
@@ -179,6 +196,9 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
     const gen = cli(kind, 'generate', '--out', 'ops')
     expect([gen.status, gen.stderr]).toEqual([0, ''])
     expect(JSON.parse(readFileSync(join(project(kind), 'ops/dashboards/tenant-violations.json'), 'utf8'))).toHaveProperty('uid')
+    // scan needs the optional peer typescript, which this project lacks: one clear line, exit 2
+    const scan = cli(kind, 'scan')
+    expect([scan.status, scan.stderr.trim()]).toEqual([2, expect.stringContaining('tenantfence scan needs the "typescript" package')])
     const again = cli(kind, 'init')
     expect([again.status, again.stderr.trim()]).toEqual([1, 'tenantfence init: tenantfence.config.ts already exists; pass --force to overwrite it'])
   }, 120_000)
