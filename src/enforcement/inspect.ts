@@ -223,17 +223,14 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   W.tenant = W.fixed ? tenantId : undefined
   W.findings = undefined
   W.refs = undefined
-  PATH.length = 0
   const a = isObj(args) ? args : {}
+  const walk = WALKS.get(operation)
   try {
-    if (READ_OPERATIONS.has(operation)) read(p, a)
-    else if (CREATE_OPERATIONS.has(operation)) create(p, a)
-    else if (UPDATE_OPERATIONS.has(operation)) update(p, a)
-    else if (DELETE_OPERATIONS.has(operation)) remove(p, a)
-    else if (operation === UPSERT_OPERATION) upsert(p, a)
+    if (walk !== undefined) walk(p, a)
     else report(p.guarded ? p : firstGuarded(policy, p), 'unknown_operation')
   } finally {
-    PATH.length = 0
+    // enter/leave pair up; only a throw leaves keys behind (writing length costs a runtime call)
+    if (PATH.length !== 0) PATH.length = 0
   }
   const findings = W.findings
   const refs = W.refs
@@ -242,6 +239,15 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   if (findings === undefined && refs === undefined) return null
   return { findings: findings ?? NONE, references: refs ?? NONE, tenant: W.tenant }
 }
+
+/** The walk of each model operation (one lookup on the hot path). */
+const WALKS: ReadonlyMap<string, (p: ModelPolicy, a: Obj) => void> = new Map([
+  ...[...READ_OPERATIONS].map((op) => [op, read] as const),
+  ...[...CREATE_OPERATIONS].map((op) => [op, create] as const),
+  ...[...UPDATE_OPERATIONS].map((op) => [op, update] as const),
+  ...[...DELETE_OPERATIONS].map((op) => [op, remove] as const),
+  [UPSERT_OPERATION, upsert] as const,
+])
 
 function single(policy: Policy, violation: ViolationKind, tenantId: unknown): Inspection {
   return { findings: [{ model: '$raw', severity: policy.rawSeverity, violation, path: '' }], references: NONE, tenant: tenantId }
