@@ -99,6 +99,10 @@ function check(policy: ReturnType<typeof compilePolicy>, s: Shape) {
 /** inspect + decide per shape, and over the typical shapes mixed. */
 export function benchCore(datamodel: DataModel, opts: MicroOptions): CoreResult {
   const policy = compilePolicy(config, datamodel)
+  // Warm the whole corpus first: the walk's functions are shared by every shape, and V8 optimizes
+  // (and re-optimizes, as shapes vary) them during the first tens of thousands of calls. Without
+  // this the first shape measured pays for that tiering in its p99. Cold cost: docs/performance.md.
+  for (let i = 0; i < 20_000; i++) for (const s of CORPUS) check(policy, s)
   const loopOverhead = measure('empty loop', (i) => i, opts)
   const shapes = CORPUS.map((s) => {
     const found = inspect(policy, s.model, s.operation, s.args, TENANT)

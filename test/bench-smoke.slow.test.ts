@@ -21,6 +21,7 @@ interface BenchJson {
   e2e: { db: string; scenarios: { id: string; queries: number; opsPerSec: number; p50Us: number; p99Us: number; logLines: number }[] }[]
   series: { requests: number; distinctRawPaths: number; blocked: number; enforcementErrorSeries: number; bound: number; bounded: boolean }
   seriesHttp?: { requests: number; distinctRawPaths: number; blocked: number; bounded: boolean }
+  references: { id: string; p50Us: number }[]
   targets: { name: string; met: boolean }[]
 }
 
@@ -58,6 +59,9 @@ describe('npm run bench -- --quick', () => {
     expect(r.verify.flagReparse.ok).toBe(true)
     expect(r.verify.stackCapture.ok).toBe(true)
     expect(r.memory.map((m) => m.checks).every((c) => c > 0)).toBe(true)
+    // The foreign-key write: every scenario ran (the bench itself throws if one was logged as a violation).
+    expect(r.references.map((x) => x.id)).toEqual(['plain', 'empty_hook', 'verify', 'plain_connect', 'pinned'])
+    for (const x of r.references) expect(x.p50Us, x.id).toBeGreaterThan(0)
 
     // Cardinality: 10 000 raw paths, a bounded number of series.
     expect(r.series.requests).toBe(10_000)
