@@ -9,8 +9,7 @@ import { seededDatabase } from './sqlite-copy.ts'
 import { tenantEnforcement, type TenantEnforcementOptions } from '../../src/index.ts'
 import { FLAG_NAMES } from '../../src/config/flags.ts'
 import config from '../../tenantfence.config.ts'
-import pg from 'pg'
-import { createTestDatabase, type TestDatabase } from './postgres.ts'
+import { createTestDatabase, runSql, type TestDatabase } from './postgres.ts'
 
 export { config }
 export type { Provider }
@@ -103,7 +102,7 @@ export async function freshPostgres(setupSql = ''): Promise<SharedPostgres> {
       const database = await createTestDatabase()
       const admin = await openDatabase(database.url('admin'))
       const db = await openDatabase(database.url('owner'))
-      if (setupSql) await runOwnerSql(database.url('owner'), setupSql)
+      if (setupSql) await runSql(database.url('owner'), setupSql)
       const rows = await admin.prisma.$queryRawUnsafe<{ t: string }[]>(`SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'`)
       return { database, db, admin, tables: rows.map((r) => r.t).join(', ') }
     })()
@@ -115,17 +114,6 @@ export async function freshPostgres(setupSql = ''): Promise<SharedPostgres> {
   await seed(shared.admin.prisma)
   await shared.admin.syncSequences()
   return shared
-}
-
-/** Several SQL statements as the owner of the tables (pg runs a multi-statement string as one query). */
-async function runOwnerSql(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query(sql)
-  } finally {
-    await client.end()
-  }
 }
 
 let seededTemplate: Promise<string> | undefined

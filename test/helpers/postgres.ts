@@ -221,3 +221,15 @@ export async function createTestDatabaseOn(server: PostgresServer): Promise<Omit
   }
   return { name: 'bench', server, url: (role: Role = 'owner') => server.url('bench', role) }
 }
+
+/** Run SQL (several statements: pg sends a multi-statement string as one query) as the role of the url. */
+export async function runSql(url: string, sql: string): Promise<pg.QueryResult[]> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const result = await client.query(sql)
+    return Array.isArray(result) ? result : [result]
+  } finally {
+    await client.end()
+  }
+}

@@ -3,25 +3,15 @@
 // connect as the owner of the tables, whom FORCE ROW LEVEL SECURITY subjects to the policies; `admin`
 // is a superuser client (never subject to them) for the ground truth.
 import { readFileSync } from 'node:fs'
-import pg from 'pg'
 import { openDatabase } from '../../src/demo/db.ts'
 import type { TenantEnforcementOptions } from '../../src/index.ts'
 import { fencedDatabase } from './fence.ts'
+import { runSql } from './postgres.ts'
 
 export const POLICIES = readFileSync('prisma/rls/migration.sql', 'utf8')
 export const ROLLBACK = readFileSync('prisma/rls/rollback.sql', 'utf8')
 
-/** Run SQL (several statements) on a database as the role of the url. */
-export async function runSql(url: string, sql: string): Promise<pg.QueryResult[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    const result = await client.query(sql)
-    return Array.isArray(result) ? result : [result]
-  } finally {
-    await client.end()
-  }
-}
+export { runSql }
 
 export async function rlsDatabase(flags: Record<string, string>, options: Partial<TenantEnforcementOptions> = {}, { rls = true, policies = true, own = false } = {}) {
   // the worker's database with the policies installed once (`own`: a database of the test's own,
