@@ -37,7 +37,8 @@ function generate(args) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  if (process.argv.includes('--if-missing') && CLIENTS.every((c) => existsSync(c))) process.exit(0)
+  // the derived schema counts as part of the PostgreSQL client: tests and migrations read it
+  if (process.argv.includes('--if-missing') && [...CLIENTS, PG_SCHEMA].every((c) => existsSync(c))) process.exit(0)
   generate([])
   mkdirSync('prisma/postgres', { recursive: true })
   const derived = derivePostgresSchema(readFileSync(SOURCE, 'utf8'))
