@@ -1141,6 +1141,20 @@ describe('class 6: mixed relation writes, each part proven', () => {
           }),
       },
       {
+        // Prisma would create (user 3 is active), and connect to tenant 2's user once it is not: the
+        // answer depends on another tenant's row. Looked up by its key alone, it is a mismatch.
+        name: "connectOrCreate by tenant 2's user id with a filter it does not match (an oracle)",
+        violation: MISMATCH,
+        run: (p) =>
+          p.refreshToken.create({
+            data: {
+              tokenHash: 'x',
+              expiresAt: FUTURE,
+              user: { connectOrCreate: { where: { id: 3, isActive: false }, create: { tenantId: 1, email: 'o@acme.test' } } },
+            },
+          }),
+      },
+      {
         name: 'connectOrCreate pinned where, create in tenant 2',
         violation: MISMATCH,
         run: (p) =>
@@ -1197,6 +1211,19 @@ describe('class 6: mixed relation writes, each part proven', () => {
             include: { user: true },
           }),
         check: (r) => expect([r.user.tenantId, r.user.email]).toEqual([1, 'n@acme.test']),
+      },
+      {
+        name: "connectOrCreate by tenant 1's user id with a filter it does not match (creates in tenant 1)",
+        run: (p) =>
+          p.refreshToken.create({
+            data: {
+              tokenHash: 'x',
+              expiresAt: FUTURE,
+              user: { connectOrCreate: { where: { id: 2, isActive: false }, create: { tenantId: 1, email: 'o@acme.test' } } },
+            },
+            include: { user: true },
+          }),
+        check: (r) => expect([r.user.tenantId, r.user.email]).toEqual([1, 'o@acme.test']),
       },
     ],
   })

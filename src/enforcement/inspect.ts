@@ -452,11 +452,40 @@ function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | unde
   else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', undefined, linked)
   else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
-    ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where: flattenUnique(unique, target), path: here() })
-    ok = true
+    const where = uniqueLookup(unique, target)
+    if (where === undefined) ok = report(who, 'unverified_reference', undefined, linked)
+    else {
+      ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where, path: here() })
+      ok = true
+    }
   }
   walkWhere(unique, target, ok)
   return ok
+}
+
+/**
+ * How a linked row is looked up: by the unique keys its filter names, and nothing else. Its other
+ * filters (`{ id: 2, isActive: false }`) would be judged on another tenant's row: a connectOrCreate
+ * that connects or creates by them answers whether that row matches (an oracle), so a row with the
+ * key in another tenant is a mismatch whatever else the filter says. Several keys: any of them.
+ * undefined: the filter names no unique key the check can read (not provable).
+ */
+function uniqueLookup(unique: Obj, p: ModelPolicy): Obj | undefined {
+  const flat = flattenUnique(unique, p)
+  let keys: Obj[] | undefined
+  for (const key of p.uniqueKeys) {
+    let where: Obj | undefined = {}
+    for (const f of key) {
+      const v = flat[f]
+      if (v === undefined || v === null || isObj(v) || Array.isArray(v)) {
+        where = undefined
+        break
+      }
+      where[f] = v
+    }
+    if (where !== undefined) (keys ??= []).push(where)
+  }
+  return keys === undefined ? undefined : keys.length === 1 ? keys[0] : { OR: keys }
 }
 
 /** A where-unique input as a plain where: compound keys (`tenantId_email: {…}`) spread into their fields. */

@@ -62,6 +62,8 @@ export interface ModelPolicy {
    * constraint, which tells that the row exists. With references: 'verify' such a write is looked up.
    */
   readonly crossTenantKeys: ReadonlyArray<readonly string[]>
+  /** every unique key of the model (the primary key included): how a linked row is looked up */
+  readonly uniqueKeys: ReadonlyArray<readonly string[]>
   /** kind field: relations whose foreign key this model holds and includes the tenant field (a filter on them pins the tenant) */
   readonly boundRelations: ReadonlyArray<{ readonly name: string; readonly target: ModelPolicy }>
   /** some relation leads to a guarded model, or guarded rows depend on this one */
@@ -135,6 +137,7 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
       dependents: [],
       referencedBy: [],
       crossTenantKeys: [],
+      uniqueKeys: (datamodel.models[name]?.uniques ?? []).map((u) => u.fields),
       boundRelations: [],
       reachesTenantData: false,
     })
