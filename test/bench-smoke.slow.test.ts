@@ -76,6 +76,9 @@ describe('npm run bench -- --quick', () => {
       expect(r.seriesHttp.bounded).toBe(true)
     }
 
-    expect(r.targets.map((t) => t.name)).toHaveLength(4)
+    // issue 7's four targets and issue 10's, each with a verdict
+    expect(r.targets.map((t) => t.name)).toHaveLength(5)
+    expect(r.targets.some((t) => t.name.includes('issue 10'))).toBe(true)
+    for (const t of r.targets) expect(typeof t.met, t.name).toBe('boolean')
   })
 })
