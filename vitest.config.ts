@@ -1,4 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config'
+import LongestFirst from './test/helpers/sequencer.ts'
 
 /**
  * Test files too slow for every `npm test` (each takes 15 s or more of a core: a 200 MB file, the
@@ -16,6 +17,8 @@ export default defineConfig({
     // 2 workers for 2 cores (a third made runs slower here). Each file runs in its own worker with
     // its own process.env; the pool is set per project below.
     maxWorkers: 2,
+    // The longest files start first, also on a fresh clone with no durations cached.
+    sequence: { sequencer: LongestFirst },
     // A logic test that hangs fails here; spawns and servers carry their own, longer deadlines
     // (test/helpers/spawn.ts) and set their test's timeout above them.
     testTimeout: 60_000,
