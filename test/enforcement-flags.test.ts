@@ -131,10 +131,10 @@ describe('flags from a watched file (a mounted ConfigMap): rollback with no rest
     try {
       await expect(q()).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
       replace(file, '# rollback\nTENANT_ENFORCEMENT_MODE=log_only\n')
-      await expect.poll(() => fence.currentFlags().mode, { timeout: 60_000, interval: 50 }).toBe('log_only')
+      await expect.poll(() => fence.currentFlags().mode, { timeout: 30_000, interval: 50 }).toBe('log_only')
       await expect(q()).resolves.toHaveLength(1)
       replace(file, 'TENANT_ENFORCEMENT_MODE=loggin\n')
-      await expect.poll(() => lines.filter((l) => String(l.msg).startsWith('TENANT_FLAG_INVALID')).length, { timeout: 60_000, interval: 50 }).toBe(1)
+      await expect.poll(() => lines.filter((l) => String(l.msg).startsWith('TENANT_FLAG_INVALID')).length, { timeout: 30_000, interval: 50 }).toBe(1)
       expect(fence.currentFlags().mode).toBe('log_only')
       await expect(q()).resolves.toHaveLength(1)
     } finally {
