@@ -15,25 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import appConfig from './fixtures/isolation-app/tenantfence.config.ts'
 import { ACME, APP, GLOBEX } from './helpers/isolation-app.ts'
 import { openIsolation, type IsolationDb } from './helpers/isolation-db.ts'
-import { runDifferentialFuzz } from './helpers/isolation-fuzz-run.ts'
+import { fuzzSettings, runDifferentialFuzz } from './helpers/isolation-fuzz-run.ts'
 import type { GenQuery } from './helpers/isolation-gen.ts'
 import { groundTruth, openTruthDatabases, snapshotOf, type TruthDatabases } from './helpers/isolation-truth.ts'
 
-const DEFAULT_SEED = 20261128
-const DEFAULT_RUNS = 200
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a non-negative integer (e.g. ${name}=${fallback})`)
-  return n
-}
-
-const SEED = envInt('TENANTFENCE_FUZZ_SEED', DEFAULT_SEED)
-const RUNS = envInt('TENANTFENCE_FUZZ_RUNS', DEFAULT_RUNS)
-const REPLAY = `TENANTFENCE_FUZZ_SEED=${SEED} TENANTFENCE_FUZZ_RUNS=${RUNS} npx vitest run test/isolation-app-fuzz.test.ts`
+const { seed: SEED, runs: RUNS, replay: REPLAY } = fuzzSettings('test/isolation-app-fuzz.test.ts', { seed: 20261128, runs: 200 })
 
 let db: IsolationDb
 let truth: TruthDatabases

@@ -13,6 +13,7 @@
 import { inspect } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { isolationDatabase, type IsolationDb } from './helpers/isolation-db.ts'
+import { fuzzSettings } from './helpers/isolation-fuzz-run.ts'
 import { QueryGenerator, Rng, type GenQuery } from './helpers/isolation-gen.ts'
 import {
   fencedRun,
@@ -23,21 +24,7 @@ import {
   type TruthDatabases,
 } from './helpers/isolation-truth.ts'
 
-const DEFAULT_SEED = 20261127
-const DEFAULT_RUNS = 300
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new Error(`${name}=${JSON.stringify(raw)} is not a non-negative integer (e.g. ${name}=${fallback})`)
-  return n
-}
-
-const SEED = envInt('TENANTFENCE_FUZZ_SEED', DEFAULT_SEED)
-const RUNS = envInt('TENANTFENCE_FUZZ_RUNS', DEFAULT_RUNS)
-const REPLAY = `TENANTFENCE_FUZZ_SEED=${SEED} TENANTFENCE_FUZZ_RUNS=${RUNS} npx vitest run test/isolation-fuzz.test.ts`
+const { seed: SEED, runs: RUNS, replay: REPLAY } = fuzzSettings('test/isolation-fuzz.test.ts', { seed: 20261127, runs: 300 })
 
 const show = (q: GenQuery) =>
   `${q.model[0]!.toLowerCase()}${q.model.slice(1)}.${q.op}(${inspect(q.args, { depth: null, breakLength: 140 })})`

@@ -8,6 +8,22 @@ import type { AnyClient } from './isolation-db.ts'
 import { QueryGenerator, Rng, type GenQuery } from './isolation-gen.ts'
 import { fencedRun, groundTruth, normalize, type TruthDatabases } from './isolation-truth.ts'
 
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name}=${JSON.stringify(raw)} is not a non-negative integer (e.g. ${name}=${fallback})`)
+  return n
+}
+
+/** A fuzz file's seed and size (TENANTFENCE_FUZZ_SEED, TENANTFENCE_FUZZ_RUNS), and the line that replays it. */
+export function fuzzSettings(file: string, defaults: { seed: number; runs: number }): { seed: number; runs: number; replay: string } {
+  const seed = envInt('TENANTFENCE_FUZZ_SEED', defaults.seed)
+  const runs = envInt('TENANTFENCE_FUZZ_RUNS', defaults.runs)
+  return { seed, runs, replay: `TENANTFENCE_FUZZ_SEED=${seed} TENANTFENCE_FUZZ_RUNS=${runs} npx vitest run ${file}` }
+}
+
 export interface FuzzResult {
   runs: number
   /** queries that leak on the plain client (returned, changed, or depend on another tenant's rows) */
