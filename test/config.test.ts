@@ -64,6 +64,32 @@ const minimal: TenantFenceConfigInput = {
   globalModels: ['Permission'],
 }
 
+describe('rollout.flags: how flags reach the app (what every printed rollback uses)', () => {
+  const minimal = { models: { User: { severity: 'CRITICAL' as const } } }
+  it('accepts a flag file, a Kubernetes deployment or the environment; none is the default', () => {
+    expect(defineConfig(minimal).rollout).toBeUndefined()
+    expect(defineConfig({ ...minimal, rollout: { flags: { source: 'file', path: '/etc/tenantfence/flags.env' } } }).rollout?.flags).toEqual({ source: 'file', path: '/etc/tenantfence/flags.env' })
+    const k8s = { source: 'kubernetes', deployment: 'api', namespace: 'shop', container: 'app' } as const
+    expect(defineConfig({ ...minimal, rollout: { flags: k8s } }).rollout?.flags).toEqual(k8s)
+    expect(defineConfig({ ...minimal, rollout: { flags: { source: 'env' } } }).rollout?.flags).toEqual({ source: 'env' })
+  })
+
+  it.each([
+    ['a source typo', { source: 'files' }, /rollout\.flags\.source: source names "files": did you mean "file"\? Valid: file, kubernetes, env/],
+    ['a file without its path', { source: 'file' }, /rollout\.flags\.path: source "file" needs path/],
+    ['a relative path (relative to what?)', { source: 'file', path: 'flags.env' }, /rollout\.flags\.path: must be the absolute path of the flag file the app watches/],
+    ['a deployment without its namespace', { source: 'kubernetes', deployment: 'api' }, /rollout\.flags\.namespace: source "kubernetes" needs namespace/],
+    ['a name kubectl refuses', { source: 'kubernetes', deployment: 'My_App', namespace: 'shop' }, /rollout\.flags\.deployment: must be a Kubernetes name/],
+    ['a key of another source', { source: 'env', path: '/x' }, /rollout\.flags: unknown key\(s\) "path"/],
+  ])('refuses %s with a message that names it', (_name, flags, message) => {
+    expect(() => defineConfig({ ...minimal, rollout: { flags } } as unknown as TenantFenceConfigInput)).toThrow(message)
+  })
+
+  it('names a typo in rollout itself', () => {
+    expect(() => defineConfig({ ...minimal, rollout: { flag: { source: 'env' } } } as unknown as TenantFenceConfigInput)).toThrow(/rollout: unknown key\(s\) "flag" \(did you mean "flags"\?\)/)
+  })
+})
+
 describe('a minimal config is complete (the rollout document\'s defaults)', () => {
   const c = defineConfig(minimal)
 
@@ -103,8 +129,8 @@ describe('a minimal config is complete (the rollout document\'s defaults)', () =
   })
 
   it('the demo config writes only what a team must: its phases are the defaults for its models', () => {
-    const { app, tenant, models, globalModels, bypass, rls } = config
-    expect(defineConfig({ app, tenant, models, globalModels, bypass, rls })).toEqual(config)
+    const { app, tenant, models, globalModels, bypass, rls, rollout } = config
+    expect(defineConfig({ app, tenant, models, globalModels, bypass, rls, rollout })).toEqual(config)
     const source = readFileSync('tenantfence.config.ts', 'utf8')
     for (const key of ['phases:', 'thresholds:', 'rollback:', 'successCriteria']) expect(source).not.toContain(key)
   })

@@ -96,7 +96,7 @@ function knownKeys(path: readonly PropertyKey[]): readonly string[] | undefined 
   if (path.length === 0) return Object.keys(configFieldsSchema.shape)
   if (inPhase) return Object.keys(phasePatchSchema.shape)
   if (last === 'thresholds') return Object.keys(DEFAULT_THRESHOLDS)
-  if (last === 'app' || last === 'tenant' || last === 'rawQueries' || last === 'bypass' || last === 'rollback') {
+  if (last === 'app' || last === 'tenant' || last === 'rawQueries' || last === 'bypass' || last === 'rollback' || last === 'rollout') {
     const field = configFieldsSchema.shape[last]
     const inner = field.unwrap() as unknown as { shape?: Record<string, unknown> }
     return inner.shape ? Object.keys(inner.shape) : undefined
