@@ -9,7 +9,7 @@ export type OptionValues = Record<string, string | boolean | undefined>
 
 /** Strict parse; a bad option is a usage error (exit 2) followed by the help. `help` and `-h` are always accepted. */
 export function parseCommand(argv: string[], options: OptionSpec, help: string, allowPositionals = false): { values: OptionValues; positionals: string[] } {
-  const all: OptionSpec = { help: { type: 'boolean', short: 'h' }, ...options }
+  const all: OptionSpec = { ...options, help: { type: 'boolean', short: 'h' } }
   try {
     const r = parseArgs({ args: argv, options: all, strict: true, allowPositionals })
     return { values: r.values as OptionValues, positionals: r.positionals }

@@ -139,6 +139,8 @@ describe('a CLI that helps: --help everywhere, "did you mean", the next command 
     [['status', '-h'], 'tenantfence status'],
     [['generate', '--help'], 'tenantfence generate'],
     [['init', '--help'], 'tenantfence init'],
+    [['init', '-h'], 'tenantfence init'],
+    [['audit', '-h'], 'tenantfence audit'],
     [['audit', '--help'], 'tenantfence audit'],
     [['scan', '--help'], 'tenantfence scan'],
     [['help', 'report'], 'tenantfence report'],
