@@ -58,7 +58,10 @@ async function startPrometheus(config: string, port: number, dir: string): Promi
   const child = spawn('prometheus', args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)))
-  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`prometheus exited (${code}):\n${stderr}`))))
+  const exited = new Promise<never>((_, reject) => {
+    child.once('error', reject) // ENOENT: no prometheus on PATH
+    child.once('exit', (code) => reject(new Error(`prometheus exited (${code}):\n${stderr}`)))
+  })
   const ready = (async () => {
     for (let i = 0; i < 300; i++) {
       const ok = await fetch(`http://127.0.0.1:${port}/-/ready`).then((r) => r.ok, () => false)
@@ -72,7 +75,8 @@ async function startPrometheus(config: string, port: number, dir: string): Promi
 
 export async function main(argv: string[]): Promise<number> {
   const text = { type: 'string' } as const
-  const { values } = parseArgs({ args: argv, options: { port: text, 'prometheus-port': text, rps: text, duration: text, dotenv: text, dir: text, help: { type: 'boolean', short: 'h' } } })
+  const options = { port: text, 'prometheus-port': text, rps: text, duration: text, dotenv: text, dir: text, help: { type: 'boolean', short: 'h' } } as const
+  const { values } = parseArgs({ args: argv, options })
   if (values.help) {
     console.log(USAGE)
     return 0
@@ -99,7 +103,8 @@ export async function main(argv: string[]): Promise<number> {
     prometheus = await startPrometheus(localPrometheusConfig(metrics, join(REPO, 'alerts', '*.rules.yml')), promPort, dir)
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT' || /spawn prometheus ENOENT/.test(String(err))
-    console.error(missing ? 'stack:local: no `prometheus` on PATH (apt-get install -y prometheus): running the demo and traffic only' : `stack:local: ${(err as Error).message}`)
+    const hint = 'stack:local: no `prometheus` on PATH (apt-get install -y prometheus): running the demo and traffic only'
+    console.error(missing ? hint : `stack:local: ${(err as Error).message}`)
   }
   const controller = new AbortController()
   const stop = () => controller.abort()
@@ -123,7 +128,8 @@ export async function main(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? undefined : num(values.duration, 0) * 1000
   // The driver stops after an hour at most (its bound): start it again until stopped.
   while (!controller.signal.aborted) {
-    const res = await runTraffic({ url: server.url, rps: num(values.rps, 20), durationMs: Math.min(duration ?? 3_600_000, 3_600_000), signal: controller.signal })
+    const durationMs = Math.min(duration ?? 3_600_000, 3_600_000)
+    const res = await runTraffic({ url: server.url, rps: num(values.rps, 20), durationMs, signal: controller.signal })
     if (duration !== undefined) {
       console.log(`stack:local: ${res.sent} requests answered in ${Math.round(res.durationMs / 1000)} s`)
       break

@@ -33,7 +33,11 @@ export function flagFileCommand(path: string, flags: EnvFlags): string {
 }
 
 /** `kubectl -n NS set env deployment/NAME [-c C] KEY=value …` (with unsetOthers, `KEY-` for the flags not named). */
-export function kubectlCommand(target: { deployment: string; namespace?: string; container?: string } | string, flags: EnvFlags, unsetOthers = false): string {
+export function kubectlCommand(
+  target: { deployment: string; namespace?: string; container?: string } | string,
+  flags: EnvFlags,
+  unsetOthers = false,
+): string {
   const t = typeof target === 'string' ? { workload: target } : { workload: `deployment/${target.deployment}`, ...target }
   const ns = 'namespace' in t && t.namespace ? `-n ${t.namespace} ` : ''
   const container = 'container' in t && t.container ? ` -c ${t.container}` : ''
@@ -94,6 +98,9 @@ export function rollbackCommand(config: TenantFenceConfig, from?: PhaseConfig): 
     case 'env':
       return `set ${pairs} in the app's environment and restart it`
     case undefined:
-      return `set ${pairs} where the app reads its flags (a watched flag file: rewrite it whole, then mv it into place; Kubernetes: \`${kubectlCommand(PLACEHOLDER_K8S, overlay)}\`; else its environment, then restart); ${SET_ROLLOUT_FLAGS}`
+      return [
+        `set ${pairs} where the app reads its flags (a watched flag file: rewrite it whole, then mv it into place;`,
+        `Kubernetes: \`${kubectlCommand(PLACEHOLDER_K8S, overlay)}\`; else its environment, then restart); ${SET_ROLLOUT_FLAGS}`,
+      ].join(' ')
   }
 }
