@@ -7,11 +7,14 @@ import { join, resolve } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../src/cli.ts'
 import { loadConfig } from '../src/config/load.ts'
+import { findSchema } from '../src/config/schema-files.ts'
 import { parseSchema } from '../src/enforcement/datamodel.ts'
 import { proposeConfig } from '../src/init/propose.ts'
 import demoConfig from '../tenantfence.config.ts'
+import { realApps } from './fixtures/real-apps/index.ts'
 
 const root = resolve('.')
+const realAppsDir = join(root, 'test/fixtures/real-apps')
 const demoSchema = readFileSync(join(root, 'prisma/schema.prisma'), 'utf8')
 
 /** A team app whose names mislead: Task's relation to Project is `parent` on `projectKey`, and its `projectId` is no key at all. */
@@ -149,5 +152,19 @@ describe('tenantfence init', () => {
     expect(existsSync(join(dir, 'other.config.ts'))).toBe(true)
     expect((await cli(dir, 'init', '--force')).code).toBe(0)
     expect(readFileSync(file, 'utf8')).toBe(text)
+  })
+})
+
+describe('real-app fixtures', () => {
+  it.each(Object.entries(realApps))('%s: the reduced schema parses, and the hand classification names each of its models once', async (folder, app) => {
+    const source = await findSchema({ schema: join(realAppsDir, folder, app.schema), cwd: root })
+    const models = Object.keys(parseSchema(source.text).models).sort()
+    expect(Object.keys(app.models).sort()).toEqual(models)
+    expect(app.models[app.tenant.model]?.kind).toBe('tenant')
+    if (app.schema === 'schema') expect(source.files.length).toBeGreaterThan(1) // the multi-file layout is kept
+    for (const [name, o] of Object.entries(app.models)) {
+      if (o.kind === 'field') expect(parseSchema(source.text).models[name]!.fields.map((f) => f.name), name).toContain(app.tenant.field)
+      if (o.kind === 'via') expect(parseSchema(source.text).models[name]!.fields.find((f) => f.name === o.via)?.kind, `${name}.${o.via}`).toBe('object')
+    }
   })
 })
