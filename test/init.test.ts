@@ -104,15 +104,19 @@ describe('proposeConfig', () => {
       // the required key (projectKey → Project) beats the optional one (reviewerId → Member)
       { model: 'Task', via: 'parent', target: 'Project', optional: false, alternatives: ['reviewer (Member)'] },
       { model: 'Comment', via: 'task', target: 'Task', optional: false, alternatives: [] },
+      // Capital holds a unique key to Country: each Country row belongs to the Capital that points at it
+      { model: 'Country', via: 'capital', target: 'Capital', optional: true, alternatives: [], ownerKey: 'countryCode' },
     ])
-    // Account is only pointed at (Member holds the key): its rows are not reached through a tenant
-    expect(p.globalCandidates.map((g) => g.model)).toEqual(['Account', 'Country'])
+    // Account is only pointed at many-to-one (Member holds the key): its rows are not reached through a tenant
+    expect(p.globalCandidates.map((g) => g.model)).toEqual(['Account'])
   })
 
   it('takes --tenant-model/--tenant-field, and says what to pass when the schema cannot tell', () => {
     const flat = 'model A {\n  id Int @id\n}\nmodel B {\n  id Int @id\n}\n'
     expect(() => proposeConfig(parseSchema(flat))).toThrow('pass --tenant-model <Model> and --tenant-field <field>')
-    expect(() => proposeConfig(parseSchema(teamSchema), { tenantModel: 'Teams' })).toThrow('--tenant-model names "Teams", which the schema does not have. Models: Team, Account')
+    expect(() => proposeConfig(parseSchema(teamSchema), { tenantModel: 'Teams' })).toThrow(
+      '--tenant-model names "Teams", which the schema does not have: did you mean "Team"? Best-supported candidates: Team, Project, Account. Models: Team, Account',
+    )
     const p = proposeConfig(parseSchema(teamSchema), { tenantModel: 'Account' })
     expect(p.tenant.field).toBe('accountId')
     expect(p.fieldScoped).toEqual(['Member'])
@@ -131,17 +135,31 @@ describe('tenantfence init', () => {
     const file = join(dir, 'tenantfence.config.ts')
     const text = readFileSync(file, 'utf8')
     expect(text).toContain("import { defineConfig, type Severity } from 'tenantfence'")
-    expect(text).toContain("Task: { severity: TO_REVIEW, via: 'parent' }")
+    expect(text).toContain("Task: { severity: 'TO_REVIEW', via: 'parent' }")
+    expect(text).toContain("Country: { severity: 'TO_REVIEW', via: 'capital' }, // review: owned through Capital.countryCode")
     expect(text).toMatch(/Severities are for your team to set/)
-    expect(text).toContain("'Country', // review:")
+    expect(text).toContain("'Account', // review:")
 
     // The config as the user's project would load it (its import pointed at this checkout).
     writeFileSync(file, text.replace("from 'tenantfence'", `from ${JSON.stringify(join(root, 'src/index.ts'))}`))
     const config = await loadConfig(undefined, dir)
     expect(config.tenant).toMatchObject({ model: 'Team', field: 'orgId' })
     expect(config.app.job).toBe('acme-billing-api')
-    expect(Object.keys(config.models)).toEqual(['Member', 'Project', 'Capital', 'Task', 'Comment'])
-    expect((await cli(dir, 'audit')).code).toBe(0)
+    expect(Object.keys(config.models)).toEqual(['Member', 'Project', 'Capital', 'Task', 'Comment', 'Country'])
+    // It runs (every placeholder as MEDIUM), but audit names each severity nobody set, until they are set.
+    expect(Object.values(config.models).map((m) => m.severity)).toEqual(Array(6).fill('MEDIUM'))
+    const unset = await cli(dir, 'audit')
+    expect(unset.code).toBe(1)
+    for (const m of Object.keys(config.models)) expect(unset.out).toContain(`- ${m} has severity 'TO_REVIEW' (runs as MEDIUM)`)
+    // (another file: the loader keeps the module it loaded from the first path)
+    writeFileSync(join(dir, 'set.config.ts'), readFileSync(file, 'utf8').replaceAll("severity: 'TO_REVIEW'", "severity: 'HIGH'"))
+    const set = await cli(dir, 'audit', '--config', 'set.config.ts')
+    expect(set.out).toBe(
+      'audit: every model of schema.prisma is classified (tenant-owned or global).\n' +
+        'Global models that tenant-owned rows point at (review that their rows are shared by every tenant):\n' +
+        '  - Account ← Member.account (accountId, many-to-one: shared)',
+    )
+    expect(set.code).toBe(0)
 
     const edited = readFileSync(file, 'utf8')
     const again = await cli(dir, 'init')
@@ -163,7 +181,7 @@ describe('real-app fixtures', () => {
     expect(app.models[app.tenant.model]?.kind).toBe('tenant')
     if (app.schema === 'schema') expect(source.files.length).toBeGreaterThan(1) // the multi-file layout is kept
     for (const [name, o] of Object.entries(app.models)) {
-      if (o.kind === 'field') expect(parseSchema(source.text).models[name]!.fields.map((f) => f.name), name).toContain(app.tenant.field)
+      if (o.kind === 'field') expect(parseSchema(source.text).models[name]!.fields.map((f) => f.name), name).toContain(o.field ?? app.tenant.field)
       if (o.kind === 'via') expect(parseSchema(source.text).models[name]!.fields.find((f) => f.name === o.via)?.kind, `${name}.${o.via}`).toBe('object')
     }
   })
