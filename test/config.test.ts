@@ -48,6 +48,11 @@ describe('defineConfig', () => {
     ;(c.phases[1]!.alerts as string[]).push('TenantViolationSpik')
     expect(() => defineConfig(c)).toThrow(/TenantViolationSpike/)
     expect(() => defineConfig({ ...minimal, thresholds: { errorRat: 0.01 } as never })).toThrow(/thresholds: unknown key\(s\) "errorRat" \(did you mean "errorRate"\?\)\. Valid: violationSummaryFor, .*errorRate,/)
+    // A key an older version accepted names what replaced it (edit distance alone finds nothing here).
+    expect(() => defineConfig({ ...minimal, thresholds: { errorRateWarning: 0.01 } as never })).toThrow(
+      /thresholds: unknown key\(s\) "errorRateWarning" \(renamed to "errorRate" \(blocked requests as a share of users' requests; per phase in phases\[n\]\.thresholds\)\)/,
+    )
+    expect(() => defineConfig({ ...minimal, phases: { 2: { thresholds: { errorRateWarning: 0.01 } } } } as never)).toThrow(/phases\[2\]\.thresholds: unknown key\(s\) "errorRateWarning" \(renamed to "errorRate"/)
     expect(() => defineConfig({ ...minimal, phases: { 2: { successCriteria: [{ kind: 'errorRat', below: 1, window: '1h', description: 'x' }] } } } as never)).toThrow(/phases\[2\]\.successCriteria\[0\]\.kind: .*"errorRat": did you mean "errorRate"/)
   })
 

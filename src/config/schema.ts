@@ -82,7 +82,7 @@ export const SEVERITY_TO_REVIEW_RUNS_AS: Severity = 'MEDIUM'
 
 export const modelPolicySchema = z
   .strictObject({
-    severity: z.union([z.enum(SEVERITIES), z.literal(SEVERITY_TO_REVIEW)]),
+    severity: z.enum([...SEVERITIES, SEVERITY_TO_REVIEW]),
     /**
      * Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. It
      * may be the back side of a one-to-one whose unique key the owner holds (DocumentMeta through `envelope`).
