@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { auditModels, compilePolicy, defineConfig, parseSchema, type TenantFenceConfigInput } from '../src/index.ts'
+import * as mainEntry from '../src/index.ts'
 import config from '../tenantfence.config.ts'
 import { runCli } from './helpers/cli.ts'
 
@@ -208,5 +209,24 @@ describe('start-up audit', () => {
     } finally {
       await db.close()
     }
+  })
+})
+
+describe('exports that live on a subpath', () => {
+  it('taken from the main entry, they do not type-check as calls, and a call names the subpath', () => {
+    // @ts-expect-error the stub takes no argument: an adapter call from the main entry does not compile
+    expect(() => mainEntry.tenantContext({ claims: () => ({ tenantId: 1 }) })).toThrow(
+      `"tenantContext" is not exported by 'tenantfence': import { tenantContext } from 'tenantfence/express'`,
+    )
+    expect(() => mainEntry.webTenantContext()).toThrow("import { webTenantContext } from 'tenantfence/web'")
+    expect(() => mainEntry.fastifyRoute()).toThrow("import { fastifyRoute } from 'tenantfence/fastify'")
+    expect(() => mainEntry.allowTenantViolations()).toThrow("import { allowTenantViolations } from 'tenantfence/vitest' (or 'tenantfence/jest')")
+    let thrown: unknown
+    try {
+      mainEntry.tenantErrorHandler()
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toMatchObject({ code: 'TENANTFENCE_MOVED_EXPORT', exportName: 'tenantErrorHandler', subpath: 'tenantfence/express' })
   })
 })
