@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { auditModels, compilePolicy, defineConfig, parseSchema, type TenantFenceConfigInput } from '../src/index.ts'
 import * as mainEntry from '../src/index.ts'
+import { dataModelOfClient, type DataModel } from '../src/enforcement/datamodel.ts'
 import config from '../tenantfence.config.ts'
 import { runCli } from './helpers/cli.ts'
 
@@ -228,5 +229,37 @@ describe('exports that live on a subpath', () => {
       thrown = err
     }
     expect(thrown).toMatchObject({ code: 'TENANTFENCE_MOVED_EXPORT', exportName: 'tenantErrorHandler', subpath: 'tenantfence/express' })
+  })
+})
+
+describe('the data model of a Prisma 6 client on the Rust engine', () => {
+  it('reads unique keys from the schema text when the runtime data model is the full DMMF (prisma-client-js, no adapter)', () => {
+    const parsed = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
+    // What 6.19's prisma-client-js generator writes for the library engine (dmmfToRuntimeDataModel, not
+    // pruned): DMMF models with relation keys, the primary key as an object, unique keys as
+    // uniqueFields/uniqueIndexes, and no \`uniques\`.
+    const dmmf = {
+      models: Object.fromEntries(
+        Object.entries(parsed.models).map(([name, m]) => [
+          name,
+          {
+            dbName: m.dbName ?? null,
+            fields: m.fields,
+            primaryKey: m.primaryKey && m.primaryKey.length > 1 ? { name: null, fields: m.primaryKey } : null,
+            uniqueFields: (m.uniques ?? []).filter((u) => u.fields.length > 1).map((u) => u.fields),
+            uniqueIndexes: (m.uniques ?? []).filter((u) => u.fields.length > 1).map((u) => ({ name: null, fields: u.fields })),
+          },
+        ]),
+      ),
+    } as unknown as DataModel
+    const client = { _runtimeDataModel: dmmf, _engineConfig: { inlineSchema: readFileSync('prisma/schema.prisma', 'utf8') } }
+    const read = dataModelOfClient(client)!
+    for (const [name, m] of Object.entries(parsed.models)) {
+      expect(read.models[name]!.uniques, name).toEqual(m.uniques)
+      expect(read.models[name]!.primaryKey, name).toEqual(m.primaryKey)
+    }
+    // so the policy knows the same compound keys that hold the tenant (User's tenantId_email)
+    expect(compilePolicy(config, read).models.get('User')!.tenantKeys).toEqual(compilePolicy(config, parsed).models.get('User')!.tenantKeys)
+    expect(compilePolicy(config, read).models.get('User')!.tenantKeys).toEqual(['tenantId_email'])
   })
 })
