@@ -52,7 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     const rest = argv.filter((a, i) => a !== '--tenant-model' && argv[i - 1] !== '--tenant-model' && !a.startsWith('--tenant-model='))
     const lines = err.candidates.map((c) => `  npx tenantfence init ${[...rest, '--tenant-model', c].join(' ')}`)
     throw new InitError(
-      `${err.message}.\nCandidates (models reaching each through required keys):\n${ranking(err.ranking)}\n` +
+      `${err.message}.\nCandidates (models reaching each through required keys):\n${ranking(err.ranking, 8)}\n` +
         `Say which model isolates your data (it is a judgment about your app, not the schema's to make):\n${lines.join('\n')}`,
     )
   }
