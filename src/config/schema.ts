@@ -72,14 +72,34 @@ export function durationSeconds(window: string): number {
   return Number(m[1]) * UNIT_SECONDS[m[2]!]!
 }
 
-export const modelPolicySchema = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  /** Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. */
-  via: identifier.optional(),
-  /** The model's own tenant field when it differs from `tenant.field`. */
-  field: identifier.optional(),
-  description: z.string().optional(),
-})
+/**
+ * The severity `tenantfence init` writes for every model: the team has not chosen one yet. The
+ * config still runs (as MEDIUM) so a first deploy in log_only works, and `tenantfence audit` lists
+ * every model still at it until a real severity replaces it.
+ */
+export const SEVERITY_TO_REVIEW = 'TO_REVIEW'
+/** What a model at `TO_REVIEW` runs as. */
+export const SEVERITY_TO_REVIEW_RUNS_AS: Severity = 'MEDIUM'
+
+export const modelPolicySchema = z
+  .strictObject({
+    severity: z.enum([...SEVERITIES, SEVERITY_TO_REVIEW]),
+    /**
+     * Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. It
+     * may be the back side of a one-to-one whose unique key the owner holds (DocumentMeta through `envelope`).
+     */
+    via: identifier.optional(),
+    /** The model's own tenant field when it differs from `tenant.field`. */
+    field: identifier.optional(),
+    description: z.string().optional(),
+    /** Set by 'TO_REVIEW' (so a validated config validates again to the same value); not for hand use. */
+    severityToReview: z.literal(true).optional(),
+  })
+  .transform(({ severity, severityToReview, ...rest }) =>
+    severity === SEVERITY_TO_REVIEW || severityToReview
+      ? { ...rest, severity: severity === SEVERITY_TO_REVIEW ? SEVERITY_TO_REVIEW_RUNS_AS : severity, severityToReview: true as const }
+      : { ...rest, severity },
+  )
 
 type Id = string | number | bigint
 /** What `bypass.authorize` is asked: the actor (`options.actor`, else the context's userId), the reason, the context. */
