@@ -3,11 +3,12 @@
 // queries answered 403. The token and tenant steps are the shared core (src/http/core.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
-import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
+import { tenantStorage } from '../enforcement/context.ts'
 import { isTenantContextRequiredError } from '../enforcement/errors.ts'
-import { publicMatcher, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
+import { publicMatcher, requestStore, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
 import { recordRequest, UNMATCHED_ROUTE } from '../http/labels.ts'
 import { httpMetrics } from '../http/http-metrics.ts'
+import { UNHANDLED_MESSAGE, unhandledErrorLine } from '../http/unhandled.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
 
@@ -19,7 +20,8 @@ export interface FastifyTenantOptions extends TenantAuthOptions<FastifyRequest> 
   /**
    * The plugin's error handler (default true): TenantContextRequiredError → 403 `{ error, model }`;
    * client errors (4xx: validation, bad JSON) as Fastify answers them; anything else → 500
-   * `{ error: "INTERNAL_ERROR" }`, logged with request.log, its message never sent. `false` keeps yours.
+   * `{ error: "INTERNAL_ERROR" }`, logged with request.log as HTTP_UNHANDLED_ERROR (type, code, model,
+   * operation, sanitized arguments, app frames: never the message), nothing of it sent. `false` keeps yours.
    */
   mapErrors?: boolean
 }
@@ -51,9 +53,14 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
           void reply.code(outcome.status).headers(outcome.headers).send(outcome.body)
           return
         }
-        const context = { tenantId: outcome.tenantId, userId: outcome.userId, method: request.method, endpoint: () => fastifyRoute(request) } as TenantContext
+        let store
+        try {
+          store = requestStore(outcome, request.method, () => fastifyRoute(request))
+        } catch (err) {
+          return next(err as Error)
+        }
         // The rest of the lifecycle (hooks, handler) continues from next(), inside the context.
-        tenantStorage.run({ context, bypass: undefined }, () => next())
+        tenantStorage.run(store, () => next())
       },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     )
@@ -69,7 +76,8 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
       if (isTenantContextRequiredError(err)) return reply.code(403).send({ error: 'TENANT_CONTEXT_REQUIRED', model: err.model })
       const status = Number((err as { statusCode?: unknown } | null)?.statusCode)
       if (Number.isInteger(status) && status >= 400 && status < 500) return reply.send(err)
-      request.log.error({ err }, 'HTTP_UNHANDLED_ERROR')
+      // request.log's own serializer would write the message and the raw stack: our fields instead
+      request.log.error(unhandledErrorLine(err, fastifyRoute(request), request.method), UNHANDLED_MESSAGE)
       return reply.code(500).send({ error: 'INTERNAL_ERROR' })
     })
   }

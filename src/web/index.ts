@@ -2,11 +2,13 @@
 // any fetch-style server). The token and tenant steps are the shared core (src/http/core.ts);
 // the route template comes from the caller, since only the framework knows it.
 import type { Registry } from 'prom-client'
-import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
+import { tenantStorage } from '../enforcement/context.ts'
 import { isTenantContextRequiredError } from '../enforcement/errors.ts'
-import { publicMatcher, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
+import { publicMatcher, requestStore, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
 import { recordRequest, UNMATCHED_ROUTE } from '../http/labels.ts'
 import { httpMetrics } from '../http/http-metrics.ts'
+import { UNHANDLED_MESSAGE, unhandledErrorLine } from '../http/unhandled.ts'
+import type { Logger } from '../telemetry/logger.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
 
@@ -15,6 +17,12 @@ export interface WebTenantOptions extends TenantAuthOptions<Request> {
   publicPaths?: Array<string | RegExp>
   /** Count every request in this registry (http_requests_total, http_request_duration_seconds). */
   registry?: Registry
+  /**
+   * With a logger, an error the handler throws (other than a blocked query) is answered 500
+   * `{ error: "INTERNAL_ERROR" }` and logged as HTTP_UNHANDLED_ERROR (type, code, model, operation,
+   * sanitized arguments, app frames: never the message). Without one it is rethrown to the framework.
+   */
+  logger?: Pick<Logger, 'error'>
 }
 
 export interface WebTenantGuard {
@@ -52,12 +60,18 @@ export function webTenantContext(options: WebTenantOptions): WebTenantGuard {
     if (isPublic(new URL(request.url).pathname)) return handler()
     const outcome = await authenticate(request, (name) => request.headers.get(name) ?? undefined)
     if (!outcome.ok) return Response.json(outcome.body, { status: outcome.status, headers: outcome.headers })
-    const context = { tenantId: outcome.tenantId, userId: outcome.userId, method: request.method, endpoint: route } as TenantContext
+    const store = requestStore(outcome, request.method, route)
     try {
-      return await tenantStorage.run({ context, bypass: undefined }, async () => await handler())
+      return await tenantStorage.run(store, async () => await handler())
     } catch (err) {
       if (isTenantContextRequiredError(err)) return Response.json({ error: 'TENANT_CONTEXT_REQUIRED', model: err.model }, { status: 403 })
-      throw err
+      if (!options.logger) throw err
+      try {
+        options.logger.error(unhandledErrorLine(err, route, request.method), UNHANDLED_MESSAGE)
+      } catch {
+        // logging must not turn a 500 into a crash
+      }
+      return Response.json({ error: 'INTERNAL_ERROR' }, { status: 500 })
     }
   }
 }
