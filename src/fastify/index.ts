@@ -11,6 +11,7 @@ import { httpMetrics } from '../http/http-metrics.ts'
 import { UNHANDLED_MESSAGE, unhandledErrorLine } from '../http/unhandled.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
+export { metricsListener, type MetricsListener, type MetricsListenerOptions } from '../http/metrics-listener.ts'
 
 export interface FastifyTenantOptions extends TenantAuthOptions<FastifyRequest> {
   /** Paths that need no token and get no context: exact, `/prefix/*` or RegExps, tested against the URL path. */
@@ -40,8 +41,10 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
   const authenticate = tenantAuthenticator<FastifyRequest>(options)
   const isPublic = publicMatcher(options.publicPaths ?? [])
   const metrics = options.registry ? httpMetrics(options.registry) : undefined
+  const startOf = new WeakMap<FastifyRequest, number>()
 
   instance.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (err?: Error) => void) => {
+    if (metrics) startOf.set(request, performance.now())
     if (isPublic(request.url.split('?')[0]!)) return next()
     const header = (name: string) => {
       const v = request.headers[name]
@@ -66,8 +69,20 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
     )
   })
   if (metrics) {
+    // A client that goes away before its answer (during authentication, mid-body, in the handler)
+    // is counted once, as 499 under the route it asked for (Fastify routes before onRequest).
+    const counted = new WeakSet<FastifyRequest>()
+    const record = (request: FastifyRequest, status: number, seconds: number) => {
+      if (counted.has(request)) return
+      counted.add(request)
+      recordRequest(metrics, request.method, fastifyRoute(request), status, seconds)
+    }
+    instance.addHook('onRequestAbort', (request: FastifyRequest, next: () => void) => {
+      record(request, 499, (performance.now() - (startOf.get(request) ?? performance.now())) / 1000)
+      next()
+    })
     instance.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
-      recordRequest(metrics, request.method, fastifyRoute(request), reply.statusCode, reply.elapsedTime / 1000)
+      record(request, request.raw.readableAborted === true ? 499 : reply.statusCode, reply.elapsedTime / 1000)
       next()
     })
   }

@@ -11,6 +11,7 @@ import { UNHANDLED_MESSAGE, unhandledErrorLine } from '../http/unhandled.ts'
 import type { Logger } from '../telemetry/logger.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
+export { metricsListener, type MetricsListener, type MetricsListenerOptions } from '../http/metrics-listener.ts'
 
 export interface WebTenantOptions extends TenantAuthOptions<Request> {
   /** Paths that need no token and get no context: exact, `/prefix/*` or RegExps, tested against the URL path. */
@@ -48,10 +49,12 @@ export function webTenantContext(options: WebTenantOptions): WebTenantGuard {
       try {
         response = await respond(request, label, handler)
       } catch (err) {
-        recordRequest(metrics, request.method, label, 500, (performance.now() - start) / 1000)
+        recordRequest(metrics, request.method, label, request.signal.aborted ? 499 : 500, (performance.now() - start) / 1000)
         throw err
       }
-      recordRequest(metrics, request.method, label, response.status, (performance.now() - start) / 1000)
+      // The server aborts the request's signal when the client goes away (Node adapters of Hono,
+      // Next.js): what it answers then reaches nobody, so it is counted as 499.
+      recordRequest(metrics, request.method, label, request.signal.aborted ? 499 : response.status, (performance.now() - start) / 1000)
       return response
     },
   }
