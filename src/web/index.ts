@@ -91,6 +91,8 @@ export function withTenant<Rest extends unknown[]>(guard: WebTenantGuard, route:
 export interface HonoLikeContext {
   req: { raw: Request; matchedRoutes?: ReadonlyArray<{ path: string }>; routePath?: string }
   res: Response
+  /** the error a handler threw, kept by Hono after its onError answered */
+  error?: unknown
 }
 
 /**
@@ -101,9 +103,19 @@ export interface HonoLikeContext {
 export function honoTenantContext(guard: WebTenantGuard, options: { route?: (c: HonoLikeContext) => string } = {}) {
   const routeOf = options.route ?? ((c: HonoLikeContext) => c.req.matchedRoutes?.at(-1)?.path ?? UNMATCHED_ROUTE)
   return async function tenantfenceHono(c: HonoLikeContext, next: () => Promise<void>): Promise<Response> {
-    return guard.handle(c.req.raw, routeOf(c), async () => {
+    const res = await guard.handle(c.req.raw, routeOf(c), async () => {
       await next()
+      // Hono catches a handler's error itself (its onError answers 500 and keeps the error in
+      // c.error): take it back, so a blocked query is the 403 it is and an unexpected error gets
+      // the guard's answer and line (with `logger`), as in every other adapter.
+      if (c.error !== undefined) {
+        const err = c.error
+        c.error = undefined
+        throw err
+      }
       return c.res
     })
+    c.res = res
+    return res
   }
 }
