@@ -235,7 +235,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     const severities = new Map([...protectedModels(config).map((m) => [m.name, m.severity] as const), ['$raw', config.rawQueries.severity] as const])
     for (const l of await series()) {
       expect(l.severity, `${l.model}`).toBe(severities.get(l.model!))
-      expect(l.instance).toBe(`127.0.0.1:${server!.port}`)
+      expect(l.instance).toBe(`127.0.0.1:${server!.metricsPort}`)
     }
     // nothing is blocked while logging only
     const value = async (q: string) => (await query(q)).map((r) => Number(r.value[1]))
