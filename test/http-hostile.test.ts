@@ -39,7 +39,7 @@ const PASSWORD = 'hunter2-Pa55word'
 const API_TOKEN = 'eyJhbGciOiJIUzI1NiJ9.c2VrcmV0LXRva2Vu.sekritSignature'
 const EMAIL = 'alice@example.com'
 const HOME_PATH = '/home/alice/.ssh/id_rsa'
-const HUGE_KEY = `huge${'k'.repeat(300_000)}`
+const HUGE_KEY = `huge${'k'.repeat(40_000)}`
 /** Every needle that would betray a value of the hostile input. */
 const NEEDLES = [PASSWORD, 'hunter2', API_TOKEN, 'sekrit', EMAIL, 'example.com', '/home/alice', 'kkkkkkkkkkkkkkkk', process.cwd()]
 
@@ -47,11 +47,11 @@ const NEEDLES = [PASSWORD, 'hunter2', API_TOKEN, 'sekrit', EMAIL, 'example.com',
 const BODY_SHAPES: Record<string, Record<string, unknown>> = {
   'secret values under unknown fields': { password: PASSWORD, apiToken: API_TOKEN },
   'an e-mail as a key': { [EMAIL]: true },
-  'a 300 kB key': { [HUGE_KEY]: true },
+  'a 40 kB key (over the line cap)': { [HUGE_KEY]: true },
   'e-mails as tenant ids': { tenantId: { in: [EMAIL, 'bob@example.com'] } },
   'line separators in a value (a string where a boolean goes)': { isActive: `x\u2028{"level":60,"msg":"forged"}\u2029y ${PASSWORD}` },
   'nested operators with secrets': { AND: [{ OR: [{ email: { contains: EMAIL } }, { [PASSWORD]: { equals: API_TOKEN } }] }] },
-  'a long array of e-mails': { id: { in: Array.from({ length: 2000 }, (_, i) => `${i}.${EMAIL}`) } },
+  'a long array of e-mails': { id: { in: Array.from({ length: 300 }, (_, i) => `${i}.${EMAIL}`) } },
   'an absolute path as key and value': { [HOME_PATH]: HOME_PATH, email: HOME_PATH },
 }
 
