@@ -127,6 +127,17 @@ describe('log lines under hostile query arguments', () => {
     for (const needle of NEEDLES) expect(line).not.toContain(needle)
   })
 
+  it('paths: the working and home directories and other absolute paths are cut; route templates stay', () => {
+    const line = JSON.stringify(safeLine({
+      message: `at ${process.cwd()}/src/a.ts:1:2, file:///srv/deploy/b.js:3:4, C:\\Users\\bob\\c.ts, ${HOME_PATH}`,
+      endpoint: '/home/feed/:id',
+      route: '/tmp/uploads/:id',
+    }))
+    for (const needle of [process.cwd(), '/srv/deploy', 'Users\\\\bob', '/home/alice']) expect(line).not.toContain(needle)
+    expect(line).toContain('at src/a.ts:1:2')
+    expect(line).toContain('"endpoint":"/home/feed/:id","route":"/tmp/uploads/:id"')
+  })
+
   it('bypass lines: an e-mail in the actor is redacted; a huge reason with line separators is escaped and capped', async () => {
     raw.clear()
     const reason = `cleanup\u2028${'r'.repeat(100_000)}`

@@ -99,12 +99,17 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}`
   const nightly =
     nightlySeconds > 0
-      ? setInterval(() => void nightlyCleanup(demo.prisma()).catch((err: Error) => logger.error(safeLine({ err: errorFields(err) }), 'nightly cleanup failed')), nightlySeconds * 1000)
+      ? setInterval(() => {
+          const failed = (err: unknown) => logger.error(safeLine({ err: errorFields(err) }), 'nightly cleanup failed')
+          void nightlyCleanup(demo.prisma()).catch(failed)
+        }, nightlySeconds * 1000)
       : undefined
   nightly?.unref()
   const mode = demo.client().enforcement.currentFlags().mode
   // The start-up line names the flag file by its name only and Loki by its origin (no path, no credentials).
-  const startup = { url, metrics: metrics.url, mode, database: demo.db.provider, flagFile: flagFile && basename(flagFile), fixes, hardened: env.DEMO_HARDENED === 'true', loki: shipping?.lokiUrl ? new URL(shipping.lokiUrl).origin : null }
+  const loki = shipping?.lokiUrl ? new URL(shipping.lokiUrl).origin : null
+  const hardened = env.DEMO_HARDENED === 'true'
+  const startup = { url, metrics: metrics.url, mode, database: demo.db.provider, flagFile: flagFile && basename(flagFile), fixes, hardened, loki }
   logger.info(safeLine(startup), 'demo API listening')
   let closing: Promise<void> | undefined
   return {

@@ -111,7 +111,9 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           ...(f.queryTenantIds ? { queryTenantIds: f.queryTenantIds.slice(0, 5).map((t) => loggable(t) ?? '[redacted]') } : {}),
           ...(f.path ? { path: safePath(f.path, known) } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
-          ...(related && related.length > 0 ? { related: related.slice(0, 10).map((r) => ({ model: r.model, violation: r.violation, path: safePath(r.path, known) })) } : {}),
+          ...(related && related.length > 0
+            ? { related: related.slice(0, 10).map((r) => ({ model: r.model, violation: r.violation, path: safePath(r.path, known) })) }
+            : {}),
           // Prisma captured the app's call site when the query was built; our own stack at this point
           // holds only Prisma frames (the query runs when awaited).
           stackTrace: callSite?.stack ? cleanStack(callSite.stack) : captureStack(),

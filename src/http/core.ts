@@ -4,7 +4,8 @@
 // request as this tenant" or "refuse it with this status and body". Adapters stay thin.
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose'
-import { assertTenantContext, isTenantId, tenantStorage, withoutTenantEnforcement, type TenantContext, type TenantId, type TenantStore } from '../enforcement/context.ts'
+import { assertTenantContext, isTenantId, tenantStorage, withoutTenantEnforcement } from '../enforcement/context.ts'
+import type { TenantContext, TenantId, TenantStore } from '../enforcement/context.ts'
 
 export { isTenantId, type TenantId }
 export type IdType = 'number' | 'string' | 'none'
@@ -109,11 +110,15 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
     throw new Error('tenantContext: resolveTenantBypass needs a reason (listed in the config\'s bypass.reasons for hardened mode)')
   }
   const skew = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
-  if (!(Number.isFinite(skew) && skew >= 0 && skew <= 3600)) throw new Error(`tenantContext: clockTolerance is ${String(skew)}; valid: seconds from 0 to 3600 (default ${DEFAULT_CLOCK_TOLERANCE})`)
+  if (!(Number.isFinite(skew) && skew >= 0 && skew <= 3600)) {
+    throw new Error(`tenantContext: clockTolerance is ${String(skew)}; valid: seconds from 0 to 3600 (default ${DEFAULT_CLOCK_TOLERANCE})`)
+  }
   const maxAge = options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE
-  if (maxAge !== false && !(Number.isFinite(maxAge) && maxAge > 0)) throw new Error(`tenantContext: maxTokenAge is ${String(maxAge)}; valid: seconds above 0 (default ${DEFAULT_MAX_TOKEN_AGE}), or false`)
-  const requireExp = options.requireExp ?? true
-  const verifyOptions = { algorithms, issuer: options.issuer, audience: options.audience, clockTolerance: skew, requiredClaims: requireExp ? ['exp'] : [] }
+  if (maxAge !== false && !(Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new Error(`tenantContext: maxTokenAge is ${String(maxAge)}; valid: seconds above 0 (default ${DEFAULT_MAX_TOKEN_AGE}), or false`)
+  }
+  const requiredClaims = options.requireExp ?? true ? ['exp'] : []
+  const verifyOptions = { algorithms, issuer: options.issuer, audience: options.audience, clockTolerance: skew, requiredClaims }
 
   return async function authenticate(req, readHeader) {
     const auth = readHeader('authorization')
@@ -165,7 +170,11 @@ const ID_TYPES: readonly IdType[] = ['number', 'string', 'none']
  * assertTenantContext (the rule runWithTenant applies) and frozen, so no adapter can enter a
  * context that runWithTenant would refuse, and no handler can change the tenant mid-request.
  */
-export function requestStore(outcome: { tenantId: TenantId; userId: string | number }, method: string, endpoint: TenantContext['endpoint']): TenantStore {
+export function requestStore(
+  outcome: { tenantId: TenantId; userId: string | number },
+  method: string,
+  endpoint: TenantContext['endpoint'],
+): TenantStore {
   const context: TenantContext = { tenantId: outcome.tenantId, userId: outcome.userId, method, endpoint }
   assertTenantContext(context)
   return { context: Object.freeze(context), bypass: undefined }

@@ -12,16 +12,23 @@ export const LINE_CAP = 16 * 1024
 const MAX_DEPTH = 10
 
 /** Absolute paths outside the working directory: `/home/…`, `/Users/…`, `C:\…`, `file:///…`. */
-const ABS_PATH = /(?:file:\/\/)?(?:\/(?:home|Users|root|srv|opt|var|usr|tmp|app|work|workspace|mnt|etc|private|data|nix|builds|runner|snap)\/|\b[A-Za-z]:\\)[^\s'"`()<>,;]*/g
+const ROOTS = 'home|Users|root|srv|opt|var|usr|tmp|workspace|mnt|private|nix|builds|runner|snap'
+const ABS_PATH = new RegExp(`(?:file://)?(?:/(?:${ROOTS})/|\\b[A-Za-z]:\\\\)[^\\s'"\`()<>,;]*`, 'g')
+
+/**
+ * Fields that hold a route template (`/api/users/:id`): code, never a file path, kept as they are
+ * (a route under `/home/` or `/tmp/` must stay readable on dashboards and in reports).
+ */
+const ROUTE_FIELDS: ReadonlySet<string> = new Set(['endpoint', 'route'])
 
 /** One string made safe for a log line: no line separators, no absolute path, at most `cap` characters. */
-export function safeText(text: string, cap = STRING_CAP): string {
+export function safeText(text: string, cap = STRING_CAP, paths = true): string {
   let s = text.length > cap * 4 ? text.slice(0, cap * 4) : text
   const cwd = process.cwd()
   if (cwd.length > 1 && s.includes(cwd)) s = s.split(`${cwd}/`).join('').split(cwd).join('.')
   const home = homedir()
   if (home.length > 1 && s.includes(home)) s = s.split(home).join('~')
-  s = s.replace(ABS_PATH, (p) => `…/${p.split(/[\\/]/).filter(Boolean).at(-1) ?? ''}`)
+  if (paths) s = s.replace(ABS_PATH, (p) => `…/${p.split(/[\\/]/).filter(Boolean).at(-1) ?? ''}`)
   s = s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
   return s.length > cap ? `${s.slice(0, cap)}…[+${s.length - cap} chars]` : s
 }
@@ -48,17 +55,18 @@ export function safeLine(fields: Record<string, unknown>): Record<string, unknow
   return out
 }
 
-function copy(value: unknown, depth: number, seen: Set<object>): unknown {
-  if (typeof value === 'string') return safeText(value)
+function copy(value: unknown, depth: number, seen: Set<object>, key = ''): unknown {
+  if (typeof value === 'string') return safeText(value, STRING_CAP, !ROUTE_FIELDS.has(key))
   if (typeof value === 'bigint') return String(value)
-  if (value === null || typeof value !== 'object') return typeof value === 'function' || typeof value === 'symbol' ? `[${typeof value}]` : value
+  if (typeof value === 'function' || typeof value === 'symbol') return `[${typeof value}]`
+  if (value === null || typeof value !== 'object') return value
   if (depth >= MAX_DEPTH) return '[depth]'
   if (seen.has(value)) return '[cycle]'
   seen.add(value)
   try {
     if (Array.isArray(value)) return value.slice(0, 50).map((v) => copy(v, depth + 1, seen))
     const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value).slice(0, 100)) out[safeText(k, 128)] = copy(v, depth + 1, seen)
+    for (const [k, v] of Object.entries(value).slice(0, 100)) out[safeText(k, 128)] = copy(v, depth + 1, seen, k)
     return out
   } finally {
     seen.delete(value)
