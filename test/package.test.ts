@@ -123,7 +123,7 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
       const fastify = ${load(kind, 'tenantfence/fastify')}
       const web = ${load(kind, 'tenantfence/web')}
       const { SignJWT } = ${load(kind, 'jose')}
-      const names = { tf: ['tenantEnforcement', 'runWithTenant', 'withoutTenantEnforcement', 'defineConfig', 'httpMetrics', 'isTenantId'], express: ['tenantContext', 'requestMetrics', 'metricsHandler', 'tenantErrorHandler'], fastify: ['tenantfence'], web: ['webTenantContext', 'withTenant', 'honoTenantContext'] }
+      const names = { tf: ['tenantEnforcement', 'runWithTenant', 'withoutTenantEnforcement', 'defineConfig', 'httpMetrics', 'isTenantId'], express: ['tenantContext', 'requestMetrics', 'metricsHandler', 'metricsListener', 'tenantErrorHandler'], fastify: ['tenantfence', 'metricsListener'], web: ['webTenantContext', 'withTenant', 'honoTenantContext', 'metricsListener'] }
       const mods = { tf, express, fastify, web }
       const missing = Object.entries(names).flatMap(([m, ns]) => ns.filter((n) => typeof mods[m][n] !== 'function').map((n) => m + '.' + n))
       const secret = 'a-test-secret-that-is-at-least-32-bytes-long'

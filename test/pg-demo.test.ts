@@ -26,7 +26,7 @@ describe('the demo API on PostgreSQL', () => {
   })
 
   it('serves the rollout endpoints from a PostgreSQL database named by DATABASE_URL', async () => {
-    const s = await startDemoServer({ port: 0, env: { DATABASE_URL: db.url(), NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
+    const s = await startDemoServer({ port: 0, metricsPort: 0, env: { DATABASE_URL: db.url(), NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
     try {
       expect(s.demo.db.provider).toBe('postgresql')
       const user = DEMO_USERS[0]!
@@ -46,7 +46,7 @@ describe('the demo API on PostgreSQL', () => {
   })
 
   it('starts again on the same database: migrations and seed are not applied twice', async () => {
-    const s = await startDemoServer({ port: 0, env: { DATABASE_URL: db.url(), NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
+    const s = await startDemoServer({ port: 0, metricsPort: 0, env: { DATABASE_URL: db.url(), NIGHTLY_CLEANUP_SECONDS: '0' }, logger: silent })
     try {
       expect(await s.demo.db.prisma.tenant.count()).toBe(3)
       expect(await s.demo.db.prisma.auditLog.count({ where: { action: 'pg_check' } })).toBe(1)

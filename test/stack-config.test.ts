@@ -99,10 +99,15 @@ describe('stack: prometheus/prometheus.yml', () => {
     expect(job!.metrics_path ?? '/metrics').toBe('/metrics')
   })
 
-  it('scrapes the demo service on the port the demo listens on', () => {
+  it('scrapes the demo service on its metrics listener, never on the API port', () => {
     const job = prom.scrape_configs.find((j) => j.job_name === config.app.job)!
     const targets = job.static_configs.flatMap((s) => s.targets)
-    expect(targets).toEqual([`demo:${compose.services.demo!.environment!.PORT}`])
+    const env = compose.services.demo!.environment!
+    expect(env.METRICS_PORT).toMatch(/^\d+$/)
+    expect(env.METRICS_PORT).not.toBe(env.PORT)
+    // reachable by Prometheus on the compose network (0.0.0.0 inside the container) ...
+    expect(env.METRICS_HOST).toBe('0.0.0.0')
+    expect(targets).toEqual([`demo:${env.METRICS_PORT}`])
   })
 
   it('scrapes and evaluates every 1-5 s so the dashboards fill within a minute', () => {
@@ -161,6 +166,7 @@ describe('stack: docker-compose.yml', () => {
     expect(published('grafana')).toEqual(['3000'])
     expect(published('prometheus')).toEqual(['9090'])
     expect(published('loki')).toEqual(['3100'])
+    // ... and published nowhere: only the API port is
     expect(published('demo')).toEqual([compose.services.demo!.environment!.PORT])
   })
 

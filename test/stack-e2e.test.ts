@@ -141,7 +141,7 @@ beforeAll(async () => {
   expect(gen.code, gen.stderr).toBe(0)
 
   setPhaseFlags(1)
-  server = await startDemoServer({ port: 0, host: '127.0.0.1', env: { NIGHTLY_CLEANUP_SECONDS: '0' }, logger: pino({ level: 'silent' }) })
+  server = await startDemoServer({ port: 0, metricsPort: 0, host: '127.0.0.1', env: { NIGHTLY_CLEANUP_SECONDS: '0' }, logger: pino({ level: 'silent' }) })
   changes.push({ to: 'phase 1', requests: Promise.resolve(0) })
   // Bounded by the abort in the last test (or afterAll); the duration is only a backstop. The
   // request timeout is far above what a busy machine needs: a request given up on is a failure.
@@ -160,7 +160,7 @@ beforeAll(async () => {
     ...projectConfig,
     global: { ...projectConfig.global, scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: [join(work, 'alerts', '*.rules.yml')],
-    scrape_configs: [{ ...demoJob!, static_configs: [{ targets: [`127.0.0.1:${server.port}`] }] }],
+    scrape_configs: [{ ...demoJob!, static_configs: [{ targets: [`127.0.0.1:${server.metricsPort}`] }] }],
   }
   const configYaml = toYaml(e2eConfig)
   await writeFile(join(work, 'prometheus.yml'), configYaml)
@@ -235,7 +235,7 @@ describe('stack end to end: demo API → real Prometheus → alerts', { timeout:
     const severities = new Map([...protectedModels(config).map((m) => [m.name, m.severity] as const), ['$raw', config.rawQueries.severity] as const])
     for (const l of await series()) {
       expect(l.severity, `${l.model}`).toBe(severities.get(l.model!))
-      expect(l.instance).toBe(`127.0.0.1:${server!.port}`)
+      expect(l.instance).toBe(`127.0.0.1:${server!.metricsPort}`)
     }
     // nothing is blocked while logging only
     const value = async (q: string) => (await query(q)).map((r) => Number(r.value[1]))

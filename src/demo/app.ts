@@ -5,7 +5,7 @@ import express, { type Request, type Response } from 'express'
 import type { Registry } from 'prom-client'
 import type { TenantFenceConfig } from '../config/schema.ts'
 import { getTenantContext } from '../enforcement/context.ts'
-import { metricsHandler, requestMetrics, tenantContext, tenantErrorHandler, type TenantContextOptions } from '../http/index.ts'
+import { requestMetrics, tenantContext, tenantErrorHandler, type TenantContextOptions } from '../http/index.ts'
 import type { Logger } from '../telemetry/logger.ts'
 import type { DemoFix } from './fixes.ts'
 import type { PrismaClient } from './generated/prisma/client.ts'
@@ -15,7 +15,7 @@ export interface DemoAppOptions {
   /** the enforced client, or a function returning the one in use (the demo swaps in a hardened client for phase 4) */
   prisma: PrismaClient | (() => PrismaClient)
   config: TenantFenceConfig
-  /** the registry the extension reports into; HTTP metrics and /metrics use it too */
+  /** the registry the extension reports into; the HTTP metrics use it too */
   registry: Registry
   logger?: Logger
   /** fixes deployed so far (read per request: add to it to "deploy" a fix) */
@@ -33,7 +33,8 @@ export function createDemoApp(options: DemoAppOptions): express.Express {
   app.set('etag', false)
 
   app.use(requestMetrics({ registry: options.registry }))
-  app.get('/metrics', metricsHandler(options.registry))
+  // No /metrics here: the demo server serves it on a listener of its own (METRICS_PORT), never
+  // on the API's port (src/demo/serve.ts, metricsListener).
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })

@@ -54,23 +54,38 @@ function describe(v: unknown): string {
 
 /** Why a string, number or bigint is not an id; other types as describe() says. */
 function describeId(v: unknown): string {
-  if (typeof v === 'string' && v.trim() !== '') return 'a string with leading or trailing whitespace'
+  if (typeof v === 'string' && v.trim() !== '') {
+    if (v.trim() !== v) return 'a string with leading or trailing whitespace'
+    if (SIGNED_NUMBER.test(v)) return 'a string holding a signed number'
+    return 'a string with control or line-separator characters'
+  }
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return 'NaN'
     if (!Number.isFinite(v)) return 'an infinite number'
     if (!Number.isInteger(v)) return 'a non-integer number'
     if (v < 0) return 'a negative number'
+    if (Object.is(v, -0)) return 'negative zero (-0)'
     return 'an integer above Number.MAX_SAFE_INTEGER (pass a bigint or a string)'
   }
   if (typeof v === 'bigint') return 'a negative bigint'
   return describe(v)
 }
 
-/** Is this a usable tenant or user id? Written as one expression: it runs once per request. */
+/** "-1", "+5": a negative (or signed) number in disguise; a string id never starts so. */
+const SIGNED_NUMBER = /^[+-]\d/
+/** Control characters and U+2028/U+2029 (line separators in JavaScript): never part of an id. */
+const CONTROL = /[\u0000-\u001f\u007f\u2028\u2029]/
+
+/**
+ * Is this a usable tenant or user id? The one rule of every entry point: runWithTenant and every
+ * HTTP adapter (src/http/core.ts) call it, so a token's claim and a job's context are judged alike.
+ * Refused: negative numbers and -0, strings with surrounding whitespace (" 1" is not "1"), strings
+ * holding a signed number ("-1"), control and line-separator characters. Runs once per request.
+ */
 export function isTenantId(v: unknown): v is TenantId {
   return (
-    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ||
-    (typeof v === 'string' && v !== '' && v.trim() === v) ||
+    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) ||
+    (typeof v === 'string' && v !== '' && v.trim() === v && !SIGNED_NUMBER.test(v) && !CONTROL.test(v)) ||
     (typeof v === 'bigint' && v >= 0n)
   )
 }

@@ -9,6 +9,8 @@ import { flagLabel } from '../config/flags.ts'
 import { RLS_DEFAULTS, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, preCreateSeries, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
+import { noteQueryError } from '../telemetry/error-line.ts'
+import { safeLine, safeText } from '../telemetry/safe-line.ts'
 import { auditModels, auditSummary } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
 import { extensionOrderGuard } from './extension-order.ts'
@@ -106,7 +108,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       const flag = flagLabel(err.flag)
       metrics.flagErrors.inc({ flag })
       try {
-        logger.error({ err: { message: err.message }, flag }, 'TENANT_FLAG_INVALID: keeping the last good flags')
+        logger.error(safeLine({ err: { message: err.message }, flag }), 'TENANT_FLAG_INVALID: keeping the last good flags')
       } catch {
         metrics.telemetryErrors.inc({ sink: 'log' })
       }
@@ -123,9 +125,10 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     const datamodel = options.datamodel ?? dataModelOfClient(client)
     if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
     const policy = compilePolicy(config, datamodel, { references: options.references })
+    reporter.learn(datamodel)
     if (options.audit !== false) {
       const findings = auditModels(config, datamodel)
-      if (findings.length) logger.warn({ models: findings }, `TENANT_AUDIT: ${auditSummary(findings)}`)
+      if (findings.length) logger.warn(safeLine({ models: findings }), safeText(`TENANT_AUDIT: ${auditSummary(findings)}`))
     }
     let carry: RlsCarrier | undefined
     if (options.rls) {
@@ -135,7 +138,13 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).
     const guard = extensionOrderGuard(client as never, { logger, hardened })
-    return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never }, client: guard as {} })
+    // An error a query raises is noted with its model, operation and sanitized arguments, so the
+    // app's error handler can log those instead of the message (tenantErrorHandler, errorFields).
+    const noted = (params: HookParams) => hook(params).catch((err: unknown) => {
+      noteQueryError(err, () => ({ model: params.model, operation: params.operation, args: reporter.sanitize(params.args) }))
+      throw err
+    })
+    return client.$extends({ name: 'tenantfence', query: { $allOperations: noted as never }, client: guard as {} })
   })
   return Object.assign(extension, handle)
 }

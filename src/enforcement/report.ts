@@ -5,12 +5,14 @@ import type { ReportedMode, TenantFenceConfig } from '../config/schema.ts'
 import type { Logger } from '../telemetry/logger.ts'
 import { BYPASS_MESSAGE, VIOLATION_MESSAGE } from '../telemetry/metric-names.ts'
 import type { EnforcementMetrics } from '../telemetry/metrics.ts'
-import { sanitizeArgs } from '../telemetry/sanitize.ts'
+import { loggableId, PRISMA_KEYS, sanitizeArgs } from '../telemetry/sanitize.ts'
+import { safeLine } from '../telemetry/safe-line.ts'
 import { captureStack, cleanStack } from '../telemetry/stack.ts'
 import { publishViolation, violationChannel } from '../telemetry/violation-channel.ts'
 import type { TenantViolationLine } from '../telemetry/violation-line.ts'
 import { bypassActor } from './bypass.ts'
 import type { BypassScope, TenantContext, TenantId } from './context.ts'
+import type { DataModel } from './datamodel.ts'
 import type { Finding } from './inspect.ts'
 
 /** The pseudo-model of raw SQL and of operations the check does not know. */
@@ -23,6 +25,29 @@ export interface Reporter {
    */
   violation(f: Finding, decision: 'log' | 'block', operation: string, args: unknown, store: { context?: TenantContext } | undefined, mode: ReportedMode, sampleRate: number, callSite?: Error, related?: readonly Finding[]): void
   bypass(b: BypassScope, ctx: TenantContext | undefined, model: string, operation: string, outcome: 'granted' | 'denied', refusal: string | undefined): void
+  /** Add a client's schema names: the keys a logged query may show (every other key is redacted). */
+  learn(datamodel: DataModel): void
+  /** A query's arguments as a log line shows them (also for an unexpected error's line). */
+  sanitize(args: unknown): unknown
+}
+
+/** The names a query's keys may be: models, fields, compound unique inputs (`tenantId_email`). */
+export function schemaKeys(datamodel: DataModel, into = new Set<string>()): Set<string> {
+  for (const [name, m] of Object.entries(datamodel.models)) {
+    into.add(name)
+    for (const f of m.fields) into.add(f.name)
+    for (const u of m.uniques ?? []) into.add(u.name)
+    if (m.primaryKey && m.primaryKey.length > 1) into.add(m.primaryKey.join('_'))
+  }
+  return into
+}
+
+/** A finding's path (`include.userRoles`, `where.AND.0.user`) with every segment that is no known name replaced. */
+function safePath(path: string, known: ReadonlySet<string>): string {
+  return path
+    .split('.')
+    .map((seg) => (PRISMA_KEYS.has(seg) || known.has(seg) || /^\d{1,6}$/.test(seg) ? seg : '[key]'))
+    .join('.')
 }
 
 export function endpointOf(ctx: TenantContext | undefined): string {
@@ -42,7 +67,19 @@ const idOf = (v: TenantId | undefined) => (v === undefined || v === null ? null 
 export function createReporter({ config, metrics, logger }: { config: TenantFenceConfig; metrics: EnforcementMetrics; logger: Logger }): Reporter {
   const reasons = new Set(config.bypass.reasons)
   const tenantField = config.tenant.field
+  // Filled from each client's data model (learn); until then only Prisma's words and the tenant field pass.
+  const known = new Set<string>([tenantField])
+  const loggable = (v: TenantId | undefined) => {
+    const id = idOf(v)
+    return id === null ? null : (loggableId(id) === undefined ? '[redacted]' : id)
+  }
   return {
+    learn(datamodel) {
+      schemaKeys(datamodel, known)
+    },
+    sanitize(args) {
+      return sanitizeArgs(args, tenantField, known)
+    },
     violation(f, decision, operation, args, store, mode, sampleRate, callSite, related) {
       const ctx = store?.context
       if (violationChannel.hasSubscribers) {
@@ -68,19 +105,22 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           mode,
           endpoint: endpoint ?? endpointOf(ctx),
           method: ctx?.method ?? 'unknown',
-          userId: idOf(ctx?.userId),
-          tenantId: idOf(ctx?.tenantId),
-          ...(f.queryTenantIds ? { queryTenantIds: [...f.queryTenantIds] } : {}),
-          ...(f.path ? { path: f.path } : {}),
+          userId: loggable(ctx?.userId),
+          tenantId: loggable(ctx?.tenantId),
+          // the tenants the query named: ids by shape only (an e-mail under tenantId is redacted)
+          ...(f.queryTenantIds ? { queryTenantIds: f.queryTenantIds.slice(0, 5).map((t) => loggable(t) ?? '[redacted]') } : {}),
+          ...(f.path ? { path: safePath(f.path, known) } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
-          ...(related && related.length > 0 ? { related: related.map((r) => ({ model: r.model, violation: r.violation, path: r.path })) } : {}),
+          ...(related && related.length > 0
+            ? { related: related.slice(0, 10).map((r) => ({ model: r.model, violation: r.violation, path: safePath(r.path, known) })) }
+            : {}),
           // Prisma captured the app's call site when the query was built; our own stack at this point
           // holds only Prisma frames (the query runs when awaited).
           stackTrace: callSite?.stack ? cleanStack(callSite.stack) : captureStack(),
-          queryArgs: sanitizeArgs(args, tenantField),
+          queryArgs: sanitizeArgs(args, tenantField, known),
         }
-        if (decision === 'block') logger.error(line, VIOLATION_MESSAGE)
-        else logger.warn(line, VIOLATION_MESSAGE)
+        if (decision === 'block') logger.error(safeLine(line), VIOLATION_MESSAGE)
+        else logger.warn(safeLine(line), VIOLATION_MESSAGE)
       } catch {
         safeInc(metrics, 'log')
       }
@@ -99,22 +139,28 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           outcome,
           reason: b.reason || null,
           // The actor the authorization saw: the one given, else the context's user.
-          actor: bypassActor(b, ctx) ?? null,
+          actor: safeActor(bypassActor(b, ctx)),
           model,
           action: operation,
           endpoint: endpointOf(ctx),
-          userId: idOf(ctx?.userId),
-          tenantId: idOf(ctx?.tenantId),
+          userId: loggable(ctx?.userId),
+          tenantId: loggable(ctx?.tenantId),
           stackTrace: cleanStack(b.stack),
           ...(refusal ? { refusal } : {}),
         }
-        if (outcome === 'granted') logger.warn(fields, BYPASS_MESSAGE)
-        else logger.error(fields, `${BYPASS_MESSAGE}_DENIED`)
+        if (outcome === 'granted') logger.warn(safeLine(fields), BYPASS_MESSAGE)
+        else logger.error(safeLine(fields), `${BYPASS_MESSAGE}_DENIED`)
       } catch {
         safeInc(metrics, 'log')
       }
     },
   }
+}
+
+/** The bypass actor without personal data: `user:alice@example.com` keeps `user:` only. */
+function safeActor(actor: string | undefined): string | null {
+  if (actor === undefined) return null
+  return actor.replace(/[^\s:|]*@[^\s:|]*/g, '[redacted]')
 }
 
 function safeInc(metrics: EnforcementMetrics, sink: string) {

@@ -3,13 +3,15 @@
 // queries answered 403. The token and tenant steps are the shared core (src/http/core.ts).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Registry } from 'prom-client'
-import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
+import { tenantStorage } from '../enforcement/context.ts'
 import { isTenantContextRequiredError } from '../enforcement/errors.ts'
-import { publicMatcher, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
+import { publicMatcher, requestStore, tenantAuthenticator, type TenantAuthOptions } from '../http/core.ts'
 import { recordRequest, UNMATCHED_ROUTE } from '../http/labels.ts'
 import { httpMetrics } from '../http/http-metrics.ts'
+import { UNHANDLED_MESSAGE, unhandledErrorLine } from '../http/unhandled.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from '../http/core.ts'
+export { metricsListener, type MetricsListener, type MetricsListenerOptions } from '../http/metrics-listener.ts'
 
 export interface FastifyTenantOptions extends TenantAuthOptions<FastifyRequest> {
   /** Paths that need no token and get no context: exact, `/prefix/*` or RegExps, tested against the URL path. */
@@ -19,7 +21,8 @@ export interface FastifyTenantOptions extends TenantAuthOptions<FastifyRequest> 
   /**
    * The plugin's error handler (default true): TenantContextRequiredError → 403 `{ error, model }`;
    * client errors (4xx: validation, bad JSON) as Fastify answers them; anything else → 500
-   * `{ error: "INTERNAL_ERROR" }`, logged with request.log, its message never sent. `false` keeps yours.
+   * `{ error: "INTERNAL_ERROR" }`, logged with request.log as HTTP_UNHANDLED_ERROR (type, code, model,
+   * operation, sanitized arguments, app frames: never the message), nothing of it sent. `false` keeps yours.
    */
   mapErrors?: boolean
 }
@@ -38,8 +41,10 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
   const authenticate = tenantAuthenticator<FastifyRequest>(options)
   const isPublic = publicMatcher(options.publicPaths ?? [])
   const metrics = options.registry ? httpMetrics(options.registry) : undefined
+  const startOf = new WeakMap<FastifyRequest, number>()
 
   instance.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, next: (err?: Error) => void) => {
+    if (metrics) startOf.set(request, performance.now())
     if (isPublic(request.url.split('?')[0]!)) return next()
     const header = (name: string) => {
       const v = request.headers[name]
@@ -51,16 +56,33 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
           void reply.code(outcome.status).headers(outcome.headers).send(outcome.body)
           return
         }
-        const context = { tenantId: outcome.tenantId, userId: outcome.userId, method: request.method, endpoint: () => fastifyRoute(request) } as TenantContext
+        let store
+        try {
+          store = requestStore(outcome, request.method, () => fastifyRoute(request))
+        } catch (err) {
+          return next(err as Error)
+        }
         // The rest of the lifecycle (hooks, handler) continues from next(), inside the context.
-        tenantStorage.run({ context, bypass: undefined }, () => next())
+        tenantStorage.run(store, () => next())
       },
       (err: unknown) => next(err instanceof Error ? err : new Error(String(err))),
     )
   })
   if (metrics) {
+    // A client that goes away before its answer (during authentication, mid-body, in the handler)
+    // is counted once, as 499 under the route it asked for (Fastify routes before onRequest).
+    const counted = new WeakSet<FastifyRequest>()
+    const record = (request: FastifyRequest, status: number, seconds: number) => {
+      if (counted.has(request)) return
+      counted.add(request)
+      recordRequest(metrics, request.method, fastifyRoute(request), status, seconds)
+    }
+    instance.addHook('onRequestAbort', (request: FastifyRequest, next: () => void) => {
+      record(request, 499, (performance.now() - (startOf.get(request) ?? performance.now())) / 1000)
+      next()
+    })
     instance.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, next: () => void) => {
-      recordRequest(metrics, request.method, fastifyRoute(request), reply.statusCode, reply.elapsedTime / 1000)
+      record(request, request.raw.readableAborted === true ? 499 : reply.statusCode, reply.elapsedTime / 1000)
       next()
     })
   }
@@ -69,7 +91,8 @@ export function tenantfence(instance: FastifyInstance, options: FastifyTenantOpt
       if (isTenantContextRequiredError(err)) return reply.code(403).send({ error: 'TENANT_CONTEXT_REQUIRED', model: err.model })
       const status = Number((err as { statusCode?: unknown } | null)?.statusCode)
       if (Number.isInteger(status) && status >= 400 && status < 500) return reply.send(err)
-      request.log.error({ err }, 'HTTP_UNHANDLED_ERROR')
+      // request.log's own serializer would write the message and the raw stack: our fields instead
+      request.log.error(unhandledErrorLine(err, fastifyRoute(request), request.method), UNHANDLED_MESSAGE)
       return reply.code(500).send({ error: 'INTERNAL_ERROR' })
     })
   }

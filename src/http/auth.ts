@@ -1,8 +1,8 @@
 // Express 5: the tenant context of a request, from a verified JWT (and, when the app says so,
 // from where it keeps the tenant: resolveTenant). The framework-agnostic steps live in core.ts.
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import { tenantStorage, type TenantContext } from '../enforcement/context.ts'
-import { publicMatcher, tenantAuthenticator, type TenantAuthOptions } from './core.ts'
+import { tenantStorage } from '../enforcement/context.ts'
+import { publicMatcher, requestStore, tenantAuthenticator, type TenantAuthOptions } from './core.ts'
 import { probeRoute, rememberRoute, routeTemplate, trackRoute } from './route.ts'
 
 export type { AuthFailure, IdType, TenantClaims, TenantId } from './core.ts'
@@ -46,9 +46,13 @@ export function tenantContext(options: TenantContextOptions): RequestHandler {
       res.status(outcome.status).json(outcome.body)
       return
     }
-    // TenantContext's tenantId is what runWithTenant takes; the id was checked by the same rule.
-    const context = { tenantId: outcome.tenantId, userId: outcome.userId, method: req.method, endpoint: () => routeTemplate(req) } as TenantContext
-    res.locals.tenant = context
-    tenantStorage.run({ context, bypass: undefined }, next)
+    let store
+    try {
+      store = requestStore(outcome, req.method, () => routeTemplate(req))
+    } catch (err) {
+      return next(err)
+    }
+    res.locals.tenant = store.context
+    tenantStorage.run(store, next)
   }
 }

@@ -4,7 +4,8 @@
 // request as this tenant" or "refuse it with this status and body". Adapters stay thin.
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose'
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose'
-import { isTenantId, tenantStorage, withoutTenantEnforcement, type TenantId } from '../enforcement/context.ts'
+import { assertTenantContext, isTenantId, tenantStorage, withoutTenantEnforcement } from '../enforcement/context.ts'
+import type { TenantContext, TenantId, TenantStore } from '../enforcement/context.ts'
 
 export { isTenantId, type TenantId }
 export type IdType = 'number' | 'string' | 'none'
@@ -28,8 +29,23 @@ export interface TenantAuthOptions<Req> {
   algorithms?: string[]
   issuer?: string | string[]
   audience?: string | string[]
-  /** Seconds of clock skew tolerated on exp/nbf (default 0). */
+  /**
+   * Seconds of clock skew tolerated on exp, nbf and iat (default 60: clocks synchronised by NTP
+   * stay within a second; a minute absorbs a drifting VM without keeping dead tokens alive long).
+   */
   clockTolerance?: number
+  /**
+   * Longest a token may live, in seconds (default 86 400: one day, the longest access-token
+   * lifetime common identity providers issue; theirs are 5 minutes to 24 hours). A token issued
+   * (`iat`) longer ago is expired; one whose `exp` lies further ahead is refused as invalid (a
+   * token that would outlive the bound). `false` lifts the bound (the app checks age itself).
+   */
+  maxTokenAge?: number | false
+  /**
+   * Refuse tokens without `exp` (default true): a stolen token without one works forever. `false`
+   * accepts them (then `maxTokenAge` needs `iat` to bound them); say why where you set it.
+   */
+  requireExp?: boolean
   /** Claim names (default `tenantId` and `sub`). A dotted name reads a nested claim (`app.tenant`). */
   claims?: { tenantId?: string; userId?: string }
   /**
@@ -93,7 +109,16 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
   if (resolveTenantBypass !== undefined && !(typeof resolveTenantBypass.reason === 'string' && resolveTenantBypass.reason.trim())) {
     throw new Error('tenantContext: resolveTenantBypass needs a reason (listed in the config\'s bypass.reasons for hardened mode)')
   }
-  const verifyOptions = { algorithms, issuer: options.issuer, audience: options.audience, clockTolerance: options.clockTolerance }
+  const skew = options.clockTolerance ?? DEFAULT_CLOCK_TOLERANCE
+  if (!(Number.isFinite(skew) && skew >= 0 && skew <= 3600)) {
+    throw new Error(`tenantContext: clockTolerance is ${String(skew)}; valid: seconds from 0 to 3600 (default ${DEFAULT_CLOCK_TOLERANCE})`)
+  }
+  const maxAge = options.maxTokenAge ?? DEFAULT_MAX_TOKEN_AGE
+  if (maxAge !== false && !(Number.isFinite(maxAge) && maxAge > 0)) {
+    throw new Error(`tenantContext: maxTokenAge is ${String(maxAge)}; valid: seconds above 0 (default ${DEFAULT_MAX_TOKEN_AGE}), or false`)
+  }
+  const requiredClaims = options.requireExp ?? true ? ['exp'] : []
+  const verifyOptions = { algorithms, issuer: options.issuer, audience: options.audience, clockTolerance: skew, requiredClaims }
 
   return async function authenticate(req, readHeader) {
     const auth = readHeader('authorization')
@@ -106,6 +131,8 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
     } catch (err) {
       return unauthenticated(err instanceof joseErrors.JWTExpired ? 'token_expired' : 'invalid_token')
     }
+    const age = tokenAge(payload, skew, maxAge)
+    if (age !== undefined) return unauthenticated(age)
     const rawUser = claim(payload, userClaim)
     const userId = convert(rawUser, types.userId ?? 'none')
     if (rawUser === undefined || rawUser === null) return unauthenticated('missing_claim')
@@ -137,6 +164,38 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
 }
 
 const ID_TYPES: readonly IdType[] = ['number', 'string', 'none']
+
+/**
+ * The store every adapter runs an authenticated request in: its context checked by
+ * assertTenantContext (the rule runWithTenant applies) and frozen, so no adapter can enter a
+ * context that runWithTenant would refuse, and no handler can change the tenant mid-request.
+ */
+export function requestStore(
+  outcome: { tenantId: TenantId; userId: string | number },
+  method: string,
+  endpoint: TenantContext['endpoint'],
+): TenantStore {
+  const context: TenantContext = { tenantId: outcome.tenantId, userId: outcome.userId, method, endpoint }
+  assertTenantContext(context)
+  return { context: Object.freeze(context), bypass: undefined }
+}
+export const DEFAULT_CLOCK_TOLERANCE = 60
+export const DEFAULT_MAX_TOKEN_AGE = 86_400
+
+/**
+ * The checks jose leaves to the caller: an `iat` in the future (beyond the skew) is forged or
+ * from a broken clock; an `iat` older than maxAge is expired; an `exp` further ahead than maxAge
+ * is a token that would outlive the bound (the only bound of a token without `iat`).
+ */
+function tokenAge(payload: JWTPayload, skew: number, maxAge: number | false): AuthFailure | undefined {
+  const now = Math.floor(Date.now() / 1000)
+  const { iat, exp } = payload
+  if (iat !== undefined && (typeof iat !== 'number' || iat > now + skew)) return 'invalid_token'
+  if (maxAge === false) return undefined
+  if (typeof iat === 'number' && now - iat > maxAge + skew) return 'token_expired'
+  if (typeof exp === 'number' && exp - now > maxAge + skew) return 'invalid_token'
+  return undefined
+}
 
 function describe(v: unknown): string {
   if (typeof v === 'string') return `the string ${JSON.stringify(v)}`
@@ -170,17 +229,17 @@ function claim(payload: JWTPayload, name: string): unknown {
   return v
 }
 
-/** A claim as an id of the wanted type, or undefined when it cannot be one (a float, an object, ""). */
+/**
+ * A claim as an id of the wanted type, or undefined when it cannot be one. The result passes
+ * isTenantId, runWithTenant's rule: -1, "-1", -0, " 1" (never trimmed), a float, an object are
+ * refused whatever idType says. `number` takes only canonical digit strings ("7", not "07" or "7 ").
+ */
 function convert(v: unknown, idType: IdType): string | number | undefined {
-  if (typeof v === 'string' && v.trim() === '') return undefined
-  if (typeof v === 'number' && !Number.isSafeInteger(v)) return undefined
   if (typeof v !== 'string' && typeof v !== 'number') return undefined
-  if (idType === 'string') return String(v)
-  if (idType === 'number') {
-    const n = typeof v === 'number' ? v : /^-?\d+$/.test(v.trim()) ? Number(v) : NaN
-    return Number.isSafeInteger(n) ? n : undefined
-  }
-  return v
+  let id: string | number = v
+  if (idType === 'string') id = typeof v === 'number' ? (Number.isSafeInteger(v) && !Object.is(v, -0) ? String(v) : '') : v
+  else if (idType === 'number' && typeof v === 'string') id = /^(0|[1-9]\d*)$/.test(v) ? Number(v) : NaN
+  return isTenantId(id) ? id : undefined
 }
 
 /** Paths that need no token: exact (`/healthz`), prefixes ending in `/*` (`/public/*`), or RegExps. */

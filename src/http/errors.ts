@@ -4,9 +4,13 @@ import type { ErrorRequestHandler, NextFunction, Request, Response } from 'expre
 import { isTenantContextRequiredError } from '../enforcement/errors.ts'
 import type { Logger } from '../telemetry/logger.ts'
 import { routeTemplate } from './route.ts'
+import { UNHANDLED_MESSAGE, unhandledErrorLine } from './unhandled.ts'
 
 export interface ErrorHandlerOptions {
-  /** where unexpected errors are logged (message and stack: server side only) */
+  /**
+   * where unexpected errors are logged: type, code, model, operation, sanitized arguments and the
+   * app's stack frames (errorFields); never the message, which may quote the query's values
+   */
   logger?: Pick<Logger, 'error'>
 }
 
@@ -28,8 +32,7 @@ export function tenantErrorHandler(options: ErrorHandlerOptions = {}): ErrorRequ
       return
     }
     try {
-      const e = err instanceof Error ? { type: err.name, message: err.message, stack: err.stack } : { message: String(err) }
-      options.logger?.error({ err: e, route: routeTemplate(req), method: req.method }, 'HTTP_UNHANDLED_ERROR')
+      options.logger?.error(unhandledErrorLine(err, routeTemplate(req), req.method), UNHANDLED_MESSAGE)
     } catch {
       // logging must not turn a 500 into a hang
     }
