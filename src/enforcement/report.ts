@@ -73,6 +73,7 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           ...(f.queryTenantIds ? { queryTenantIds: [...f.queryTenantIds] } : {}),
           ...(f.path ? { path: f.path } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
+          ...(f.detail ? { detail: f.detail } : {}),
           ...(related && related.length > 0 ? { related: related.map((r) => ({ model: r.model, violation: r.violation, path: r.path })) } : {}),
           // Prisma captured the app's call site when the query was built; our own stack at this point
           // holds only Prisma frames (the query runs when awaited).

@@ -54,6 +54,12 @@ export function tenantOfRow(
       const parent = tables[rel.model]?.find((p) => p.id === row[rel.fk!])
       return parent ? tenantOfRow(tables, rel.model, parent, schema) : undefined
     }
+    case 'owner': {
+      const { model, fk } = info.scope
+      const owner = tables[model]?.find((o) => o[fk] === row.id)
+      // no owner holds it (yet, or any more: deleting the owner leaves it): nobody's, as a global row
+      return owner ? tenantOfRow(tables, model, owner, schema) : null
+    }
   }
 }
 
