@@ -241,6 +241,19 @@ describe('the write order: the owned row first, then the owner that takes its ke
     expect(err.detail).not.toMatch(/no tenant yet/)
   })
 
+  it('an owned row moved to another team\'s owner is named with its owner relation', async () => {
+    const err = await asRequest(() =>
+      blocked(
+        app.db.prisma.documentMeta.update({
+          where: { id: 'dm_a1', document: { teamId: A } },
+          data: { document: { connect: { id: 'd_b2' } } },
+        }),
+      ),
+    )
+    expect(err).toMatchObject({ model: 'DocumentMeta', violation: MISMATCH })
+    expect(err.detail).toMatch(/DocumentMeta row would move to another tenant.*DocumentMeta\.document → Document\.teamId/)
+  })
+
   it("a row another team's request created is not claimable by this team's request", async () => {
     const p = app.db.prisma
     const meta = await asRequest(() => p.documentMeta.create({ data: { subject: 'Draft' } }), { tenantId: G })

@@ -175,6 +175,10 @@ const W = {
   refs: undefined as ReferenceCheck[] | undefined,
   /** see Inspection.unownedCreate */
   unowned: false,
+  /** the operation is a create/createMany(AndReturn): its rows are the top-level ones */
+  topCreate: false,
+  /** createRow calls in progress (0: the next one is a top-level row when topCreate) */
+  rowDepth: 0,
 }
 const PATH: string[] = []
 const enter = (key: string): void => void PATH.push(key)
@@ -213,10 +217,8 @@ function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind, linked?:
   return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', pin, linked)
 }
 
-/** Walking a top-level create's row (`data`, or one row of its list): where a new tenant or an unowned row may start. */
-const atTopData = (): boolean => PATH.length === 1 && PATH[0] === 'data'
 /** A top-level create of the tenant model inside a request that config tenant.createInRequest allows. */
-const newTenantInRequest = (): boolean => W.fixed && W.policy.createInRequest === 'allow' && atTopData()
+const newTenantInRequest = (top: boolean): boolean => top && W.fixed && W.policy.createInRequest === 'allow'
 
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : v === undefined ? NONE : [v])
 
@@ -242,6 +244,8 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   W.findings = undefined
   W.refs = undefined
   W.unowned = false
+  W.topCreate = CREATE_OPERATIONS.has(operation)
+  W.rowDepth = 0
   const a = isObj(args) ? args : {}
   const walk = WALKS.get(operation)
   try {
@@ -349,13 +353,16 @@ function cascade(p: ModelPolicy): void {
  */
 function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
   if (!isObj(row)) return p.guarded ? report(p, missing(p)) : false
+  // A row of the create operation itself (not nested): where a new tenant or an unowned row may start.
+  const top = W.topCreate && W.rowDepth === 0
+  W.rowDepth++
   let proven = false
   let source: string | undefined // the relation that is the row's tenant source, walked here
   if (p.kind === 'field' || p.kind === 'root') {
     const v = row[p.field]
     const tr = p.tenantRelation !== undefined ? row[p.tenantRelation] : undefined
     if (v !== undefined) {
-      const fresh = p.kind === 'root' && isTenantValue(v) && newTenantInRequest() && (W.tenant === NEW_TENANT || !sameTenant(v, W.tenant))
+      const fresh = p.kind === 'root' && isTenantValue(v) && newTenantInRequest(top) && (W.tenant === NEW_TENANT || !sameTenant(v, W.tenant))
       enter(p.field)
       if (fresh) {
         // A new tenant whose id the app chose: an existing tenant's id would answer with a unique-key
@@ -375,7 +382,7 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
     }
     if (v === undefined && tr === undefined) {
       if (inherited) proven = true
-      else if (p.kind === 'root' && ((!W.fixed && W.tenant === undefined) || newTenantInRequest())) {
+      else if (p.kind === 'root' && ((!W.fixed && W.tenant === undefined) || newTenantInRequest(top))) {
         // A new tenant outside any request (a signup), or inside one (a signed-in user creates a
         // team; config tenant.createInRequest): what it creates inherits it, nothing existing may join it.
         W.tenant = NEW_TENANT
@@ -392,7 +399,7 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
       // owner takes its key): it belongs to no tenant until then, and only its creator may link it.
       if (inherited) proven = true
       else if (p.viaBack) {
-        if (atTopData()) W.unowned = true
+        if (top) W.unowned = true
         proven = true
       } else proven = report(p, 'missing_relation_filter')
     }
@@ -409,6 +416,7 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
   if (p.crossTenantKeys.length > 0) collisionKeys(row, p, 'create')
   walkReferences(row, p, proven, source)
   walkNested(row, p, proven, source)
+  W.rowDepth--
   return proven
 }
 

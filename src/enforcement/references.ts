@@ -54,6 +54,12 @@ export function ownerChain(p: ModelPolicy): string {
   return hops.join(' → ')
 }
 
+/** A row re-pointed at a parent of another tenant (its own tenant source): it would move there. */
+function movedDetail(who: ModelPolicy, parent: ModelPolicy): string | undefined {
+  if (who.kind !== 'relation') return undefined
+  return `the ${who.name} row would move to another tenant: the ${parent.name} it is linked to is not this tenant's (${who.name} is owned through ${ownerChain(who)})`
+}
+
 /** Why a row of p that another tenant holds, or that no tenant holds, cannot be linked (no value in it). */
 function ownedDetail(p: ModelPolicy, unowned: boolean): string | undefined {
   if (p.kind !== 'relation' || !p.target) return undefined
@@ -104,7 +110,7 @@ export async function verifyReferences(client: unknown, policy: Policy, refs: re
       const who = ref.blame ? policy.models.get(ref.blame)! : p
       const named = t === undefined || t === null ? undefined : { queryTenantIds: [String(t)] }
       const linked = ref.linked !== undefined && ref.linked !== who.name ? { linked: ref.linked } : undefined
-      const detail = ref.collision ? undefined : ownedDetail(p, unowned)
+      const detail = ref.collision ? undefined : who !== p ? movedDetail(who, p) : ownedDetail(p, unowned)
       findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named, ...linked, ...(detail ? { detail } : undefined) })
     }
     for (const r of group) {
