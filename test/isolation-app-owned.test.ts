@@ -332,6 +332,7 @@ describe('a team created inside a request (tenant.createInRequest, default allow
         run: q('Team', 'create', { data: newTeam({ tags: { connect: { id: 't_a1' } } }) }),
         violation: MISMATCH,
         model: 'Tag',
+        ruleOnly: "the tag stays with the request's user, but moves from one tenant to another: the rule refuses that",
       },
       {
         name: "a new team that takes another team's membership",
@@ -350,6 +351,7 @@ describe('a team created inside a request (tenant.createInRequest, default allow
         run: q('Team', 'create', { data: newTeam({ globalSettings: { connect: { id: 'gs_orphan' } } }) }),
         violation: MISMATCH,
         model: 'TeamGlobalSettings',
+        ruleOnly: "a row no owner holds counts as nobody's on this seed; only the request that made it may link it",
       },
       {
         name: "a new team with another team's id (P2002 would tell that it exists)",

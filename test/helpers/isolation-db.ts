@@ -83,9 +83,11 @@ export function otherTenantsFootprint(
   tables: Tables,
   tenant: TenantId = DEMO.request.tenantId,
   schema: IsolationSchema = DEMO,
+  /** tenants the query itself created (a new team made by the request is not another tenant's) */
+  created: ReadonlySet<unknown> = new Set(),
 ): string {
   const own = ownership(tables, schema)
-  const foreign = (owner: TenantId | null | undefined) => owner !== null && owner !== tenant
+  const foreign = (owner: TenantId | null | undefined) => owner !== null && owner !== tenant && !created.has(owner)
   const parts: string[] = []
   for (const name of schema.insertOrder) {
     const info = modelOf(schema, name)
