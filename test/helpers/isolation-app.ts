@@ -5,8 +5,7 @@
 // titles, slugs and folder names repeat across teams, and a many-to-many of documents and tags.
 // DocumentMeta and TeamGlobalSettings are owned through a 1:1 whose key their owner holds; one row of
 // each belongs to no tenant (created by another request, never linked): the ground truth counts such a
-// row as nobody's (like a global row), so a shape the rule refuses on it is marked ruleOnly. The fuzz generator does not
-// reach them (their owners' descriptions leave the relation out): test/isolation-app-owned.test.ts does.
+// row as nobody's (like a global row), so a shape the rule refuses on it is marked ruleOnly.
 import { openAppDatabase } from './isolation-app-client.ts'
 import type { GenQuery } from './isolation-gen.ts'
 import type { IsolationSchema, ModelInfo, Row, RowId, TenantId } from './isolation-schema.ts'
@@ -49,6 +48,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
     relations: [
       { name: 'plan', model: 'Plan', list: false, optional: false, fk: 'planId' },
       { name: 'settings', model: 'TeamSettings', list: false, optional: true },
+      { name: 'globalSettings', model: 'TeamGlobalSettings', list: false, optional: true, fk: 'globalSettingsId' },
       { name: 'memberships', model: 'Membership', list: true, optional: false },
       { name: 'folders', model: 'Folder', list: true, optional: false },
       { name: 'documents', model: 'Document', list: true, optional: false },
@@ -121,6 +121,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
       { name: 'author', model: 'User', list: false, optional: true, fk: 'authorId' },
       { name: 'comments', model: 'Comment', list: true, optional: false },
       { name: 'tags', model: 'Tag', list: true, optional: false },
+      { name: 'meta', model: 'DocumentMeta', list: false, optional: true, fk: 'metaId' },
     ],
     uniques: [],
   },
@@ -306,8 +307,7 @@ const INSERT_ORDER = [
   'Comment',
   'Tag',
 ]
-/** The models the fuzz generator draws (the owner-side 1:1 models are tested in isolation-app-owned.test.ts). */
-const FUZZ_MODELS = ['Plan', 'Team', 'TeamSettings', 'User', 'Membership', 'Folder', 'Document', 'Comment', 'Tag']
+
 
 /** The model of each seeded id (ids are unique across models here), for twists that keep an id's kind. */
 const MODEL_OF_ID = new Map<unknown, string>(
@@ -617,7 +617,7 @@ export const APP: IsolationSchema = {
     idBound: (n) => ['', 'd_a3', 'd_b', 'f_b', 'm_c'][n]!,
     widenIds: ['d_b1', 'f_b1', 'm_b2', 't_c1', 'c_b1', 's_b'],
     weightedModels: [
-      ...FUZZ_MODELS,
+      ...INSERT_ORDER,
       ...['Document', 'Document', 'Folder', 'Folder', 'Team', 'Team', 'User', 'User', 'Tag', 'Comment', 'Plan'],
     ],
     templates: TEMPLATES,
