@@ -139,6 +139,11 @@ describe('writes through the owner and of the owned rows themselves', () => {
         model: 'TeamGlobalSettings',
       },
       {
+        name: "a new meta that takes another team's document (from the owned side)",
+        run: q('DocumentMeta', 'create', { data: { subject: 's', document: { connect: { id: 'd_b2' } } } }),
+        violation: MISMATCH,
+      },
+      {
         name: 'a meta no document holds, made by another request, claimed by a bare key',
         run: q('Document', 'update', { where: { id: 'd_a2', teamId: A }, data: { metaId: 'dm_orphan' } }),
         violation: MISMATCH,
@@ -154,6 +159,19 @@ describe('writes through the owner and of the owned rows themselves', () => {
       },
     ],
     passes: [
+      {
+        name: "a new meta that takes the request's document (from the owned side)",
+        run: q('DocumentMeta', 'create', { data: { subject: 's', document: { connect: { id: 'd_a2' } } } }),
+        check: async (r, base) => expect((await base.document.findUnique({ where: { id: 'd_a2' } })).metaId).toBe(r.id),
+      },
+      {
+        name: "the request's meta upserted under its document",
+        run: q('Document', 'update', {
+          where: { id: 'd_a1', teamId: A },
+          data: { meta: { upsert: { create: { subject: 'c' }, update: { subject: 'u' } } } },
+        }),
+        check: async (_r, base) => expect((await base.documentMeta.findUnique({ where: { id: 'dm_a1' } })).subject).toBe('u'),
+      },
       {
         name: "the request's meta updated through its document",
         run: q('DocumentMeta', 'update', { where: { id: 'dm_a1', document: { teamId: A } }, data: { subject: 'Signed' } }),
