@@ -222,6 +222,19 @@ describe('the write order: the owned row first, then the owner that takes its ke
     expect((await app.db.base.team.findUnique({ where: { id: A } })).globalSettingsId).toBe(out.settings.id)
   })
 
+  it('rows of createManyAndReturn are remembered; a create whose select leaves the id out is not (closed)', async () => {
+    const p = app.db.prisma
+    const out = await asRequest(async () => {
+      const rows = await p.teamGlobalSettings.createManyAndReturn({ data: [{ brandColor: '#111111' }, { brandColor: '#222222' }] })
+      await p.team.update({ where: { id: A }, data: { globalSettingsId: rows[1].id } })
+      await p.teamGlobalSettings.create({ data: { brandColor: '#333333' }, select: { brandColor: true } })
+      const unseen = await app.db.base.teamGlobalSettings.findFirst({ where: { brandColor: '#333333' } })
+      return { rows, refused: await blocked(p.team.update({ where: { id: A }, data: { globalSettingsId: unseen.id } })) }
+    })
+    expect((await app.db.base.team.findUnique({ where: { id: A } })).globalSettingsId).toBe(out.rows[1].id)
+    expect(out.refused.detail).toMatch(/no tenant yet/)
+  })
+
   it('inside one interactive transaction, in a request and in a job (no request)', async () => {
     const p = app.db.prisma
     const write = () =>
