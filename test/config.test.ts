@@ -25,6 +25,16 @@ describe('defineConfig', () => {
     expect(() => defineConfig(c)).toThrow(/models\.User\.severity: .*"CRITCAL": did you mean "CRITICAL"\? Valid: CRITICAL, HIGH, MEDIUM, LOW/)
   })
 
+  it('tenant.createInRequest: allow by default; a bad value or a misspelt key is named with the valid ones', () => {
+    expect(config.tenant.createInRequest).toBe('allow')
+    const bad = clone()
+    bad.tenant.createInRequest = 'yes'
+    expect(() => defineConfig(bad)).toThrow(/tenant\.createInRequest: .*"yes"\. Valid: allow, violation/)
+    const typo = clone()
+    typo.tenant = { ...typo.tenant, createInRequests: 'allow' }
+    expect(() => defineConfig(typo)).toThrow(/"createInRequests" \(did you mean "createInRequest"\?\)/)
+  })
+
   it('names a typo in a phase flag with a suggestion', () => {
     const c = clone()
     c.phases[2]!.flags = { ...c.phases[2]!.flags, TENANT_ENFORCEMENT_ENFORCE_MODELS: 'User,RefreshTokn' }

@@ -1,7 +1,8 @@
 // Differential fuzz test of the isolation rule on the multi-team app schema (test/fixtures/isolation-app),
 // the second schema of issue 10's red team: random queries over it (helpers/isolation-gen.ts driven by
 // helpers/isolation-app.ts: string ids, ids that differ by case, the composite key, the folder tree,
-// the many-to-many, the 1:1's far side, the global User and Plan) and near misses of scoped templates,
+// the many-to-many, the 1:1's far side, rows owned through a key their owner holds, the global User
+// and Plan) and near misses of scoped templates,
 // judged by the database: each runs on the plain client inside a transaction that is rolled back, and
 // leaks when it returned or changed another team's row (a join row linking to one included), or when
 // its answer changes once the other teams' rows are deleted or altered. Through tenantfence in enforce,

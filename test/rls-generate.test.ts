@@ -218,6 +218,14 @@ describe('applied to a real PostgreSQL', () => {
     await expect(as(app, { 'app.org': A }, () => app.query(`DELETE FROM app.tasks WHERE id = 200`))).resolves.toMatchObject({ rowCount: 0 })
   })
 
+  it('a row owned through a key its owner holds (Profile via member) cannot be written before an owner holds it', async () => {
+    // The database checks each row as it is written, and Prisma writes the owned row before the owner
+    // that takes its key (a nested create too): under these policies only a bypass can (docs/rls.md).
+    const denied = /new row violates row-level security policy/
+    await expect(as(app, { 'app.org': A }, () => app.query(`INSERT INTO app.profiles VALUES (3, 'new')`))).rejects.toThrow(denied)
+    await expect(as(app, { 'app.bypass_reason': 'nightly_cleanup' }, () => app.query(`INSERT INTO app.profiles VALUES (3, 'new')`))).resolves.toMatchObject({ rowCount: 1 })
+  })
+
   it('re-applying is idempotent; a model taken out of the config loses its policy; the rollback removes all', async () => {
     await owner.query(renderRlsMigration(mappedConfig(), parseSchema(mappedSchema), 'x'))
     expect(await visible(app, { 'app.org': A })).toMatchObject({ tasks: [100] })

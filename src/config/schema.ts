@@ -316,8 +316,14 @@ export const configFieldsSchema = z.strictObject({
       idField: identifier.default('id'),
       /** Severity of violations on the tenant model's rows (reading or writing another tenant's row). */
       severity: z.enum(SEVERITIES).default('HIGH'),
+      /**
+       * A create of the tenant model inside a request (a signed-in user creates a new team). `allow`:
+       * it makes a new tenant, its nested creates belong to it, and linking existing tenant-owned rows
+       * to it is a violation (global rows may be linked). `violation`: it is a tenant_mismatch.
+       */
+      createInRequest: z.enum(['allow', 'violation']).default('allow'),
     })
-    .default({ field: 'tenantId', idField: 'id', severity: 'HIGH' }),
+    .default({ field: 'tenantId', idField: 'id', severity: 'HIGH', createInRequest: 'allow' }),
   models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
   /** Models reviewed and found not tenant-owned; the audit does not report them. */
   globalModels: z.array(identifier).default([]),

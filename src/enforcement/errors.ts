@@ -8,6 +8,8 @@ export class TenantContextRequiredError extends Error {
     /** the Prisma operation (findMany, updateMany, $queryRaw, …) */
     readonly action: string,
     readonly violation: ViolationKind,
+    /** what leads to the fix, when the check has more to say than the kind (an owned row's owner relation) */
+    readonly detail?: string,
   ) {
     super(`TENANT_CONTEXT_REQUIRED: ${model}`)
     this.name = 'TenantContextRequiredError'

@@ -13,6 +13,7 @@ import { noteQueryError } from '../telemetry/error-line.ts'
 import { safeLine, safeText } from '../telemetry/safe-line.ts'
 import { auditModels, auditSummary } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
+import { createdRowsOf, rememberCreated, rowKey } from './claims.ts'
 import { extensionOrderGuard } from './extension-order.ts'
 import { tenantStorage, type TenantStore } from './context.ts'
 import type { ModelAction } from '../config/flags.ts'
@@ -192,7 +193,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const callSite = params.__internalParams?.callsite?._error
     const f = d.primary!
     reporter.violation(f, d.decision === 'block' ? 'block' : 'log', params.operation, params.args, store, mode, sampleRate, callSite, d.related)
-    if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation))
+    if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation, f.detail))
     return pass(params, store)
   }
   // Unique keys created by the proven queries of a batch transaction, for the later queries of the
@@ -202,6 +203,18 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const tx = params.__internalParams?.transaction as { kind?: string; lock?: unknown } | undefined
     return tx?.kind === 'batch' && typeof tx.lock === 'object' && tx.lock !== null ? tx.lock : undefined
   }
+  // The interactive transaction a query runs in (rows created in it may be claimed in it).
+  const itxOf = (params: HookParams): string | undefined => {
+    const tx = params.__internalParams?.transaction as { kind?: string; id?: unknown } | undefined
+    return tx?.kind === 'itx' && typeof tx.id === 'string' ? tx.id : undefined
+  }
+  // A create of rows that belong to no tenant yet (claims.ts): remember what it returned, for this request or transaction.
+  const remembering = (found: Inspection, result: Promise<unknown>, params: HookParams, store: TenantStore | undefined): Promise<unknown> => {
+    if (found.unownedCreate === undefined || params.model === undefined) return result
+    const memory = createdRowsOf(store, itxOf(params), true)
+    const p = policy.models.get(params.model)!
+    return memory === undefined ? result : result.then((value) => (rememberCreated(memory, p, value), value))
+  }
   // The lookups of `references: 'verify'`, then one decision over everything found.
   const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
     let extra: Finding[]
@@ -209,7 +222,12 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
       const tx = params.__internalParams?.transaction
       const lookup = tx?.kind === 'itx' && typeof (client as ItxClient)._createItxClient === 'function' ? (client as ItxClient)._createItxClient!(tx) : client
       const batch = batchOf(params)
-      extra = await verifyReferences(lookup, policy, refs, found.tenant, batch ? batchCreates.get(batch) : undefined)
+      const memory = createdRowsOf(store, itxOf(params), false)
+      const claimable = memory === undefined ? undefined : (model: string, row: Record<string, unknown>) => {
+        const key = rowKey(policy.models.get(model)!, row)
+        return key !== undefined && memory.has(key)
+      }
+      extra = await verifyReferences(lookup, policy, refs, found.tenant, batch ? batchCreates.get(batch) : undefined, claimable)
     } catch {
       // A lookup that fails proves nothing: closed where the model is blocked, open where it is logged.
       extra = refs.slice(0, 1).map((r) => ({ model: r.model, severity: policy.models.get(r.model)!.severity, violation: 'inspection_error' as const, path: r.path }))
@@ -260,9 +278,9 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
       // Lookups only for models the flags watch: a model left alone is not worth a query.
       const watched = (m: string | undefined) => m !== undefined && actions(m) !== 'off'
       const refs = found.references.filter((r) => watched(r.model) || watched(r.linked) || watched(r.blame))
-      if (refs.length > 0) return verifyThenApply(found, refs, params, store, state, actions)
+      if (refs.length > 0) return remembering(found, verifyThenApply(found, refs, params, store, state, actions), params, store)
     }
-    if (d.decision === 'allow') return pass(params, store)
+    if (d.decision === 'allow') return remembering(found, pass(params, store), params, store)
     return apply(d, params, store, state)
   }
 }

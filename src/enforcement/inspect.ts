@@ -22,6 +22,11 @@ export interface Finding {
    * across tenants exposes both ends, so the flags of both decide (selective mode).
    */
   readonly linked?: string
+  /**
+   * What the reader needs to fix it, in words and without a value: for a row owned through a
+   * relation, the owner relation, and whether the row belongs to no tenant yet.
+   */
+  readonly detail?: string
 }
 
 /** A row the query links to without proving its tenant: the extension looks it up (references: 'verify'). */
@@ -51,6 +56,12 @@ export interface Inspection {
   readonly references: readonly ReferenceCheck[]
   /** the tenant the query was judged against: the request's, or outside a request the one the query names */
   readonly tenant: unknown
+  /**
+   * The query creates, at its top level, rows of a model owned through a back-side `via` that no
+   * owner links yet: they belong to no tenant, and the extension remembers their keys so that this
+   * request (or transaction) alone may link them to an owner.
+   */
+  readonly unownedCreate?: true
 }
 
 /** A primitive tenant value the query pins, CONFLICT when it names several, undefined when none. */
@@ -162,6 +173,12 @@ const W = {
   fixed: false,
   findings: undefined as Finding[] | undefined,
   refs: undefined as ReferenceCheck[] | undefined,
+  /** see Inspection.unownedCreate */
+  unowned: false,
+  /** the operation is a create/createMany(AndReturn): its rows are the top-level ones */
+  topCreate: false,
+  /** createRow calls in progress (0: the next one is a top-level row when topCreate) */
+  rowDepth: 0,
 }
 const PATH: string[] = []
 const enter = (key: string): void => void PATH.push(key)
@@ -200,6 +217,9 @@ function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind, linked?:
   return sameTenant(pin, W.tenant) || report(p, 'tenant_mismatch', pin, linked)
 }
 
+/** A top-level create of the tenant model inside a request that config tenant.createInRequest allows. */
+const newTenantInRequest = (top: boolean): boolean => top && W.fixed && W.policy.createInRequest === 'allow'
+
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : v === undefined ? NONE : [v])
 
 /**
@@ -223,6 +243,9 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   W.tenant = W.fixed ? tenantId : undefined
   W.findings = undefined
   W.refs = undefined
+  W.unowned = false
+  W.topCreate = CREATE_OPERATIONS.has(operation)
+  W.rowDepth = 0
   const a = isObj(args) ? args : {}
   const walk = WALKS.get(operation)
   try {
@@ -236,8 +259,8 @@ export function inspect(policy: Policy, model: string | undefined, operation: st
   const refs = W.refs
   W.findings = undefined
   W.refs = undefined
-  if (findings === undefined && refs === undefined) return null
-  return { findings: findings ?? NONE, references: refs ?? NONE, tenant: W.tenant }
+  if (findings === undefined && refs === undefined && !W.unowned) return null
+  return { findings: findings ?? NONE, references: refs ?? NONE, tenant: W.tenant, ...(W.unowned ? { unownedCreate: true as const } : undefined) }
 }
 
 /** The walk of each model operation (one lookup on the hot path). */
@@ -330,14 +353,24 @@ function cascade(p: ModelPolicy): void {
  */
 function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
   if (!isObj(row)) return p.guarded ? report(p, missing(p)) : false
+  // A row of the create operation itself (not nested): where a new tenant or an unowned row may start.
+  const top = W.topCreate && W.rowDepth === 0
+  W.rowDepth++
   let proven = false
   let source: string | undefined // the relation that is the row's tenant source, walked here
   if (p.kind === 'field' || p.kind === 'root') {
     const v = row[p.field]
     const tr = p.tenantRelation !== undefined ? row[p.tenantRelation] : undefined
     if (v !== undefined) {
+      const fresh = p.kind === 'root' && isTenantValue(v) && newTenantInRequest(top) && (W.tenant === NEW_TENANT || !sameTenant(v, W.tenant))
       enter(p.field)
-      proven = isTenantValue(v) ? judgePin(p, v, missing(p)) : report(p, missing(p))
+      if (fresh) {
+        // A new tenant whose id the app chose: an existing tenant's id would answer with a unique-key
+        // error (telling that it exists), so it is looked up, and found it is a mismatch.
+        W.tenant = NEW_TENANT
+        ;(W.refs ??= []).push({ model: p.name, where: { [p.field]: v }, key: { fields: [p.field], values: [v] }, path: here(), collision: 'create' })
+        proven = true
+      } else proven = isTenantValue(v) ? judgePin(p, v, missing(p)) : report(p, missing(p))
       leave()
     }
     if (tr !== undefined) {
@@ -349,8 +382,9 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
     }
     if (v === undefined && tr === undefined) {
       if (inherited) proven = true
-      else if (p.kind === 'root' && !W.fixed && W.tenant === undefined) {
-        // A new tenant outside any request (a signup): what it creates inherits it.
+      else if (p.kind === 'root' && ((!W.fixed && W.tenant === undefined) || newTenantInRequest(top))) {
+        // A new tenant outside any request (a signup), or inside one (a signed-in user creates a
+        // team; config tenant.createInRequest): what it creates inherits it, nothing existing may join it.
         W.tenant = NEW_TENANT
         proven = true
       } else proven = report(p, p.kind === 'root' ? 'tenant_mismatch' : missing(p))
@@ -360,7 +394,15 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
     const ops = row[p.via]
     const key = via.fields.length > 0 ? keyValues(row, via) : undefined
     source = p.via
-    if (ops === undefined && key === undefined) proven = inherited || report(p, 'missing_relation_filter')
+    if (ops === undefined && key === undefined) {
+      // A row owned through a back-side `via` may exist before its owner (created first, then the
+      // owner takes its key): it belongs to no tenant until then, and only its creator may link it.
+      if (inherited) proven = true
+      else if (p.viaBack) {
+        if (top) W.unowned = true
+        proven = true
+      } else proven = report(p, 'missing_relation_filter')
+    }
     else {
       proven = true
       if (ops !== undefined) {
@@ -374,6 +416,7 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
   if (p.crossTenantKeys.length > 0) collisionKeys(row, p, 'create')
   walkReferences(row, p, proven, source)
   walkNested(row, p, proven, source)
+  W.rowDepth--
   return proven
 }
 
@@ -401,7 +444,7 @@ function verifyKey(r: Relation, values: unknown[], blame: ModelPolicy | undefine
   enter(r.fields.join('+'))
   let ok = true
   if (values.some((v) => !isTenantValue(v))) ok = report(who, 'unverified_reference', undefined, linked)
-  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', undefined, linked)
+  else if (W.tenant === NEW_TENANT && !target.viaBack) ok = report(who, 'tenant_mismatch', undefined, linked)
   else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
     const where: Obj = {}
@@ -449,7 +492,8 @@ function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | unde
   const pin = pinOfWhere(unique, target)
   let ok: boolean
   if (pin !== undefined) ok = judgePin(who, pin, 'unscoped_nested_write', linked)
-  else if (W.tenant === NEW_TENANT) ok = report(who, 'tenant_mismatch', undefined, linked)
+  // A new tenant owns nothing yet; a back-side-owned row its request created (and no owner holds) may join it.
+  else if (W.tenant === NEW_TENANT && !target.viaBack) ok = report(who, 'tenant_mismatch', undefined, linked)
   else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
     const where = uniqueLookup(unique, target)

@@ -38,6 +38,14 @@ export interface ModelPolicy {
   readonly via: string
   /** kind relation: the policy of the relation's target */
   readonly target: ModelPolicy | undefined
+  /**
+   * kind relation: `via` is the back side of a 1:1 whose foreign key the owner holds (Envelope.documentMetaId
+   * → DocumentMeta, scoped `via: 'envelope'`). Such a row can exist before any owner links it: it then
+   * belongs to no tenant, and only the request or transaction that created it may link it (a claim).
+   */
+  readonly viaBack: boolean
+  /** the primary key fields (how a row this request created is remembered) */
+  readonly primaryKey: readonly string[]
   /** field, relation or root: its rows belong to a tenant */
   readonly guarded: boolean
   /** every relation field, by name */
@@ -79,6 +87,8 @@ export interface Policy {
   readonly rawSeverity: Severity
   readonly rawPolicy: 'violation' | 'allow'
   readonly references: ReferencePolicy
+  /** a create of the tenant model inside a request: 'allow' makes a new tenant (config tenant.createInRequest) */
+  readonly createInRequest: 'allow' | 'violation'
 }
 
 export interface PolicyOptions {
@@ -119,6 +129,10 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
       const via = objectFields.find((f) => f.name === cfg!.via)
       if (!via) problems.push(`models.${name}.via: ${describeInvalid(name, cfg!.via!, objectFields.map((f) => f.name))}`)
       else if (via.isList) problems.push(`models.${name}.via: "${via.name}" is a list of ${via.type}; scope through a relation to one parent row`)
+      else if ((via.relationFromFields?.length ?? 0) === 0) {
+        const problem = backViaProblem(name, via, datamodel)
+        if (problem) problems.push(`models.${name}.via: ${problem}`)
+      }
     }
     models.set(name, {
       name,
@@ -127,6 +141,8 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
       field,
       via: cfg?.via ?? '',
       target: undefined,
+      viaBack: kind === 'relation' && (objectFields.find((f) => f.name === cfg!.via)?.relationFromFields?.length ?? 1) === 0,
+      primaryKey: datamodel.models[name]?.primaryKey ?? datamodel.models[name]?.uniques?.[0]?.fields ?? [],
       guarded: kind !== 'global',
       relations: new Map(),
       references: [],
@@ -201,7 +217,25 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
     rawSeverity: config.rawQueries.severity,
     rawPolicy: config.rawQueries.policy,
     references: options.references ?? 'verify',
+    createInRequest: config.tenant.createInRequest,
   }
+}
+
+/**
+ * A `via` on the side that does not hold the key (DocumentMeta.envelope, the key Envelope.documentMetaId)
+ * proves a row through its owner only when one owner at most can hold it: the owner's key must be
+ * unique (a 1:1). Returns what is wrong, or undefined.
+ */
+function backViaProblem(name: string, via: DataModelField, datamodel: DataModel): string | undefined {
+  const owner = datamodel.models[via.type]
+  const holder = owner?.fields.find((g) => g.kind === 'object' && g.type === name && g.relationName === via.relationName && g.name !== via.name && (g.relationFromFields?.length ?? 0) > 0)
+  if (!holder) return `"${via.name}" names no foreign key on either side (neither ${name} nor ${via.type} holds one); scope through a relation with @relation(fields, references)`
+  const key = holder.relationFromFields!
+  const uniques = owner!.uniques
+  if (uniques !== undefined && !uniques.some((u) => u.fields.length === key.length && u.fields.every((f) => key.includes(f)))) {
+    return `"${via.name}" is the back side of ${via.type}.${holder.name} (${key.join(', ')}), which is not unique: several ${via.type} rows could hold one ${name}; make ${key.join(', ')} @unique (a 1:1), or scope ${name} by its own field`
+  }
+  return undefined
 }
 
 /** A relation field of model p, with its other side and what it proves. */

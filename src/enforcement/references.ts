@@ -39,6 +39,36 @@ export function tenantOfRow(row: Row | null | undefined, p: ModelPolicy): unknow
 
 const keyMatches = (row: Row, fields: readonly string[], values: readonly unknown[]) => fields.every((f, i) => sameTenant(row[f], values[i]))
 
+/** Did this request (or transaction) create this row, which belongs to no tenant yet? (see claims.ts) */
+export type Claimable = (model: string, row: Row) => boolean
+
+/** How a row of p reaches its tenant, in words: `DocumentMeta.document → Document.teamId`. */
+export function ownerChain(p: ModelPolicy): string {
+  const hops: string[] = []
+  let cur: ModelPolicy | undefined = p
+  while (cur?.kind === 'relation' && cur.target && hops.length <= 8) {
+    hops.push(`${cur.name}.${cur.via}`)
+    cur = cur.target
+  }
+  if (cur) hops.push(`${cur.name}.${cur.field}`)
+  return hops.join(' → ')
+}
+
+/** A row re-pointed at a parent of another tenant (its own tenant source): it would move there. */
+function movedDetail(who: ModelPolicy, parent: ModelPolicy): string | undefined {
+  if (who.kind !== 'relation') return undefined
+  return `the ${who.name} row would move to another tenant: the ${parent.name} it is linked to is not this tenant's (${who.name} is owned through ${ownerChain(who)})`
+}
+
+/** Why a row of p that another tenant holds, or that no tenant holds, cannot be linked (no value in it). */
+function ownedDetail(p: ModelPolicy, unowned: boolean): string | undefined {
+  if (p.kind !== 'relation' || !p.target) return undefined
+  const chain = ownerChain(p)
+  if (!unowned) return `the ${p.name} row is another tenant's (${p.name} belongs to the tenant of its owner: ${chain})`
+  const how = p.viaBack ? `no ${p.target.name} holds its key yet` : `its ${p.via} is empty`
+  return `the ${p.name} row belongs to no tenant yet (${how}; ${p.name} is owned through ${chain}), and this request or transaction did not create it: only its creator may link it`
+}
+
 /**
  * The findings the lookups add: a referenced row of another tenant is `tenant_mismatch`, a
  * foreign key to a row that does not exist `unverified_reference` (unless an earlier query of the
@@ -46,7 +76,7 @@ const keyMatches = (row: Row, fields: readonly string[], values: readonly unknow
  * `tenant` is the tenant the query was judged against; outside a request (undefined) the first
  * referenced row found sets it.
  */
-export async function verifyReferences(client: unknown, policy: Policy, refs: readonly ReferenceCheck[], tenant: unknown, pending: readonly PendingKey[] = []): Promise<Finding[]> {
+export async function verifyReferences(client: unknown, policy: Policy, refs: readonly ReferenceCheck[], tenant: unknown, pending: readonly PendingKey[] = [], claimable?: Claimable): Promise<Finding[]> {
   const byModel = new Map<string, ReferenceCheck[]>()
   for (const r of refs) {
     const group = byModel.get(r.model)
@@ -59,6 +89,8 @@ export async function verifyReferences(client: unknown, policy: Policy, refs: re
     const p = policy.models.get(model)!
     const select = tenantSelect(p)
     for (const r of group) if (r.key) for (const f of r.key.fields) select[f] = true
+    // A row that belongs to no tenant may be this request's own creation: its primary key tells.
+    if (claimable && p.viaBack) for (const f of p.primaryKey) select[f] = true
     const where = group.length === 1 ? group[0]!.where : { OR: group.map((r) => r.where) }
     const delegate = (client as Record<string, Delegate | undefined>)[delegateName(model)]
     if (!delegate) throw new Error(`tenantfence: the client has no delegate for ${model}`)
@@ -68,14 +100,18 @@ export async function verifyReferences(client: unknown, policy: Policy, refs: re
     for (const row of rows) {
       const ref = refOf(row)
       const t = tenantOfRow(row, p)
-      if (expected === undefined && !ref.collision && t !== undefined && t !== null) expected = t
-      if (mismatch || (t !== undefined && t !== null && expected !== NEW_TENANT && sameTenant(t, expected))) continue
+      const unowned = t === undefined || t === null
+      // Linking a row no tenant holds that this request created: the claim that makes it the tenant's.
+      if (unowned && !ref.collision && claimable !== undefined && p.viaBack && claimable(model, row)) continue
+      if (expected === undefined && !ref.collision && !unowned) expected = t
+      if (mismatch || (!unowned && expected !== NEW_TENANT && sameTenant(t, expected))) continue
       // A row the write would collide with, or link to, that is not the tenant's.
       mismatch = true
       const who = ref.blame ? policy.models.get(ref.blame)! : p
       const named = t === undefined || t === null ? undefined : { queryTenantIds: [String(t)] }
       const linked = ref.linked !== undefined && ref.linked !== who.name ? { linked: ref.linked } : undefined
-      findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named, ...linked })
+      const detail = ref.collision ? undefined : who !== p ? movedDetail(who, p) : ownedDetail(p, unowned)
+      findings.push({ model: who.name, severity: who.severity, violation: 'tenant_mismatch', path: ref.path, ...named, ...linked, ...(detail ? { detail } : undefined) })
     }
     for (const r of group) {
       const key = r.key

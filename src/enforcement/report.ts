@@ -111,6 +111,7 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           ...(f.queryTenantIds ? { queryTenantIds: f.queryTenantIds.slice(0, 5).map((t) => loggable(t) ?? '[redacted]') } : {}),
           ...(f.path ? { path: safePath(f.path, known) } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
+          ...(f.detail ? { detail: f.detail } : {}),
           ...(related && related.length > 0
             ? { related: related.slice(0, 10).map((r) => ({ model: r.model, violation: r.violation, path: safePath(r.path, known) })) }
             : {}),

@@ -29,6 +29,8 @@ export interface TenantViolationLine {
   path?: string
   /** for a link between two rows: the model at the other end (its flags decide too) */
   linked?: string
+  /** what leads to the fix, in words without values (an owned row: its owner relation, "belongs to no tenant yet") */
+  detail?: string
   /** the query's other findings (a filter or include reaching another model's rows), when it has any */
   related?: { model: string; violation: string; path: string }[]
   /** call site frames, app code first, node_modules and tenantfence frames removed */

@@ -3,6 +3,9 @@
 // Three teams with string ids, two of which differ only by case (team_Acme, the request's, and
 // team_acme), one person (alice) in two teams and another (carol) in the two others, rows whose
 // titles, slugs and folder names repeat across teams, and a many-to-many of documents and tags.
+// DocumentMeta and TeamGlobalSettings are owned through a 1:1 whose key their owner holds; one row of
+// each belongs to no tenant (created by another request, never linked): the ground truth counts such a
+// row as nobody's (like a global row), so a shape the rule refuses on it is marked ruleOnly.
 import { openAppDatabase } from './isolation-app-client.ts'
 import type { GenQuery } from './isolation-gen.ts'
 import type { IsolationSchema, ModelInfo, Row, RowId, TenantId } from './isolation-schema.ts'
@@ -45,6 +48,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
     relations: [
       { name: 'plan', model: 'Plan', list: false, optional: false, fk: 'planId' },
       { name: 'settings', model: 'TeamSettings', list: false, optional: true },
+      { name: 'globalSettings', model: 'TeamGlobalSettings', list: false, optional: true, fk: 'globalSettingsId' },
       { name: 'memberships', model: 'Membership', list: true, optional: false },
       { name: 'folders', model: 'Folder', list: true, optional: false },
       { name: 'documents', model: 'Document', list: true, optional: false },
@@ -117,6 +121,7 @@ export const APP_MODELS: Record<string, ModelInfo> = {
       { name: 'author', model: 'User', list: false, optional: true, fk: 'authorId' },
       { name: 'comments', model: 'Comment', list: true, optional: false },
       { name: 'tags', model: 'Tag', list: true, optional: false },
+      { name: 'meta', model: 'DocumentMeta', list: false, optional: true, fk: 'metaId' },
     ],
     uniques: [],
   },
@@ -130,6 +135,24 @@ export const APP_MODELS: Record<string, ModelInfo> = {
       { name: 'document', model: 'Document', list: false, optional: false, fk: 'documentId' },
       { name: 'author', model: 'User', list: false, optional: false, fk: 'authorId' },
     ],
+    uniques: [],
+  },
+  DocumentMeta: {
+    name: 'DocumentMeta',
+    prop: 'documentMeta',
+    scope: { kind: 'owner', relation: 'document', model: 'Document', fk: 'metaId' },
+    strings: { subject: ['Sign this', 'Please review'] },
+    booleans: [],
+    relations: [{ name: 'document', model: 'Document', list: false, optional: true }],
+    uniques: [],
+  },
+  TeamGlobalSettings: {
+    name: 'TeamGlobalSettings',
+    prop: 'teamGlobalSettings',
+    scope: { kind: 'owner', relation: 'team', model: 'Team', fk: 'globalSettingsId' },
+    strings: { brandColor: ['#000000', '#ff0000'] },
+    booleans: [],
+    relations: [{ name: 'team', model: 'Team', list: false, optional: true }],
     uniques: [],
   },
   Tag: {
@@ -153,9 +176,14 @@ export const APP_SEED = {
     { id: 'plan_pro', name: 'pro' }, // team_Globex
     { id: 'plan_empty', name: 'legacy' }, // no team
   ],
+  TeamGlobalSettings: [
+    { id: 'gs_a', brandColor: '#ff0000' }, // A
+    { id: 'gs_b', brandColor: '#00ff00' }, // G
+    { id: 'gs_orphan', brandColor: '#0000ff' }, // no team holds it: nobody's yet
+  ],
   Team: [
-    { id: ACME, slug: 'acme', name: 'Acme', planId: 'plan_free' },
-    { id: GLOBEX, slug: 'globex', name: 'Globex', planId: 'plan_pro' },
+    { id: ACME, slug: 'acme', name: 'Acme', planId: 'plan_free', globalSettingsId: 'gs_a' },
+    { id: GLOBEX, slug: 'globex', name: 'Globex', planId: 'plan_pro', globalSettingsId: 'gs_b' },
     { id: ACME_LOWER, slug: 'acme-2', name: 'Acme', planId: 'plan_free' },
   ],
   TeamSettings: [
@@ -185,6 +213,11 @@ export const APP_SEED = {
     { id: 'f_b2', teamId: GLOBEX, name: 'Specs', parentId: 'f_b1' },
     { id: 'f_c1', teamId: ACME_LOWER, name: 'Inbox', parentId: null },
   ],
+  DocumentMeta: [
+    { id: 'dm_a1', subject: 'Sign this' }, // A (d_a1)
+    { id: 'dm_b1', subject: 'Sign this' }, // G (d_b1)
+    { id: 'dm_orphan', subject: 'Please review' }, // no document holds it: nobody's yet
+  ],
   Document: [
     {
       id: 'd_a1',
@@ -194,6 +227,7 @@ export const APP_SEED = {
       title: 'Roadmap',
       status: 'draft',
       archived: false,
+      metaId: 'dm_a1',
     },
     {
       id: 'd_a2',
@@ -213,6 +247,7 @@ export const APP_SEED = {
       title: 'Roadmap',
       status: 'draft',
       archived: false,
+      metaId: 'dm_b1',
     },
     {
       id: 'd_b2',
@@ -259,7 +294,20 @@ export const APP_LINKS: ReadonlyArray<readonly [RowId, RowId]> = [
   ['d_c1', 't_c2'],
 ]
 
-const INSERT_ORDER = ['Plan', 'Team', 'TeamSettings', 'User', 'Membership', 'Folder', 'Document', 'Comment', 'Tag']
+const INSERT_ORDER = [
+  'Plan',
+  'TeamGlobalSettings',
+  'Team',
+  'TeamSettings',
+  'User',
+  'Membership',
+  'Folder',
+  'DocumentMeta',
+  'Document',
+  'Comment',
+  'Tag',
+]
+
 
 /** The model of each seeded id (ids are unique across models here), for twists that keep an id's kind. */
 const MODEL_OF_ID = new Map<unknown, string>(
@@ -519,8 +567,15 @@ export const APP: IsolationSchema = {
   linkSeed: { _DocumentToTag: APP_LINKS },
   volatile: [],
   // every tenant-owned row hangs from its team by a cascading key (join rows from their documents and tags)
-  deleteOthers: (t) => [`DELETE FROM "teams" WHERE "id" <> ${t}`],
+  // (a row owned through a key its owner holds goes first; a row no team holds is nobody's and stays)
+  deleteOthers: (t) => [
+    `DELETE FROM "document_meta" WHERE "id" IN (SELECT "meta_id" FROM "documents" WHERE "team_id" <> ${t})`,
+    `DELETE FROM "team_global_settings" WHERE "id" IN (SELECT "global_settings_id" FROM "teams" WHERE "id" <> ${t})`,
+    `DELETE FROM "teams" WHERE "id" <> ${t}`,
+  ],
   alterOthers: (t) => [
+    `UPDATE "document_meta" SET "subject" = 'zz-' || "subject" WHERE "id" IN (SELECT "meta_id" FROM "documents" WHERE "team_id" <> ${t})`,
+    `UPDATE "team_global_settings" SET "brand_color" = 'zz-' || "brand_color" WHERE "id" IN (SELECT "global_settings_id" FROM "teams" WHERE "id" <> ${t})`,
     `UPDATE "teams" SET "slug" = 'zz-' || "slug", "name" = 'zz-' || "name" WHERE "id" <> ${t}`,
     `UPDATE "team_settings" SET "theme" = 'zz-' || "theme", "locale" = 'zz-' || "locale" WHERE "team_id" <> ${t}`,
     `UPDATE "memberships" SET "role" = 'zz-' || "role" WHERE "team_id" <> ${t}`,

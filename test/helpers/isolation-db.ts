@@ -54,6 +54,12 @@ export function tenantOfRow(
       const parent = tables[rel.model]?.find((p) => p.id === row[rel.fk!])
       return parent ? tenantOfRow(tables, rel.model, parent, schema) : undefined
     }
+    case 'owner': {
+      const { model, fk } = info.scope
+      const owner = tables[model]?.find((o) => o[fk] === row.id)
+      // no owner holds it (yet, or any more: deleting the owner leaves it): nobody's, as a global row
+      return owner ? tenantOfRow(tables, model, owner, schema) : null
+    }
   }
 }
 
@@ -77,9 +83,11 @@ export function otherTenantsFootprint(
   tables: Tables,
   tenant: TenantId = DEMO.request.tenantId,
   schema: IsolationSchema = DEMO,
+  /** tenants the query itself created (a new team made by the request is not another tenant's) */
+  created: ReadonlySet<unknown> = new Set(),
 ): string {
   const own = ownership(tables, schema)
-  const foreign = (owner: TenantId | null | undefined) => owner !== null && owner !== tenant
+  const foreign = (owner: TenantId | null | undefined) => owner !== null && owner !== tenant && !created.has(owner)
   const parts: string[] = []
   for (const name of schema.insertOrder) {
     const info = modelOf(schema, name)

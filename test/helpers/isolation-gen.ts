@@ -193,7 +193,8 @@ export class QueryGenerator {
         return { id: this.tenantFilterValue() }
       case 'global':
         return {}
-      case 'via': {
+      case 'via':
+      case 'owner': {
         const rel = info.scope.relation
         const inner = this.pin(info.relations.find((r) => r.name === rel)!.model)
         const shapes = [inner, { is: inner }, { is: undefined, ...inner }]

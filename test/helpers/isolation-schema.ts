@@ -11,6 +11,7 @@ export type RowId = number | string
 export type Scope =
   | { kind: 'field' } // its own tenant column (the schema's tenantField)
   | { kind: 'via'; relation: string } // the row its relation points at
+  | { kind: 'owner'; relation: string; model: string; fk: string } // the `model` row whose `fk` holds its id (a 1:1 whose key the owner holds; `relation` is the back side); none: no tenant yet
   | { kind: 'tenant' } // the tenant model: its id is the tenant
   | { kind: 'global' } // nobody's
 

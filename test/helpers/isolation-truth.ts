@@ -164,6 +164,8 @@ export function foreignRowsIn(
   modelName: string,
   owners: Ownership[],
   schema: IsolationSchema = DEMO,
+  /** tenants the query itself created */
+  created: ReadonlySet<unknown> = new Set(),
 ): string[] {
   const tenant = schema.request.tenantId
   const found: string[] = []
@@ -173,7 +175,7 @@ export function foreignRowsIn(
     const obj = v as Record<string, unknown>
     if (typeof obj.id === 'number' || typeof obj.id === 'string') {
       const owner = owners.map((o) => o.get(m)?.get(obj.id as RowId)).find((x) => x !== undefined)
-      if (owner !== null && owner !== undefined && owner !== tenant) found.push(`${m}#${obj.id} (tenant ${owner})`)
+      if (owner !== null && owner !== undefined && owner !== tenant && !created.has(owner)) found.push(`${m}#${obj.id} (tenant ${owner})`)
     }
     for (const rel of modelOf(schema, m).relations) if (rel.name in obj) walk(obj[rel.name], rel.model)
   }
@@ -225,13 +227,14 @@ export async function openTruthDatabases(original: AnyClient, schema: IsolationS
   }
 }
 
+const TENANT_CREATES = new Set(['create', 'createMany', 'createManyAndReturn'])
+
 /** What the query does on the plain client, for a request of the schema's tenant. */
 export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Truth> {
   const { schema } = dbs
   const tenant: TenantId = schema.request.tenantId
   const snap = (c: AnyClient) => snapshotOf(c, schema)
   const run = (c: AnyClient) => runQuery(c, q, schema)
-  const others = (t: Tables) => otherTenantsFootprint(t, tenant, schema)
   const own = (t: Tables) => canonicalIds(ownFootprint(t, tenant, schema))
   const write = isWrite(q.op)
   const { outcome, before, after } = write
@@ -245,11 +248,19 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Tru
     : { outcome: await settle(() => run(dbs.original)), before: dbs.seed, after: dbs.seed }
   const invalid = !outcome.ok && outcome.error === 'PrismaClientValidationError'
   const leaks: string[] = []
+  // A top-level create of the tenant model makes a new tenant of the request's own (tenant.createInRequest:
+  // 'allow'): its rows are not another tenant's. Rows it takes from any existing tenant still are.
+  const created = new Set<unknown>()
+  if (outcome.ok && TENANT_CREATES.has(q.op) && modelOf(schema, q.model).scope.kind === 'tenant') {
+    const existed = new Set((before[q.model] ?? []).map((r) => r.id))
+    for (const r of after[q.model] ?? []) if (!existed.has(r.id)) created.add(r.id)
+  }
+  const others = (t: Tables) => otherTenantsFootprint(t, tenant, schema, created)
   // A failed write changes nothing outside this wrapper transaction (Prisma runs it atomically).
   if (outcome.ok && others(before) !== others(after))
     leaks.push(`changed other tenants' rows:\n${diff(others(before), others(after))}`)
   if (outcome.ok) {
-    const rows = foreignRowsIn(outcome.value, q.model, [ownership(after, schema), ownership(before, schema)], schema)
+    const rows = foreignRowsIn(outcome.value, q.model, [ownership(after, schema), ownership(before, schema)], schema, created)
     if (rows.length) leaks.push(`returned ${rows.join(', ')}`)
   }
   if (leaks.length || invalid) return { outcome, leaks, invalid }
