@@ -45,7 +45,7 @@ interface Compose {
 interface PromConfig {
   global: { scrape_interval: string; evaluation_interval: string }
   rule_files: string[]
-  scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[]
+  scrape_configs: { job_name: string; metrics_path?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type?: string; port?: number; refresh_interval?: string }[] }[]
 }
 interface DatasourceFile {
   apiVersion: number
@@ -99,10 +99,11 @@ describe('stack: prometheus/prometheus.yml', () => {
     expect(job!.metrics_path ?? '/metrics').toBe('/metrics')
   })
 
-  it('scrapes the demo service on the port the demo listens on', () => {
+  it('scrapes every replica of the demo service (DNS service discovery), on the port the demo listens on', () => {
     const job = prom.scrape_configs.find((j) => j.job_name === config.app.job)!
-    const targets = job.static_configs.flatMap((s) => s.targets)
-    expect(targets).toEqual([`demo:${compose.services.demo!.environment!.PORT}`])
+    // a static `demo:3001` target is one address: Prometheus would scrape one replica of a fleet
+    expect(job.static_configs).toBeUndefined()
+    expect(job.dns_sd_configs).toEqual([{ names: ['demo'], type: 'A', port: Number(compose.services.demo!.environment!.PORT), refresh_interval: '5s' }])
   })
 
   it('scrapes and evaluates every 1-5 s so the dashboards fill within a minute', () => {
@@ -156,12 +157,19 @@ describe('stack: docker-compose.yml', () => {
   it('binds every published port to 127.0.0.1', () => {
     const ports = Object.values(compose.services).flatMap((s) => s.ports ?? [])
     expect(ports.length).toBeGreaterThanOrEqual(4)
-    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+$/)
+    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:\d*:\d+$/)
     const published = (svc: string) => compose.services[svc]!.ports!.map((p) => p.split(':')[1])
     expect(published('grafana')).toEqual(['3000'])
     expect(published('prometheus')).toEqual(['9090'])
     expect(published('loki')).toEqual(['3100'])
-    expect(published('demo')).toEqual([compose.services.demo!.environment!.PORT])
+  })
+
+  it('runs at fleet shape: `--scale demo=3` needs no fixed host port and no container_name on the demo', () => {
+    const demo = compose.services.demo as ComposeService & { container_name?: string }
+    expect(demo.container_name).toBeUndefined()
+    // a fixed host port binds once: the second replica fails with "port is already allocated";
+    // a host range is no fix either (Compose v2 gives the whole range to the first replica)
+    expect(demo.ports).toEqual([`127.0.0.1::${demo.environment!.PORT}`])
   })
 
   it('has healthchecks on the services whose images can run one, and waits on them', () => {
@@ -196,7 +204,7 @@ describe('stack: docker-compose.yml', () => {
   it('the header\'s commands work in a checkout: phase env writes a .env compose reads', { timeout: testTimeoutFor() }, async () => {
     const header = read('docker-compose.yml').split('\nservices:')[0]!
     const commands = header.split('\n').filter((l) => /^#\s{3,}\S/.test(l)).map((l) => l.replace(/^#\s+/, ''))
-    expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
+    expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'docker compose up --build --scale demo=3', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
     expect(header).not.toContain('npx tenantfence') // the package's bin is not built in a checkout
     expect(JSON.parse(read('package.json')).scripts.tenantfence).toBeDefined()
     // what `npm run -s tenantfence -- phase env 2` prints, as compose reads it from .env
