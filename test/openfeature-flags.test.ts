@@ -142,6 +142,8 @@ describe('OpenFeature: the SDK in-memory provider', () => {
     const hungClient = await clientOf(hung)
     hung.behaviour = 'hang'
     await expect(openFeatureFlags({ client: hungClient, timeoutMs: 50 })).rejects.toMatchObject({ message: expect.stringContaining('no answer for') })
+    // a mapping for a flag that does not exist is refused, with a suggestion
+    await expect(openFeatureFlags({ client: empty, keys: { TENANT_ENFORCEMENT_MOD: 'mode' } as never })).rejects.toThrow(/keys names "TENANT_ENFORCEMENT_MOD": did you mean "TENANT_ENFORCEMENT_MODE"/)
   })
 })
 

@@ -8,6 +8,7 @@ import { ProviderEvents, type Client, type EvaluationContext, type EvaluationDet
 import { assertCompleteFlags } from '../config/flag-file.ts'
 import { flagState, type FlagSource, type FlagSourceContext, type FlagSourceFactory, type FlagState } from '../config/flag-source.ts'
 import { FLAG_NAMES, TenantFlagError, type FlagName, type RawFlags } from '../config/flags.ts'
+import { describeInvalid } from '../config/suggest.ts'
 
 export interface OpenFeatureFlagsOptions {
   /** an OpenFeature client whose provider is set (`await OpenFeature.setProviderAndWait(p)`, then `OpenFeature.getClient()`) */
@@ -48,10 +49,11 @@ type Round = { ok: true; raw: RawFlags } | { ok: false; error: TenantFlagError }
 export async function openFeatureFlags(options: OpenFeatureFlagsOptions): Promise<FlagSourceFactory> {
   const timeoutMs = options.timeoutMs ?? 2000
   const refreshMs = options.refreshMs ?? 30_000
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TenantFlagError('openfeature', `timeoutMs=${timeoutMs}: must be a number of milliseconds above 0`)
-  if (!Number.isFinite(refreshMs) || refreshMs < 0) throw new TenantFlagError('openfeature', `refreshMs=${refreshMs}: must be 0 (events only) or a number of milliseconds`)
+  const refuse = (message: string) => new TenantFlagError('openfeature', `openFeatureFlags: ${message}`)
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw refuse(`timeoutMs=${timeoutMs}: must be a number of milliseconds above 0`)
+  if (!Number.isFinite(refreshMs) || refreshMs < 0) throw refuse(`refreshMs=${refreshMs}: must be 0 (events only) or milliseconds`)
   for (const name of Object.keys(options.keys ?? {})) {
-    if (!(FLAG_NAMES as readonly string[]).includes(name)) throw new TenantFlagError('openfeature', `keys.${name}: not a flag (valid: ${FLAG_NAMES.join(', ')})`)
+    if (!(FLAG_NAMES as readonly string[]).includes(name)) throw refuse(describeInvalid('keys', name, FLAG_NAMES))
   }
   const evaluate = () => evaluateRound(options.client, options.keys ?? {}, options.context, timeoutMs)
   const first = await evaluate()
@@ -126,7 +128,12 @@ export async function openFeatureFlags(options: OpenFeatureFlagsOptions): Promis
 }
 
 /** Every flag at once; the first failure in FLAG_NAMES order decides the error (its `flag` is the label). */
-async function evaluateRound(client: Client, keys: Partial<Record<FlagName, string>>, context: EvaluationContext | undefined, timeoutMs: number): Promise<Round> {
+async function evaluateRound(
+  client: Client,
+  keys: Partial<Record<FlagName, string>>,
+  context: EvaluationContext | undefined,
+  timeoutMs: number,
+): Promise<Round> {
   let timer: NodeJS.Timeout | undefined
   const hung = new Promise<'hung'>((resolve) => {
     timer = setTimeout(() => resolve('hung'), timeoutMs)
@@ -163,7 +170,7 @@ async function evaluateRound(client: Client, keys: Partial<Record<FlagName, stri
   return { ok: true, raw }
 }
 
-function evaluateOne(client: Client, name: FlagName, key: string, context: EvaluationContext | undefined): Promise<EvaluationDetails<FlagValue>> {
+function evaluateOne(client: Client, name: FlagName, key: string, context?: EvaluationContext): Promise<EvaluationDetails<FlagValue>> {
   switch (FLAG_TYPES[name]) {
     case 'boolean':
       return client.getBooleanDetails(key, false, context)
