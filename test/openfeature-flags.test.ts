@@ -132,6 +132,18 @@ describe('OpenFeature: the SDK in-memory provider', () => {
     expect(await f.unscopedUser()).toBe('TENANT_CONTEXT_REQUIRED')
   })
 
+  it('a change made between the first read and the client\'s creation is caught up at once', async () => {
+    const provider = new InMemoryProvider(served({ TENANT_ENFORCEMENT_MODE: 'enforce' }))
+    const client = await clientOf(provider)
+    const factory = await openFeatureFlags({ client, refreshMs: 0 })
+    const delivered = new Promise<void>((ok) => client.addHandler(ProviderEvents.ConfigurationChanged, () => ok()))
+    provider.putConfiguration(served({ TENANT_ENFORCEMENT_MODE: 'log_only' }))
+    await delivered // the change event is gone before tenantfence subscribes
+    const fence = tenantEnforcement({ config, registry: new Registry(), logger: captureLogger().logger, flags: { source: factory } })
+    cleanup.push(() => fence.close())
+    await expect.poll(() => fence.currentFlags().mode, POLL).toBe('log_only')
+  })
+
   it('refuses to start on a first read that fails, lacks MODE or does not answer', async () => {
     const bad = await clientOf(new InMemoryProvider(served({ TENANT_ENFORCEMENT_MODE: 'enforced' })))
     const factory = await openFeatureFlags({ client: bad })

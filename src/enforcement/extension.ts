@@ -30,7 +30,7 @@ export interface TenantEnforcementOptions {
   registry?: Registry
   /** pino logger for violation lines (default: pino JSON on stdout) */
   logger?: Logger
-  /** where flags come from: process.env (default) or a file re-read every pollMs, such as a mounted ConfigMap */
+  /** where flags come from: process.env (default), a file re-read every pollMs (a mounted ConfigMap), or a FlagSource or its factory (tenantfence/openfeature) */
   flags?: ({ file: string } & FileFlagSourceOptions) | { source: FlagSource | FlagSourceFactory }
   /** Phase 4: ignore the flags, block every violation, allow bypass only for config.bypass.reasons */
   hardened?: boolean

@@ -111,7 +111,9 @@ export async function openFeatureFlags(options: OpenFeatureFlagsOptions): Promis
     }
     const handler = () => refresh()
     options.client.addHandler(ProviderEvents.ConfigurationChanged, handler)
-    // A provider that comes back (Ready after Error/Stale) may have changed while away.
+    // A provider that comes back (Ready after Error/Stale) may have changed while away. The SDK
+    // also runs a Ready handler at once when the provider is ready: a round now catches up with a
+    // change made between the first read and this factory's call.
     options.client.addHandler(ProviderEvents.Ready, handler)
     const timer = refreshMs > 0 ? setInterval(refresh, refreshMs) : undefined
     timer?.unref()
