@@ -1,6 +1,6 @@
 // npm run build: the published package in dist/.
 // - JavaScript: esbuild bundles src into ESM entries (index, express, fastify, web, the vitest and
-//   Jest guards, cli) with shared chunks, so every entry sees one copy of the tenant context
+//   Jest guards, openfeature, cli) with shared chunks, so every entry sees one copy of the tenant context
 //   (AsyncLocalStorage). The runtime's dependencies stay external (installed with the package),
 //   and so do the optional peers (typescript for `tenantfence scan`, vitest for the guard); what
 //   only the CLI uses (the Grafana SDK, yaml, jiti) is bundled into chunks the CLI loads on
@@ -26,6 +26,7 @@ await build({
     web: 'src/web/index.ts',
     vitest: 'src/scan/guard/vitest.ts',
     jest: 'src/scan/guard/jest.ts',
+    openfeature: 'src/openfeature/index.ts',
     cli: 'src/cli.ts',
   },
   outdir: 'dist',

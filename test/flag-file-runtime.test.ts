@@ -2,7 +2,7 @@
 // enforcement off, not for one poll; a FIFO or a reader that hangs stalls no query; refusals are
 // reported once each, under a bounded `flag` label.
 import { execFileSync } from 'node:child_process'
-import { closeSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Registry } from 'prom-client'
@@ -235,3 +235,37 @@ function alive(pid: number): boolean {
     return false
   }
 }
+
+describe('a Kubernetes ConfigMap volume', () => {
+  // The kubelet's update (AtomicWriter): the keys are written to a new timestamped directory, a
+  // symlink `..data_tmp` to it is renamed over `..data`, then the old directory is removed. The
+  // app watches `<dir>/<key>`, a symlink to `..data/<key>` that never changes itself.
+  let version = 0
+  function publish(dir: string, text: string) {
+    const stamped = `..2026_12_07_01_00_00.${String(++version).padStart(9, '0')}`
+    mkdirSync(join(dir, stamped))
+    writeFileSync(join(dir, stamped, 'flags.env'), text)
+    const old = existsSync(join(dir, '..data')) ? readlinkSync(join(dir, '..data')) : undefined
+    symlinkSync(stamped, join(dir, '..data_tmp'))
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'))
+    if (old) rmSync(join(dir, old), { recursive: true })
+  }
+
+  it('follows the ..data symlink swap, one step per update, with no refusal and User blocked until the rollback', async () => {
+    const f = await fileFenced(ENFORCE)
+    // Turn the watched file into the ConfigMap layout (same flags: nothing changes yet).
+    publish(f.dir, ENFORCE)
+    symlinkSync('..data/flags.env', `${f.file}.tmp`)
+    renameSync(`${f.file}.tmp`, f.file)
+    const seen = watchUserAction(f.fence)
+    publish(f.dir, 'TENANT_ENFORCEMENT_MODE=selective\nTENANT_ENFORCEMENT_ENFORCE_MODELS=User,Role\n')
+    await expect.poll(() => f.fence.currentFlags().mode, POLL).toBe('selective')
+    expect([...seen]).toEqual(['block'])
+    expect(await f.unscopedUser()).toBe('TENANT_CONTEXT_REQUIRED')
+    publish(f.dir, 'TENANT_ENFORCEMENT_MODE=log_only\n') // the rollback
+    await expect.poll(() => f.fence.currentFlags().mode, POLL).toBe('log_only')
+    expect(await f.unscopedUser()).toBe('allowed')
+    expect(f.invalid()).toEqual([])
+    expect(readdirSync(f.dir).filter((e) => e.startsWith('..2026'))).toHaveLength(1) // the old directories are gone
+  })
+})

@@ -45,7 +45,7 @@ interface Compose {
 interface PromConfig {
   global: { scrape_interval: string; evaluation_interval: string }
   rule_files: string[]
-  scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[]
+  scrape_configs: { job_name: string; metrics_path?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type?: string; port?: number; refresh_interval?: string }[] }[]
 }
 interface DatasourceFile {
   apiVersion: number
@@ -99,15 +99,16 @@ describe('stack: prometheus/prometheus.yml', () => {
     expect(job!.metrics_path ?? '/metrics').toBe('/metrics')
   })
 
-  it('scrapes the demo service on its metrics listener, never on the API port', () => {
+  it('scrapes every replica of the demo service (DNS service discovery) on its metrics listener, never on the API port', () => {
     const job = prom.scrape_configs.find((j) => j.job_name === config.app.job)!
-    const targets = job.static_configs.flatMap((s) => s.targets)
     const env = compose.services.demo!.environment!
     expect(env.METRICS_PORT).toMatch(/^\d+$/)
     expect(env.METRICS_PORT).not.toBe(env.PORT)
     // reachable by Prometheus on the compose network (0.0.0.0 inside the container) ...
     expect(env.METRICS_HOST).toBe('0.0.0.0')
-    expect(targets).toEqual([`demo:${env.METRICS_PORT}`])
+    // a static `demo:9464` target is one address: Prometheus would scrape one replica of a fleet
+    expect(job.static_configs).toBeUndefined()
+    expect(job.dns_sd_configs).toEqual([{ names: ['demo'], type: 'A', port: Number(env.METRICS_PORT), refresh_interval: '5s' }])
   })
 
   it('scrapes and evaluates every 1-5 s so the dashboards fill within a minute', () => {
@@ -161,13 +162,21 @@ describe('stack: docker-compose.yml', () => {
   it('binds every published port to 127.0.0.1', () => {
     const ports = Object.values(compose.services).flatMap((s) => s.ports ?? [])
     expect(ports.length).toBeGreaterThanOrEqual(4)
-    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:\d+:\d+$/)
+    for (const p of ports) expect(p).toMatch(/^127\.0\.0\.1:\d*:\d+$/)
     const published = (svc: string) => compose.services[svc]!.ports!.map((p) => p.split(':')[1])
     expect(published('grafana')).toEqual(['3000'])
     expect(published('prometheus')).toEqual(['9090'])
     expect(published('loki')).toEqual(['3100'])
-    // ... and published nowhere: only the API port is
-    expect(published('demo')).toEqual([compose.services.demo!.environment!.PORT])
+    // ... and published nowhere: only the API port is (on a host port Docker picks: fleet shape, below)
+    expect(compose.services.demo!.ports!.map((p) => p.split(':').at(-1))).toEqual([compose.services.demo!.environment!.PORT])
+  })
+
+  it('runs at fleet shape: `--scale demo=3` needs no fixed host port and no container_name on the demo', () => {
+    const demo = compose.services.demo as ComposeService & { container_name?: string }
+    expect(demo.container_name).toBeUndefined()
+    // a fixed host port binds once: the second replica fails with "port is already allocated";
+    // a host range is no fix either (Compose v2 gives the whole range to the first replica)
+    expect(demo.ports).toEqual([`127.0.0.1::${demo.environment!.PORT}`])
   })
 
   it('has healthchecks on the services whose images can run one, and waits on them', () => {
@@ -202,7 +211,7 @@ describe('stack: docker-compose.yml', () => {
   it('the header\'s commands work in a checkout: phase env writes a .env compose reads', { timeout: testTimeoutFor() }, async () => {
     const header = read('docker-compose.yml').split('\nservices:')[0]!
     const commands = header.split('\n').filter((l) => /^#\s{3,}\S/.test(l)).map((l) => l.replace(/^#\s+/, ''))
-    expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
+    expect(commands).toEqual(['docker compose up --build          (or docker-compose up --build)', 'docker compose up --build --scale demo=3', 'npm run -s tenantfence -- phase env 2 > .env && docker compose up -d demo'])
     expect(header).not.toContain('npx tenantfence') // the package's bin is not built in a checkout
     expect(JSON.parse(read('package.json')).scripts.tenantfence).toBeDefined()
     // what `npm run -s tenantfence -- phase env 2` prints, as compose reads it from .env

@@ -16,16 +16,24 @@ export function parseFlagFile(text: string): RawFlags {
   const body = text.replace(/^\uFEFF/, '')
   if (body.trim() === '') throw new TenantFlagError('file', 'is empty')
   const raw = /^\s*[{[]/.test(body) ? parseJson(body) : parseLines(body)
+  assertCompleteFlags(raw, 'file', 'a file emptied or cut short while being rewritten must not switch enforcement off')
+  return raw as RawFlags
+}
+
+/**
+ * A source that replaces the whole set of flags at once (a file, a flag service) must name MODE,
+ * and ENFORCE_MODELS when MODE is selective: a set that lost them would mean "enforcement off" or
+ * "block nothing". `what` names the source in the message, `why` says how a set loses them there.
+ */
+export function assertCompleteFlags(raw: Record<string, string | undefined>, what: string, why: string): void {
   const mode = (raw[MODE] ?? '').trim()
   if (mode === '') {
-    const why = 'a file emptied or cut short while being rewritten must not switch enforcement off'
-    throw new TenantFlagError('file', `lacks ${MODE}: a flag file is a complete set of flags (${why})`)
+    throw new TenantFlagError(what === 'file' ? 'file' : MODE, `lacks ${MODE}: a flag ${what} is a complete set of flags (${why})`)
   }
   // A file cut short right after `MODE=selective` would block nothing: selective names what it blocks.
   if (mode === 'selective' && raw[ENFORCE_MODELS] === undefined) {
-    throw new TenantFlagError(ENFORCE_MODELS, `${MODE}=selective needs ${ENFORCE_MODELS} in the file (empty to block nothing)`)
+    throw new TenantFlagError(ENFORCE_MODELS, `${MODE}=selective needs ${ENFORCE_MODELS} in the ${what} (empty to block nothing)`)
   }
-  return raw as RawFlags
 }
 
 function parseJson(body: string): Record<string, string> {

@@ -28,9 +28,39 @@ export interface FlagSourceHooks {
  */
 export type FlagAspect = 'log' | 'bypass' | 'all'
 
+/**
+ * Where the flags in force come from: the public contract every source keeps (env, file,
+ * OpenFeature, or one of your own). tenantfence calls `current()` on every query, so it must
+ * return at once, from memory: a source never does I/O, awaits or throws there. It fetches
+ * elsewhere (a timer, a change event, a child process), validates what it fetched with
+ * `parseFlags`, and on a bad value, an error or no answer keeps the last good state and calls
+ * `hooks.onError` with a TenantFlagError (counted in tenant_flag_errors_total under its `flag`,
+ * logged as TENANT_FLAG_INVALID); on new good flags it swaps the state and calls
+ * `hooks.onChange`. At creation (start-up), bad or missing flags throw: the app refuses to start.
+ */
 export interface FlagSource {
+  /** the flags in force now; `aspect` says what the caller needs fresh (a hint for sources that re-read) */
   current(aspect?: FlagAspect): FlagState
+  /** stop watching: timers, readers and event handlers are released */
   close(): void
+}
+
+/** What tenantEnforcement() hands a FlagSourceFactory: the models the config protects and its hooks. */
+export interface FlagSourceContext {
+  readonly models: readonly string[]
+  readonly hooks: FlagSourceHooks
+}
+
+/**
+ * Builds a FlagSource once tenantEnforcement() knows the models and has its hooks, so that the
+ * source's refusals are counted in tenant_flag_errors_total and logged. Pass it as
+ * `flags: { source: factory }`; `openFeatureFlags()` (tenantfence/openfeature) returns one.
+ */
+export type FlagSourceFactory = (context: FlagSourceContext) => FlagSource
+
+/** The flags as a FlagState, for sources of your own: throws TenantFlagError on a bad value. */
+export function flagState(raw: RawFlags, models: readonly string[]): FlagState {
+  return toState(parseFlags(raw, models), models)
 }
 
 function toState(flags: Flags, models: readonly string[]): FlagState {

@@ -4,7 +4,7 @@
 import { Prisma } from '@prisma/client/extension'
 import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
-import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagState } from '../config/flag-source.ts'
+import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagSourceFactory, type FlagState } from '../config/flag-source.ts'
 import { flagLabel } from '../config/flags.ts'
 import { RLS_DEFAULTS, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
@@ -33,8 +33,8 @@ export interface TenantEnforcementOptions {
   registry?: Registry
   /** pino logger for violation lines (default: pino JSON on stdout) */
   logger?: Logger
-  /** where flags come from: process.env (default) or a file re-read every pollMs, such as a mounted ConfigMap */
-  flags?: ({ file: string } & FileFlagSourceOptions) | { source: FlagSource }
+  /** where flags come from: process.env (default), a file re-read every pollMs (a mounted ConfigMap), or a FlagSource or its factory (tenantfence/openfeature) */
+  flags?: ({ file: string } & FileFlagSourceOptions) | { source: FlagSource | FlagSourceFactory }
   /** Phase 4: ignore the flags, block every violation, allow bypass only for config.bypass.reasons */
   hardened?: boolean
   /** the data model, when the client does not expose `_runtimeDataModel` (tests, other ORMs) */
@@ -116,8 +116,10 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     },
   }
   // Start-up: a bad flag throws here, so the app refuses to start with the flag's message.
+  // A factory (OpenFeature's, say) gets the models and the hooks, so its refusals are counted too.
+  const given = options.flags && 'source' in options.flags ? options.flags.source : undefined
   const source: FlagSource =
-    options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks)
+    typeof given === 'function' ? given({ models, hooks }) : given ?? (options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks))
   publish(source.current('all'))
 
   const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
