@@ -20,7 +20,7 @@ let instances: Started[] = []
 let prometheus: PrometheusServer | undefined
 afterAll(() => stopFleet())
 
-/** The mode an instance reports on /metrics (the gauge moves in the same step as its flags), or undefined while it is not up. */
+/** The mode an instance reports on its metrics listener (the gauge moves in the same step as its flags), or undefined while it is not up. */
 async function modeOf(port: number): Promise<string | undefined> {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
@@ -44,12 +44,16 @@ async function inMode(mode: string): Promise<number> {
 const WAIT = { timeout: 90_000, interval: 200 }
 
 /**
- * Start the instances (each `script` with `env(port)`) and a Prometheus scraping them every second;
- * resolve once every instance and Prometheus report `enforce`. Returns the ports.
+ * Start the instances (each `script` with `env(port)` and a metrics listener of its own on
+ * METRICS_PORT) and a Prometheus scraping them every second; resolve once every instance and
+ * Prometheus report `enforce`. Returns the metrics ports.
  */
 async function startFleet(script: string, env: (port: number) => NodeJS.ProcessEnv): Promise<number[]> {
+  const apiPorts = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()))
   const ports = await Promise.all(Array.from({ length: INSTANCES }, () => freePort()))
-  instances = ports.map((port, i) => start(process.execPath, ['--import', 'tsx', script], { label: `demo instance ${i + 1}`, env: { ...process.env, ...env(port) } }))
+  instances = apiPorts.map((port, i) =>
+    start(process.execPath, ['--import', 'tsx', script], { label: `demo instance ${i + 1}`, env: { ...process.env, ...env(port), METRICS_PORT: String(ports[i]), METRICS_HOST: '127.0.0.1' } }),
+  )
   const targets = ports.map((p) => `'127.0.0.1:${p}'`).join(', ')
   prometheus = await startPrometheus({
     configYaml: `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: ${JOB}\n    static_configs:\n      - targets: [${targets}]\n`,

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { OpenFeature, OpenFeatureEventEmitter, ProviderEvents, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk'
 import { pino } from 'pino'
 import { createDemo } from '../../src/demo/harness.ts'
+import { metricsListener } from '../../src/http/metrics-listener.ts'
 import { openFeatureFlags } from '../../src/openfeature/index.ts'
 
 class StreamingProvider implements Provider {
@@ -69,7 +70,9 @@ await OpenFeature.setProviderAndWait(new StreamingProvider(service))
 const source = await openFeatureFlags({ client: OpenFeature.getClient(), refreshMs: 0 }) // the change event alone
 const demo = await createDemo({ logger: pino({ level: 'warn' }), flags: { source } })
 const server = demo.app.listen(port, '127.0.0.1', () => console.log(`listening on ${(server.address() as AddressInfo).port}`))
+// /metrics on a listener of its own, as the demo server does (METRICS_PORT)
+const metrics = await metricsListener({ registry: demo.registry, port: Number(process.env.METRICS_PORT ?? 0), host: '127.0.0.1' })
 process.once('SIGTERM', () => {
   server.closeAllConnections()
-  server.close(() => void Promise.all([demo.close(), OpenFeature.close()]).then(() => process.exit(0)))
+  server.close(() => void Promise.all([metrics.close(), demo.close(), OpenFeature.close()]).then(() => process.exit(0)))
 })
