@@ -179,10 +179,10 @@ export function collectFromSamples(samples: TextSample[], source: string, config
     blockedByModel,
     topEndpoints: ranked(group('endpoint').map((r) => ({ endpoint: r.key, count: r.count })), (r) => r.endpoint, TOP_ENDPOINTS),
     requests,
-    blockedRequests: w.sum(METRIC.enforcementErrors, [requestErrors]),
+    blockedRequests: w.sum(METRIC.enforcementErrors, [requestErrors]) ?? 0,
     errorRate: rate === undefined ? undefined : round(rate),
     thresholds: rateThresholds(config, mode),
-    bypasses: w.sum(METRIC.bypassUsage, []),
+    bypasses: w.sum(METRIC.bypassUsage, []) ?? 0,
     checkP95Ms: p95 === undefined ? undefined : round(p95 * 1000),
   }
 }
