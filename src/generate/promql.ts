@@ -117,9 +117,12 @@ export function increaseSum(scope: Scope, metric: string, window: string, by: re
 /** Matchers of the violations a phase leaves to fix (logged) or stops (blocked). */
 export const decision = (d: 'logged' | 'blocked') => eq('decision', d)
 
-/** Logged violations per minute, averaged over `window`. */
-export function loggedViolationsPerMinute(scope: Scope, window: string, by: readonly string[] = [], extra: readonly Matcher[] = []): string {
-  return `${counterSum(scope, 'rate', METRIC.violations, window, by, [decision('logged'), ...extra])} * 60`
+/** Events per hour: the one unit of every rate the dashboards draw (violations, blocked queries, bypasses). */
+export const PER_HOUR = 3600
+
+/** Logged violations per hour, averaged over `window`. */
+export function loggedViolationsPerHour(scope: Scope, window: string, by: readonly string[] = [], extra: readonly Matcher[] = []): string {
+  return `${counterSum(scope, 'rate', METRIC.violations, window, by, [decision('logged'), ...extra])} * ${PER_HOUR}`
 }
 
 /** Blocked queries of requests (every endpoint but the no-request one). */
