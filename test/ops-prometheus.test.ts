@@ -1,7 +1,8 @@
 // The phase gate and the status dashboards against a REAL Prometheus whose TSDB is backfilled
 // with promtool: one 8-day segment per scenario (test/fixtures/ops/scenarios.ts), evaluated
 // at each segment's last sample with --at.
-import { rm } from 'node:fs/promises'
+import { rm, writeFile } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import config from '../tenantfence.config.ts'
 import { evaluateGate, renderGate } from '../src/ops/gate.ts'
@@ -16,18 +17,34 @@ import { backfill, requirePrometheus, requirePromtool, startPrometheus, tempTsdb
 let prom: PrometheusServer
 let tsdb: string
 
+/** Alerts that fire at the first evaluation: one of the app's job, one of another job. */
+const FIRING_RULES = `groups:
+  - name: status-test
+    rules:
+      - alert: TenantViolationSpike
+        expr: vector(1)
+        labels: { job: ${config.app.job}, severity: warning, phase: "1" }
+      - alert: TenantBypassUsage
+        expr: vector(1)
+        labels: { job: another-app, severity: warning, phase: "3" }
+`
+
 describe('against a real Prometheus (backfilled)', () => {
   beforeAll(async () => {
     requirePromtool()
     requirePrometheus()
     tsdb = await tempTsdbDir()
     await Promise.all([...scenarioFiles(), historiesOpenMetrics()].map((text) => backfill(text, tsdb)))
-    prom = await startPrometheus({ tsdbDir: tsdb })
+    // one rule file with alerts that fire at once: the app's, and another job's (status lists only the app's)
+    const rules = join(tsdb, '..', `${basename(tsdb)}-rules.yml`)
+    await writeFile(rules, FIRING_RULES)
+    prom = await startPrometheus({ tsdbDir: tsdb, configYaml: `global:\n  evaluation_interval: 1s\nrule_files: [${JSON.stringify(rules)}]\nscrape_configs: []\n` })
   }, testTimeoutFor())
 
   afterAll(async () => {
     await prom?.stop()
     if (tsdb) await rm(tsdb, { recursive: true, force: true })
+    if (tsdb) await rm(join(tsdb, '..', `${basename(tsdb)}-rules.yml`), { force: true })
   })
 
   const gate = async (phase: number, scenario: ScenarioName) => {
@@ -119,6 +136,29 @@ describe('against a real Prometheus (backfilled)', () => {
     const coloured = renderStatus(data, ANSI)
     expect(coloured).toContain('\u001b[31m█') // CRITICAL bars in red
     expect(renderStatus(data)).not.toContain('\u001b[')
+  })
+
+  it('status: refused flag changes, and the app\'s firing alerts from /api/v1/alerts (not another job\'s)', async () => {
+    const data = await collectFromPrometheus(new PrometheusClient(new URL(prom.url), atOf('blocking')), 'Prometheus', config)
+    expect(data).toMatchObject({ flagErrors: 2, flagsRefusedOn: ['demo:3001'] })
+    expect(renderEnforcement(data)).toMatch(/Flag changes\s+2 refused \(24 h\); the latest change was REFUSED on demo:3001: running on the last good flags/)
+    expect(renderEnforcement(data)).toContain('not shown with --at')
+    // now (no --at): the alerts Prometheus evaluates; the rule file's alerts fire at its first evaluation
+    await expect.poll(async () => (await runCli(['status', '--prometheus', prom.url])).stdout, { timeout: 60_000, interval: 250 }).toMatch(/Firing alerts\s+TenantViolationSpike \(warning, phase 1\)\n/)
+  })
+
+  it('status says "no history" instead of comparing with nothing, and prints only the thresholds of the phase the app is in', async () => {
+    const short = { ...config, app: { ...config.app, job: HISTORIES.twoHoursNoisy.job } }
+    const data = await collectFromPrometheus(new PrometheusClient(new URL(prom.url), HISTORY_AT), 'Prometheus', short)
+    expect(data).toMatchObject({ total: 120, historyHours: 2 })
+    expect(data.previousTotal).toBeUndefined()
+    const text = renderStatus(data)
+    expect(text).toContain('Total 120   no history: the app has reported for 2 h, no trend before 48 h')
+    expect(text).not.toContain('vs the 24 h before')
+    expect(text).not.toContain('before)')
+    // log only runs neither TenantEnforcementErrors nor the rollback: no thresholds of theirs
+    expect(data.thresholds).toEqual({ phase: 1, rollbackCommand: expect.any(String) })
+    expect(text).toMatch(/Error rate \(1 h\)\s+0\.000 %  \(0 blocked \/ 1,200 requests; phase 1 has no error-rate alert\)/)
   })
 
   describe('evidence: short, mixed-mode and foreign histories (one job each, evaluated at their end)', () => {
