@@ -83,7 +83,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         for: t.violationSummaryFor,
         summary: 'Daily summary: unscoped tenant queries were seen in the last 24 hours.',
         description: `${COUNT} tenant violations in the last 24 hours (${where}). Each one is a query that could read or write another tenant's rows. This summary goes out once a day at ${t.violationSummaryAt} UTC (+${t.violationSummaryFor}) and resolves ${SUMMARY_OPEN} later.`,
-        meaning: 'Queries on tenant-owned models ran without a filter that pins one tenant. Nothing was blocked; each one must be fixed before its model is enforced.',
+        meaning: `Queries on tenant-owned models ran without a filter that pins one tenant. Nothing was blocked; each one must be fixed before its model is enforced. It is a daily notification, not an incident: its condition holds only from ${t.violationSummaryAt} UTC (thresholds.violationSummaryAt) for its \`for\` plus ${SUMMARY_OPEN}, so it fires once a day and resolves by itself. Route it (severity info) to a channel or ticket queue, with \`send_resolved: false\` and a \`repeat_interval\` of at least an hour so it is delivered once.`,
         actions: [`Run \`tenantfence report\`: ${REPORT}.`, 'Fix each call site (add the tenant filter or wrap a reviewed system job in `withoutTenantEnforcement` with a documented reason).'],
         panels: [[VIO, VIO.panels.total], [VIO, VIO.panels.byModel], [VIO, VIO.panels.topEndpoints]],
         rollback: false,
