@@ -34,7 +34,7 @@ describe('against a real Prometheus (backfilled)', () => {
     requirePromtool()
     requirePrometheus()
     tsdb = await tempTsdbDir()
-    await Promise.all([...scenarioFiles(), historiesOpenMetrics()].map((text) => backfill(text, tsdb)))
+    await Promise.all([...scenarioFiles(), historiesOpenMetrics()].map((text) => backfill(text, tsdb, { maxBlockDuration: '192h' })))
     // one rule file with alerts that fire at once: the app's, and another job's (status lists only the app's)
     const rules = join(tsdb, '..', `${basename(tsdb)}-rules.yml`)
     await writeFile(rules, FIRING_RULES)
