@@ -32,8 +32,6 @@ interface Scenario {
   valueAt(at: number): number
   /** cases that must not fire although they look alike (the bugs this alert once had) */
   silent?: { name: string; series: Series[] }[]
-  /** the minute the alert fires at (default: the gate minute + its `for`) */
-  firingAt?: (forMinutes: number) => number
   /** the alert fires, then resolves at the minute given (what ends it) */
   resolves?: { name: string; series: Series[]; at: (firingAt: number) => number }
   /** a counter alert (`> 0`): the scenario's input with the counter's per-minute values replaced, for the first-event cases */
@@ -114,13 +112,11 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
   }
   switch (name) {
     case 'TenantViolationSummary': {
-      const opens = summaryMinute(t)
+      // once a day: it fires at its time of day plus its `for` (scenarioFiringAt), then resolves
       return {
         series: [violation(other, 'logged', counter(1, last))],
         labels: {},
         valueAt: (at) => Math.min(at, 1440),
-        // once a day: from its time of day, after its `for`; not before
-        firingAt: (forMinutes) => opens + forMinutes,
         resolves: { name: 'the end of its daily window (one notification a day)', series: [violation(other, 'logged', counter(1, last))], at: (firingAt) => firingAt + durationMinutes(SUMMARY_OPEN) },
         counter: (values) => [violation(other, 'logged', values)],
       }
@@ -205,7 +201,7 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
 }
 
 /** The minute a phase test expects the alert at: the gate minute plus its `for`, or its daily window's. */
-function scenarioFiringAt(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName, forMinutes: number): number {
+function scenarioFiringAt(phase: PhaseConfig, name: AlertName, forMinutes: number): number {
   return name === 'TenantViolationSummary' ? summaryMinute(phase.thresholds) + forMinutes : GATE_MINUTE + forMinutes
 }
 
@@ -242,7 +238,7 @@ function phaseTests(config: TenantFenceConfig, phase: PhaseConfig, rules: Promet
   const other = otherMode(config, phase)
   return rules.flatMap((rule) => {
     const forMinutes = Math.ceil(durationMinutes(rule.for) / STEP_MINUTES) * STEP_MINUTES
-    const firingAt = scenarioFiringAt(config, phase, rule.alert as AlertName, forMinutes)
+    const firingAt = scenarioFiringAt(phase, rule.alert as AlertName, forMinutes)
     const last = firingAt + TAIL_MINUTES + (rule.alert === 'TenantViolationSummary' ? durationMinutes(SUMMARY_OPEN) : 0)
     const s = scenario(config, phase, rule.alert as AlertName, last)
     const labels = { ...s.labels, job, ...rule.labels }
