@@ -116,7 +116,7 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
     .thresholds(thresholds('green', bypassLevels.map((v) => [v, 'red'] as [number, string])))
     .thresholdsStyle(lines())
 
-  const flagErrors = describe(new stat.PanelBuilder(), P.flagErrors, 'Runtime flag values the app refused in the last 24 hours (it kept its last good flags). TenantFlagReloadFailed fires on any.', 'short', { w: 6, h: 8 })
+  const flagErrors = describe(new stat.PanelBuilder(), P.flagErrors, 'Runtime flag values the app refused in the last 24 hours (it kept its last good flags). TenantFlagReloadFailed fires while an instance\'s latest flag change is a refused one, and resolves when a later change is applied.', 'short', { w: 6, h: 8 })
     .withTarget(promTarget('A', whileReporting(counterSum(S, 'increase', METRIC.flagErrors, '24h')), 'refused', 'instant'))
     .reduceOptions(lastValue())
     .graphMode(common.BigValueGraphMode.None)
