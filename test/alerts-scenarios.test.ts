@@ -73,20 +73,28 @@ const labels = (phase: number) => (alert: string) => ({ job: JOB, phase: String(
 describe('alert scenarios (promtool, the committed rule files)', () => {
   const all = demoRules(PHASE_FILES)
 
-  it('the first flag error after a restart fires: the series exists at 0 from start-up, and the reset is no event', () => {
-    // three refused values long ago, a restart at minute 35 (the counter back at 0, pre-created), one refused value at minute 40
-    const flag = series('tenant_flag_errors_total', { flag: 'TENANT_ENFORCEMENT_MODE' }, '0 1 2 3x31 0x4 1x10')
-    const r = scenario(all, 'first flag error after restart', [flag, ...inMode('disabled', 50)], [
-      { at: 36, alert: 'TenantFlagReloadFailed', firing: [] },
-      { at: 39, alert: 'TenantFlagReloadFailed', firing: [] },
-      { at: 40, alert: 'TenantFlagReloadFailed', firing: [{}] },
+  it('TenantFlagReloadFailed fires when an instance\'s latest flag change was refused, and resolves as soon as a later one is applied', () => {
+    // flags applied at start-up (t=60 s), a change refused at minute 35, a later change applied at minute 40
+    const at = (outcome: string, values: string) => series('tenant_flag_reload_timestamp_seconds', { instance: 'demo:3001', outcome }, values)
+    const input = [at('applied', '60x39 2400x10'), at('refused', '_x35 2100x14'), ...inMode('disabled', 50)]
+    const r = scenario(all, 'flag refused then applied', input, [
+      { at: 34, alert: 'TenantFlagReloadFailed', firing: [] },
+      { at: 35, alert: 'TenantFlagReloadFailed', firing: [{}] },
+      { at: 39, alert: 'TenantFlagReloadFailed', firing: [{}] },
+      { at: 40, alert: 'TenantFlagReloadFailed', firing: [] },
     ], labels(0))
     expect(r.status, r.output).toBe(0)
   })
 
-  it('what the pre-created series fixes: a series that appears at 1 reads as no increase (Prometheus, not tenantfence)', () => {
-    const late = series('tenant_flag_errors_total', { flag: 'TENANT_ENFORCEMENT_MODE' }, '_x40 1x10')
-    const r = scenario(all, 'series born at 1', [late, ...inMode('disabled', 50)], [{ at: 40, alert: 'TenantFlagReloadFailed', firing: [] }, { at: 50, alert: 'TenantFlagReloadFailed', firing: [] }], labels(0))
+  it('the first event counts: a series whose first sample is already 1 (an event before the first scrape) fires', () => {
+    // a job blocked once before Prometheus first scraped the new instance: the series appears at 1
+    const late = errors('AuditLog', 'unknown', '_x39 1x10')
+    const r = scenario(all, 'series born at 1', [late, ...inMode('enforce', 50)], [
+      { at: 38, alert: 'TenantJobQueriesBlocked', firing: [] },
+      { at: 40, alert: 'TenantJobQueriesBlocked', firing: [{ model: 'AuditLog' }] },
+      // it stays one event: 15 minutes after it was first seen, the alert resolves
+      { at: 56, alert: 'TenantJobQueriesBlocked', firing: [] },
+    ], labels(3))
     expect(r.status, r.output).toBe(0)
   })
 

@@ -68,8 +68,13 @@ describe.each(PROVIDERS)('%s: flags change between two queries', (provider) => {
     expect(errors).toHaveLength(1)
     expect(JSON.stringify(errors[0])).toContain('did you mean \\"enforce\\"')
     expect(await db.counter('tenant_flag_errors_total', { flag: 'TENANT_ENFORCEMENT_MODE' })).toBe(1)
+    // TenantFlagReloadFailed compares these: the last refused change newer than the last applied one
+    const reload = (outcome: string) => db!.counter('tenant_flag_reload_timestamp_seconds', { outcome })
+    expect(await reload('applied')).toBeGreaterThan(0) // start-up
+    expect(await reload('refused')).toBeGreaterThanOrEqual(await reload('applied'))
     process.env.TENANT_ENFORCEMENT_MODE = 'log_only' // a good value again takes effect
     await expect(unscoped()).resolves.toHaveLength(3)
+    expect(await reload('applied')).toBeGreaterThanOrEqual(await reload('refused'))
   })
 
   it('a model typo at run time names the model it probably meant', async () => {

@@ -102,10 +102,22 @@ describe('generate: dashboard lint', () => {
     const t = (n: number) => config.phases[n]!.thresholds
     // phases 3-4 at 0.01 %, phase 2 at 0.1 %, the rollback at 1 %
     expect(steps(E.uid, E.panels.errorRate.id)).toEqual([null, t(3).errorRate, t(2).errorRate, t(2).errorRateRollback])
-    expect(steps(E.uid, E.panels.checkP95.id)).toEqual([null, t(1).checkLatencyWarningMs, t(1).checkLatencyCriticalMs])
+    // check cost: orange from the gate's p95 budget (0.5 ms), red from the alert (5 ms): not 5 and 10 ms, where the gate has long failed
+    const budget = config.phases[1]!.successCriteria.find((c) => c.kind === 'checkP95Ms')!.below!
+    expect(budget).toBe(0.5)
+    expect(steps(E.uid, E.panels.checkP95.id)).toEqual([null, budget, t(1).checkLatencyWarningMs])
     expect(steps(E.uid, E.panels.bypassesLastHour.id)).toEqual([null, t(1).bypassPerHour])
     expect(steps(E.uid, E.panels.bypassesByReason.id)).toEqual([null, t(1).bypassPerHour])
-    expect(steps(VIOLATIONS_DASHBOARD.uid, VIOLATIONS_DASHBOARD.panels.overTime.id)).toEqual([null, t(1).violationSpikePerMinute])
+    // violations per hour, like every rate: the spike's 10 a minute is 600 an hour
+    expect(steps(VIOLATIONS_DASHBOARD.uid, VIOLATIONS_DASHBOARD.panels.overTime.id)).toEqual([null, t(1).violationSpikePerMinute * 60])
+  })
+
+  it('one unit for every rate of events across both dashboards: per hour', () => {
+    const rates = panels.filter(([, p]) => p.type === 'timeseries' && p.fieldConfig?.defaults?.unit !== 'percentunit' && p.fieldConfig?.defaults?.unit !== 'ms')
+    expect(rates.map(([, p]) => p.title).sort()).toEqual(
+      [VIOLATIONS_DASHBOARD.panels.overTime.title, ENFORCEMENT_DASHBOARD.panels.errorsByModel.title, ENFORCEMENT_DASHBOARD.panels.errorsByEndpoint.title, ENFORCEMENT_DASHBOARD.panels.bypassesByReason.title].sort(),
+    )
+    for (const [where, p] of rates) expect(p.fieldConfig?.defaults?.unit, where).toBe('suffix: /h')
   })
 
   it('the Loki panels select the app and env, and extract only the fields they show', () => {
@@ -141,7 +153,7 @@ describe('generate: dashboard lint', () => {
     expect(ann[1]!.expr).toContain('offset 1m')
   })
 
-  it.each(panels.filter(([, p]) => p.type === 'timeseries' && (p.targets!.length > 1 || /by \(/.test(p.targets![0]!.expr ?? ''))))('%s: a multi-series panel has a table legend with last and max', (_where, p) => {
+  it.each(panels.filter(([, p]) => p.type === 'timeseries'))('%s: every time series has a table legend with last and max (one style across panels)', (_where, p) => {
     expect(p.options?.legend).toMatchObject({ showLegend: true, displayMode: 'table', calcs: ['lastNotNull', 'max'] })
   })
 

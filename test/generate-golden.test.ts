@@ -7,6 +7,7 @@ import config from '../tenantfence.config.ts'
 import { generateFiles } from '../src/generate/files.ts'
 import { phaseRules, runbookUrl } from '../src/generate/alerts/rules.ts'
 import { phaseRuleFile } from '../src/generate/alerts/phases.ts'
+import { renderTemplate } from '../src/generate/alerts/humanize.ts'
 import { defineConfig } from '../src/config/define.ts'
 import { checkGenerated } from '../src/generate/write.ts'
 import { alertRules, REPO } from './fixtures/generate/helpers.ts'
@@ -77,7 +78,7 @@ describe('generate: alert rules follow the config', () => {
       expect(r.annotations.runbook_url).toBe(runbookUrl(config, phaseRuleFile(config, phase), r.alert))
       expect(r.expr).toContain(`and on(job) (max by (job) (tenant_enforcement_mode{job="${config.app.job}", mode="${phase.mode}"}) == 1)`)
       // every alert keeps the job label, so one Prometheus can watch several apps
-      expect(r.expr.split('\n')[0]).toMatch(/sum by \(job[,)]|histogram_quantile\(0\.95, sum by \(job, le\)/)
+      expect(r.expr.split('\n')[0]).toMatch(/sum by \(job[,)]|count by \(job\)|histogram_quantile\(0\.95, sum by \(job, le\)/)
     }
   })
 
@@ -111,7 +112,7 @@ describe('generate: alert rules follow the config', () => {
     // the document: 0.1 % warning in phase 2, 0.01 % critical in phase 3
     expect([rule(2, 'TenantEnforcementErrors').expr, rule(2, 'TenantEnforcementErrors').labels.severity]).toEqual([expect.stringContaining('> 0.001\n'), 'warning'])
     expect([rule(3, 'TenantEnforcementErrors').expr, rule(3, 'TenantEnforcementErrors').labels.severity]).toEqual([expect.stringContaining('> 0.0001\n'), 'critical'])
-    expect(rule(2, 'TenantViolationSpike').expr).toContain(`* 60 > ${config.phases[2]!.thresholds.violationSpikePerMinute}\n`)
+    expect(rule(2, 'TenantViolationSpike').expr).toContain(`/ 5 > ${config.phases[2]!.thresholds.violationSpikePerMinute}\n`)
   })
 
   it('the error rate divides blocked requests of users by users\' requests; the spike and CRITICAL alerts read logged violations only', () => {
@@ -119,10 +120,38 @@ describe('generate: alert rules follow the config', () => {
     const expr = (name: string) => rules.find((r) => r.alert === name)!.expr
     expect(expr('TenantEnforcementErrors')).toContain('tenant_enforcement_errors_total{job="tenantfence-demo", endpoint!="unknown"}')
     expect(expr('TenantEnforcementErrors')).toContain('http_requests_total{job="tenantfence-demo", route!~"/healthz|/metrics"}')
-    expect(expr('TenantEnforcementErrors')).toContain('[5m])) > 0) >')
+    expect(expr('TenantEnforcementErrors')).toContain('increase(http_requests_total{job="tenantfence-demo", route!~"/healthz|/metrics"}[5m])')
+    expect(expr('TenantEnforcementErrors')).toMatch(/\) > 0\) > 0\.001\n/)
     expect(expr('TenantJobQueriesBlocked')).toContain('endpoint="unknown"')
     expect(expr('TenantViolationSpike')).toContain('decision="logged"')
     expect(expr('TenantCriticalModelViolation')).toContain('severity="CRITICAL", decision="logged"')
+  })
+
+  it('counts print as whole numbers ("358 tenant violations", never "358.3")', () => {
+    const counts = ['TenantViolationSummary', 'TenantCriticalModelViolation', 'TenantJobQueriesBlocked', 'TenantBypassUsage', 'TenantFlagReloadFailed', 'TenantInstanceNotReporting']
+    const rules = alertRules(files).filter((r) => counts.includes(r.alert))
+    expect(new Set(rules.map((r) => r.alert))).toEqual(new Set(counts))
+    for (const r of rules) {
+      expect(r.annotations.description, r.alert).toContain('{{ $value | printf "%.0f" }}')
+      expect(r.annotations.description, r.alert).not.toContain('humanize')
+    }
+    expect(renderTemplate('{{ $value | printf "%.0f" }} violations', 358.3, {})).toBe('358 violations')
+    expect(renderTemplate('{{ $value | printf "%.0f" }}', 1.063, {})).toBe('1')
+    expect(renderTemplate('{{ $value | printf "%.0f" }}', 2.5, {})).toBe('2') // Go rounds halves to even
+  })
+
+  it('the daily summary is a notification once a day at its time (UTC), not an alert firing all day', () => {
+    const summary = alertRules(files).find((r) => r.alert === 'TenantViolationSummary')!
+    // 09:00 UTC is 32 400 s into the day: shifted by 86 400 - 32 400, open for its 15m `for` + 15m
+    expect(summary.expr).toContain('and on() ((vector(time()) + 54000) % 86400 < 1800)\n')
+    expect(summary.annotations.description).toContain('once a day at 09:00 UTC')
+  })
+
+  it('TenantFlagReloadFailed compares, per instance, the last refused flag change with the last one applied', () => {
+    const flag = alertRules(files).find((r) => r.alert === 'TenantFlagReloadFailed')!
+    expect(flag.expr.split('\n')[0]).toBe(
+      'count by (job) (max by (job, instance) (tenant_flag_reload_timestamp_seconds{job="tenantfence-demo", outcome="refused"}) > max by (job, instance) (tenant_flag_reload_timestamp_seconds{job="tenantfence-demo", outcome="applied"}))',
+    )
   })
 
   it('the rollback alert names the rollback from config.rollback, for where config.rollout.flags says the app reads its flags', () => {

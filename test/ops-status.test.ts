@@ -64,6 +64,9 @@ describe('status --metrics', () => {
     expect(res.stdout).toContain('CRITICAL: 42 | HIGH: 7 | MEDIUM: 1')
     // 3 blocked requests of 1 500 users' requests: the probes and the job's 5 are not in it
     expect(res.stdout).toContain('0.200 %  (3 blocked / 1,500 requests')
+    // the app is in log only (phase 1), which has no error-rate alert: no thresholds that are not its own
+    expect(res.stdout).toContain('phase 1 has no error-rate alert')
+    expect(res.stdout).not.toMatch(/alert above|rollback above/)
   })
 
   it('appends /metrics to a bare base URL', async () => {

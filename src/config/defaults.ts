@@ -5,6 +5,8 @@
 /** Alert thresholds of every phase (a phase's own `thresholds` go over these). */
 export const DEFAULT_THRESHOLDS = {
   violationSummaryFor: '15m',
+  // the daily summary goes out once a day at this time (UTC): a notification, not a day-long alert
+  violationSummaryAt: '09:00',
   violationSpikePerMinute: 10,
   violationSpikeFor: '5m',
   criticalViolationFor: '0s',

@@ -211,6 +211,11 @@ export const criterionSchema = z
 const thresholdFields = {
   /** TenantViolationSummary (the daily summary): any violation in the last 24 h, held this long. */
   violationSummaryFor: duration,
+  /**
+   * TenantViolationSummary is a once-a-day notification: its condition holds only from this time
+   * of day (UTC, HH:MM) for `violationSummaryFor` + 15 minutes, so it fires once, then resolves.
+   */
+  violationSummaryAt: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a UTC time of day HH:MM such as 09:00'),
   /** TenantViolationSpike: logged violations per minute (5 m rate) above this. */
   violationSpikePerMinute: z.number().positive(),
   violationSpikeFor: duration,

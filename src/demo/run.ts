@@ -88,6 +88,9 @@ export async function runDemo(options: DemoRunOptions = {}): Promise<DemoRunResu
     for (const phase of config.phases) {
       setFlags(phaseFlags(config, phase.phase))
       if (phase.mode === 'hardened') demo.harden()
+      // Read the new flags now (not at the window's first query), so the window's first snapshot
+      // already shows the phase's mode: the gate judges only time spent in it.
+      demo.client().enforcement.currentFlags()
       const mix: Partial<Record<RequestKind, number>> = phase.phase >= EXPORT_FROM_PHASE ? { auditExport: EXPORT_WEIGHT } : {}
       let attempt = 1
       for (;;) {
@@ -142,9 +145,10 @@ async function playWindow(o: { config: TenantFenceConfig; phase: PhaseConfig; st
   await new Promise((r) => setTimeout(r, o.windowMs / 2))
   await o.cleanup() // the nightly job, mid-window
   const result = await traffic
-  const d = delta(before, await snapshot(o.registry))
+  const after = await snapshot(o.registry)
+  const d = delta(before, after)
   const s = stats(d, o.config)
-  const { passed, results } = judgePhase(o.config, o.phase, d)
+  const { passed, results } = judgePhase(o.config, o.phase, before, after)
   return {
     phase: o.phase.phase,
     name: o.phase.name,

@@ -5,7 +5,7 @@
 // divide by the criterion's window, not the demo's.
 import type { Registry } from 'prom-client'
 import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
-import { criterionResult, measureWindow, windowCounters, windowErrorRate, type CriterionResult } from '../ops/criteria.ts'
+import { criterionResult, fullEvidence, measureWindow, windowCounters, windowErrorRate, type CriterionResult, type Evidence } from '../ops/criteria.ts'
 import { bucketQuantile } from '../ops/metrics-text.ts'
 import { METRIC } from '../telemetry/metric-names.ts'
 
@@ -86,12 +86,24 @@ export function stats(d: Snapshot, config: TenantFenceConfig): WindowStats {
 
 export type { CriterionResult as CriterionVerdict } from '../ops/criteria.ts'
 
+/** The mode the app reports in a snapshot (the gauge at 1), if any. */
+export function reportedMode(s: Snapshot): string | undefined {
+  return s.find((x) => x.name === METRIC.mode && x.value === 1)?.labels.mode
+}
+
 /**
  * The phase's success criteria judged on the window's counter deltas, by the same definitions
- * (ops/criteria.ts) that `tenantfence phase check` evaluates in PromQL.
+ * and the same evidence rule (ops/criteria.ts) that `tenantfence phase check` evaluates in
+ * PromQL: the window counts as the criterion's only when the app reported the phase's mode at
+ * its start and at its end; otherwise every criterion is NO DATA. A counter the registry does
+ * not export is NO DATA too, never 0.
  */
-export function judgePhase(config: TenantFenceConfig, phase: PhaseConfig, d: Snapshot): { passed: boolean; results: CriterionResult[] } {
-  const w = windowCounters(d)
-  const results = phase.successCriteria.map((criterion) => criterionResult(criterion, measureWindow(criterion, config, w)))
+export function judgePhase(config: TenantFenceConfig, phase: PhaseConfig, before: Snapshot, after: Snapshot): { passed: boolean; results: CriterionResult[] } {
+  const w = windowCounters(delta(before, after))
+  const modes = [reportedMode(before), reportedMode(after)]
+  const inMode = modes.every((m) => m === phase.mode)
+  const missing = `the app reported mode ${modes.map((m) => m ?? '(none)').join(' then ')}, not ${phase.mode}, over the window`
+  const evidence = (c: PhaseConfig['successCriteria'][number]): Evidence => (inMode ? fullEvidence(c) : { covered: 0, missing })
+  const results = phase.successCriteria.map((criterion) => criterionResult(criterion, measureWindow(criterion, config, w), evidence(criterion)))
   return { passed: results.every((r) => r.verdict === 'PASS'), results }
 }

@@ -108,6 +108,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       // The label (and the log field) is a known flag name or `file`, never a key someone wrote in a file.
       const flag = flagLabel(err.flag)
       metrics.flagErrors.inc({ flag })
+      metrics.flagReloads.set({ outcome: 'refused' }, Date.now() / 1000)
       try {
         logger.error(safeLine({ err: { message: err.message }, flag }), 'TENANT_FLAG_INVALID: keeping the last good flags')
       } catch {

@@ -17,6 +17,8 @@ export const METRIC = {
   modelPolicy: 'tenant_enforcement_model_policy',
   /** counter {flag} — runtime flag values refused (last good flags kept) */
   flagErrors: 'tenant_flag_errors_total',
+  /** gauge {outcome="applied"|"refused"} — unix time of the last flag change applied (start-up included) and of the last one refused */
+  flagReloads: 'tenant_flag_reload_timestamp_seconds',
   /** counter {model} — internal errors while inspecting (fail open in log_only, closed in enforce) */
   inspectionErrors: 'tenant_inspection_errors_total',
   /** counter {sink} — telemetry that failed (log write, label error); never fails a query */

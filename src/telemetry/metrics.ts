@@ -31,6 +31,8 @@ export interface EnforcementMetrics {
   readonly mode: Gauge<'mode'>
   readonly modelPolicy: Gauge<'model' | 'severity' | 'policy'>
   readonly flagErrors: FastCounter<'flag'>
+  /** when flags were last applied and last refused: a refusal newer than the last change applied is flags not in force */
+  readonly flagReloads: Gauge<'outcome'>
   readonly inspectionErrors: Counter<'model'>
   readonly telemetryErrors: Counter<'sink'>
 }
@@ -54,6 +56,7 @@ export function enforcementMetrics(registry: Registry = new Registry()): Enforce
     modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model.', labelNames: ['model', 'severity', 'policy'], registers }),
     // bounded: a flag file's errors name the file's path or a bad line; they count as "file"
     flagErrors: new FastCounter(METRIC.flagErrors, 'Runtime flag values refused; the last good flags stayed in force.', ['flag'], registry, { flag: { values: new Set(FLAG_ERROR_LABELS), other: 'file' } }),
+    flagReloads: new Gauge({ name: METRIC.flagReloads, help: 'Unix time of the last flag change applied (start-up included) and of the last one refused.', labelNames: ['outcome'], registers }),
     inspectionErrors: new Counter({ name: METRIC.inspectionErrors, help: 'Internal errors of the tenant check (allowed in log_only, blocked in enforce).', labelNames: ['model'], registers }),
     telemetryErrors: new Counter({ name: METRIC.telemetryErrors, help: 'Telemetry failures (log write, metric label); a query never fails for them.', labelNames: ['sink'], registers }),
   }
@@ -94,6 +97,7 @@ const POLICIES: readonly ModelAction[] = ['off', 'log', 'block']
 /** Publish the mode and each model's policy (called when flags change, not per query). */
 export function publishPolicy(metrics: EnforcementMetrics, mode: ReportedMode, actions: ReadonlyMap<string, ModelAction>, severities: ReadonlyMap<string, Severity>): void {
   for (const m of REPORTED_MODES) metrics.mode.set({ mode: m }, m === mode ? 1 : 0)
+  metrics.flagReloads.set({ outcome: 'applied' }, Date.now() / 1000)
   for (const [model, action] of actions) {
     const severity = severities.get(model) ?? 'LOW'
     for (const policy of POLICIES) metrics.modelPolicy.set({ model, severity, policy }, policy === action ? 1 : 0)

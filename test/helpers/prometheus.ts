@@ -37,8 +37,11 @@ export async function freePort(): Promise<number> {
 /**
  * Backfill OpenMetrics text (timestamps in seconds, ending with `# EOF`) into `tsdbDir` with
  * `promtool tsdb create-blocks-from openmetrics`. Appends `# EOF` when missing.
+ * `maxBlockDuration` (promtool's hidden `--max-block-duration`, e.g. "192h"): blocks that long
+ * instead of 2 h ones; promtool re-reads its input and writes a block for each, so days of data
+ * backfill some twenty times faster in a few large blocks.
  */
-export async function backfill(openmetricsText: string, tsdbDir: string): Promise<void> {
+export async function backfill(openmetricsText: string, tsdbDir: string, opts: { maxBlockDuration?: string } = {}): Promise<void> {
   requirePromtool()
   const dir = await mkdtemp(join(tmpdir(), 'tf-om-'))
   const file = join(dir, 'data.om')
@@ -47,7 +50,8 @@ export async function backfill(openmetricsText: string, tsdbDir: string): Promis
   try {
     // Async so several backfills (one file per time range: promtool re-reads its whole input
     // for every 2 h block, so small files are much faster) can run side by side.
-    const r = await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', file, tsdbDir], { label: 'promtool tsdb create-blocks-from openmetrics' })
+    const blocks = opts.maxBlockDuration ? [`--max-block-duration=${opts.maxBlockDuration}`] : []
+    const r = await run('promtool', ['tsdb', 'create-blocks-from', 'openmetrics', '--quiet', ...blocks, file, tsdbDir], { label: 'promtool tsdb create-blocks-from openmetrics' })
     if (r.code !== 0) throw new Error(`promtool tsdb create-blocks-from openmetrics failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-8000)}`)
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -35,11 +35,20 @@ export function humanizePercentage(v: number): string {
   return `${formatG4(v * 100)}%`
 }
 
+/** Go's fmt %.0f: the nearest whole number, halves to even (2.5 → 2). */
+export function printfWhole(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'
+  const r = Math.round(v)
+  const whole = Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r
+  return String(whole === 0 ? 0 : whole)
+}
+
 /** Fill a rule annotation the way Prometheus would for one alert instance. */
 export function renderTemplate(template: string, value: number, labels: Record<string, string>): string {
   const out = template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, inner: string) => {
     if (inner === '$value | humanize') return humanize(value)
     if (inner === '$value | humanizePercentage') return humanizePercentage(value)
+    if (inner === '$value | printf "%.0f"') return printfWhole(value)
     const label = /^\$labels\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(inner)
     if (label) return labels[label[1]!] ?? ''
     throw new Error(`the test generator cannot render ${whole}; extend renderTemplate`)

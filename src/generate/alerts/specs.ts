@@ -4,7 +4,7 @@
 import type { AlertName, AlertSeverity, PhaseConfig, SilenceAlertName, TenantFenceConfig, Thresholds } from '../../config/schema.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
 import { ENFORCEMENT_DASHBOARD as ENF, VIOLATIONS_DASHBOARD as VIO, type DashboardRef, type PanelRef } from '../dashboards/catalog.ts'
-import { appScope, checkQuantileMs, counterSum, decision, eq, errorRate, jobErrors, loggedViolationsPerMinute, selector } from '../promql.ts'
+import { appScope, checkQuantileMs, decision, eq, errorRate, increaseSum, jobErrors, selector, windowSeconds, type Scope } from '../promql.ts'
 import { rollbackCommand } from '../rollback.ts'
 
 /** Fixed windows of the alert expressions (dashboards use $__rate_interval instead). */
@@ -16,7 +16,6 @@ export const WINDOW = {
   jobErrors: '15m',
   bypass: '1h',
   latency: '5m',
-  flagErrors: '15m',
 } as const
 
 export interface AlertSpec {
@@ -40,6 +39,28 @@ export interface AlertSpec {
   rollback: boolean
 }
 
+/** A count in an annotation: whole (increase() may extrapolate to 47.98 for 48 events). */
+export const COUNT = '{{ $value | printf "%.0f" }}'
+
+/** How long the daily summary's condition holds after its time of day, beyond its `for`. */
+export const SUMMARY_OPEN = '15m'
+
+/**
+ * True (any value) from the summary's time of day (UTC) for `for` + SUMMARY_OPEN, every day: the
+ * summary fires once then, and resolves; one notification a day, not an alert firing all day.
+ */
+export function dailyWindow(t: Pick<Thresholds, 'violationSummaryAt' | 'violationSummaryFor'>): string {
+  const [h, m] = t.violationSummaryAt.split(':').map(Number) as [number, number]
+  const open = windowSeconds(t.violationSummaryFor) + windowSeconds(SUMMARY_OPEN)
+  // shifted to stay positive: PromQL's % keeps the dividend's sign
+  return `((vector(time()) + ${86_400 - (h * 3600 + m * 60)}) % 86400 < ${open})`
+}
+
+/** Logged violations per minute over `window`, first events included. */
+function loggedPerMinute(scope: Scope, window: string, by: readonly string[]): string {
+  return `${increaseSum(scope, METRIC.violations, window, by, [decision('logged')])} / ${windowSeconds(window) / 60}`
+}
+
 /** 0.001 → "0.1%" */
 export function percent(ratio: number): string {
   return `${Number((ratio * 100).toPrecision(6))}%`
@@ -58,11 +79,11 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
     case 'TenantViolationSummary':
       return {
         ...common,
-        expr: `${counterSum(scope, 'increase', METRIC.violations, WINDOW.summary, ['job'])} > 0`,
+        expr: `${increaseSum(scope, METRIC.violations, WINDOW.summary, ['job'])} > 0\nand on() ${dailyWindow(t)}`,
         for: t.violationSummaryFor,
         summary: 'Daily summary: unscoped tenant queries were seen in the last 24 hours.',
-        description: `{{ $value | humanize }} tenant violations in the last 24 hours (${where}). Each one is a query that could read or write another tenant's rows.`,
-        meaning: 'Queries on tenant-owned models ran without a filter that pins one tenant. Nothing was blocked; each one must be fixed before its model is enforced.',
+        description: `${COUNT} tenant violations in the last 24 hours (${where}). Each one is a query that could read or write another tenant's rows. This summary goes out once a day at ${t.violationSummaryAt} UTC (+${t.violationSummaryFor}) and resolves ${SUMMARY_OPEN} later.`,
+        meaning: `Queries on tenant-owned models ran without a filter that pins one tenant. Nothing was blocked; each one must be fixed before its model is enforced. It is a daily notification, not an incident: its condition holds only from ${t.violationSummaryAt} UTC (thresholds.violationSummaryAt) for its \`for\` plus ${SUMMARY_OPEN}, so it fires once a day and resolves by itself. Route it (severity info) to a channel or ticket queue, with \`send_resolved: false\` and a \`repeat_interval\` of at least an hour so it is delivered once.`,
         actions: [`Run \`tenantfence report\`: ${REPORT}.`, 'Fix each call site (add the tenant filter or wrap a reviewed system job in `withoutTenantEnforcement` with a documented reason).'],
         panels: [[VIO, VIO.panels.total], [VIO, VIO.panels.byModel], [VIO, VIO.panels.topEndpoints]],
         rollback: false,
@@ -71,7 +92,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
       return {
         ...common,
         // logged violations only: in phase 2 these are the logged models', blocked ones have their own alerts
-        expr: `${loggedViolationsPerMinute(scope, WINDOW.spike, ['job'])} > ${t.violationSpikePerMinute}`,
+        expr: `${loggedPerMinute(scope, WINDOW.spike, ['job'])} > ${t.violationSpikePerMinute}`,
         for: t.violationSpikeFor,
         summary: 'Logged tenant violations are arriving faster than usual.',
         description: `{{ $value | humanize }} logged tenant violations per minute over the last 5 minutes, above the threshold of ${t.violationSpikePerMinute} a minute (${where}).`,
@@ -86,10 +107,10 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         // Logged only, and only for models the app logs now: a CRITICAL query that the phase
         // blocks is the phase working, and the ones logged in the minutes before a switch from
         // log only are history, not a leak.
-        expr: `${counterSum(scope, 'increase', METRIC.violations, WINDOW.criticalModel, ['job', 'model'], [eq('severity', 'CRITICAL'), decision('logged')])} > 0\nand on(job, model) (max by (job, model) (${selector(scope, METRIC.modelPolicy, [eq('policy', 'log')])}) == 1)`,
+        expr: `${increaseSum(scope, METRIC.violations, WINDOW.criticalModel, ['job', 'model'], [eq('severity', 'CRITICAL'), decision('logged')])} > 0\nand on(job, model) (max by (job, model) (${selector(scope, METRIC.modelPolicy, [eq('policy', 'log')])}) == 1)`,
         for: t.criticalViolationFor,
         summary: 'An unscoped query on a CRITICAL tenant-owned model was let through.',
-        description: `{{ $labels.model }} (CRITICAL) let {{ $value | humanize }} unscoped queries through in the last 5 minutes (${where}): another tenant's rows may have been read or written.`,
+        description: `{{ $labels.model }} (CRITICAL) let ${COUNT} unscoped queries through in the last 5 minutes (${where}): another tenant's rows may have been read or written.`,
         meaning: 'A model holding credentials, sessions or audit data was queried without a tenant filter, and the query ran: the app logs this model instead of blocking it. Blocked CRITICAL queries do not fire this alert (they show in the blocked panels), nor do those logged before the switch to this phase.',
         actions: ['Open the recent violation lines for the model and read the stack trace.', `Run \`tenantfence report\`: ${REPORT}.`, 'Check that the phase flags block every CRITICAL model (TENANT_ENFORCEMENT_ENFORCE_MODELS).'],
         panels: [[VIO, VIO.panels.byModel], [VIO, VIO.panels.recentLines], [ENF, ENF.panels.modelPolicies]],
@@ -98,7 +119,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
     case 'TenantEnforcementErrors':
       return {
         ...common,
-        expr: `${errorRate(config, scope, 'rate', WINDOW.errorRate, ['job'])} > ${t.errorRate}`,
+        expr: `${errorRate(config, scope, 'increase', WINDOW.errorRate, ['job'])} > ${t.errorRate}`,
         for: t.errorRateFor,
         summary: 'Tenant enforcement is blocking more of the users\' requests than expected.',
         description: `{{ $value | humanizePercentage }} of users' requests hit a blocked query over the last 5 minutes, above ${percent(t.errorRate)} (${where}; rollback at ${percent(t.errorRateRollback)}).`,
@@ -110,7 +131,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
     case 'TenantEnforcementRollback':
       return {
         ...common,
-        expr: `${errorRate(config, scope, 'rate', WINDOW.errorRate, ['job'])} > ${t.errorRateRollback}`,
+        expr: `${errorRate(config, scope, 'increase', WINDOW.errorRate, ['job'])} > ${t.errorRateRollback}`,
         for: t.errorRateRollbackFor,
         summary: 'Tenant enforcement blocks so many requests that the rollout must be rolled back.',
         description: `{{ $value | humanizePercentage }} of users' requests hit a blocked query over the last 5 minutes, above the rollback trigger of ${percent(t.errorRateRollback)} (${where}). Roll back to log only now: ${rollback}.`,
@@ -123,10 +144,10 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
       return {
         ...common,
         // outside any request there is no request to divide by: any blocked query of a job is news
-        expr: `${counterSum(scope, 'increase', METRIC.enforcementErrors, WINDOW.jobErrors, ['job', 'model'], [jobErrors])} > 0`,
+        expr: `${increaseSum(scope, METRIC.enforcementErrors, WINDOW.jobErrors, ['job', 'model'], [jobErrors])} > 0`,
         for: t.jobErrorsFor,
         summary: 'A query outside any request (a job or a script) was blocked.',
-        description: `{{ $value | humanize }} {{ $labels.model }} queries outside any request were blocked in the last 15 minutes (${where}): a background job is failing.`,
+        description: `${COUNT} {{ $labels.model }} queries outside any request were blocked in the last 15 minutes (${where}): a background job is failing.`,
         meaning: 'Code that runs outside a request (a cron job, a queue consumer, a script) queried a tenant-owned model without pinning a tenant and the phase blocked it. These are not part of the error rate, which divides blocked requests by requests.',
         actions: ['Find the job in the TENANT_VIOLATION lines with endpoint "unknown" (the stack trace names it).', 'Scope its queries, or run it inside `withoutTenantEnforcement` with a documented reason if it must cross tenants.'],
         panels: [[ENF, ENF.panels.errorsByEndpoint], [ENF, ENF.panels.errorsByModel]],
@@ -135,10 +156,10 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
     case 'TenantBypassUsage':
       return {
         ...common,
-        expr: `${counterSum(scope, 'increase', METRIC.bypassUsage, WINDOW.bypass, ['job'])} > ${t.bypassPerHour}`,
+        expr: `${increaseSum(scope, METRIC.bypassUsage, WINDOW.bypass, ['job'])} > ${t.bypassPerHour}`,
         for: t.bypassFor,
         summary: 'Tenant enforcement is being bypassed more often than expected.',
-        description: `{{ $value | humanize }} bypasses of tenant enforcement in the last hour, above ${t.bypassPerHour} an hour (${where}).`,
+        description: `${COUNT} bypasses of tenant enforcement in the last hour, above ${t.bypassPerHour} an hour (${where}).`,
         meaning: 'Code ran queries through `withoutTenantEnforcement`. Each use is counted and logged with its reason and stack; a rise means a bypass leaked into a request path.',
         actions: ['See which reason grew on the panels above.', 'Search the logs for `TENANT_BYPASS` lines to find the call site, and check the reason is one of the documented ones.'],
         panels: [[ENF, ENF.panels.bypassesLastHour], [ENF, ENF.panels.bypassesByReason]],
@@ -160,18 +181,23 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
         rollback: critical,
       }
     }
-    case 'TenantFlagReloadFailed':
+    case 'TenantFlagReloadFailed': {
+      // Per instance: the last refused change is newer than the last one applied (start-up
+      // included). A later change that is applied resolves it at once; a bad value left in
+      // place keeps it firing, since the flags meant to be in force are not.
+      const at = (outcome: string) => `max by (job, instance) (${selector(scope, METRIC.flagReloads, [eq('outcome', outcome)])})`
       return {
         ...common,
-        expr: `${counterSum(scope, 'increase', METRIC.flagErrors, WINDOW.flagErrors, ['job'])} > 0`,
+        expr: `count by (job) (${at('refused')} > ${at('applied')})`,
         for: '0s',
         summary: 'A runtime change of the tenant enforcement flags was refused.',
-        description: `{{ $value | humanize }} flag values were refused in the last 15 minutes (${where}); the app keeps running with its last good flags, so a rollback or phase change may not have taken effect.`,
-        meaning: 'A TENANT_ENFORCEMENT_* value (env or flag file) did not validate. The app kept the last good flags and logged the error, naming the bad value and the valid ones.',
+        description: `${COUNT} instance(s) refused their latest flag change and run on their last good flags (${where}): a rollback or phase change may not have taken effect. It resolves when a later change is applied.`,
+        meaning: 'A TENANT_ENFORCEMENT_* value (env or flag file) did not validate. The app kept the last good flags and logged the error, naming the bad value and the valid ones. The alert holds until a later flag change is applied on every instance.',
         actions: ['Read the app log for the flag error: it names the flag and the valid values.', 'Fix the value; check the current mode panel shows the intended mode.'],
         panels: [[ENF, ENF.panels.flagErrors], [ENF, ENF.panels.mode]],
         rollback: false,
       }
+    }
   }
 }
 
@@ -219,7 +245,7 @@ export function silenceSpecs(config: TenantFenceConfig): AlertSpec[] {
       expr: `${selector(scope, 'up')} unless on(instance) (${mode} == 1)`,
       for: t.metricsMissingFor,
       summary: 'An instance of the app is not reporting tenantfence\'s metrics.',
-      description: `{{ $labels.instance }} of job ${job} reports no tenant enforcement mode (up = {{ $value | humanize }}: 0 means its scrapes fail, 1 means it is scraped without tenantfence's metrics). Its violations and blocked queries go unseen.`,
+      description: `{{ $labels.instance }} of job ${job} reports no tenant enforcement mode (up = {{ $value | printf "%.0f" }}: 0 means its scrapes fail, 1 means it is scraped without tenantfence's metrics). Its violations and blocked queries go unseen.`,
       meaning: 'One instance is down or exports a registry without tenantfence\'s metrics (a deploy without the extension, another registry on /metrics). The other instances still alert.',
       actions: ['Open the instance\'s /metrics and look for `tenant_enforcement_mode`.', 'If the instance is down, the platform\'s own alerts say why; if it is up, check that it was built with the extension and exposes its registry.'],
       panels: [[ENF, ENF.panels.instances]],

@@ -9,6 +9,7 @@ import { protectedModels, TenantConfigError } from '../../config/define.ts'
 import { durationSeconds, REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from '../../telemetry/metric-names.ts'
 import { CHECK_QUANTILE, NO_REQUEST_ENDPOINT } from '../promql.ts'
+import { SUMMARY_OPEN } from './specs.ts'
 import { yamlHeader } from '../notice.ts'
 import { renderTemplate } from './humanize.ts'
 import { fileRules, type PrometheusRule } from './rules.ts'
@@ -31,6 +32,10 @@ interface Scenario {
   valueAt(at: number): number
   /** cases that must not fire although they look alike (the bugs this alert once had) */
   silent?: { name: string; series: Series[] }[]
+  /** the alert fires, then resolves at the minute given (what ends it) */
+  resolves?: { name: string; series: Series[]; at: (firingAt: number) => number }
+  /** a counter alert (`> 0`): the scenario's input with the counter's per-minute values replaced, for the first-event cases */
+  counter?: (values: string) => Series[]
 }
 
 export function durationMinutes(d: string): number {
@@ -51,6 +56,15 @@ const oneEvent = (last: number, by = 1) => `0x${GATE_MINUTE - 1} ${by}x${last - 
 const gateValues = (last: number) => `0x${GATE_MINUTE - 1} 1x${last - GATE_MINUTE}`
 /** 1 until the gate minute, 0 from then on (what the phase before reported). */
 const beforeGate = (last: number) => `1x${GATE_MINUTE - 1} 0x${last - GATE_MINUTE}`
+
+/** Explicit values for minutes 0..last ("_": no sample): clearer than the expanding notation where counters jump. */
+const perMinute = (last: number, f: (minute: number) => number | '_') => Array.from({ length: last + 1 }, (_, m) => String(f(m))).join(' ')
+
+/** The minute of day (UTC) the daily summary opens: promtool's time starts at 00:00 UTC. */
+const summaryMinute = (t: { violationSummaryAt: string }) => {
+  const [h, m] = t.violationSummaryAt.split(':').map(Number) as [number, number]
+  return h * 60 + m
+}
 
 /** The job label of the test series: the config's, or any name when the rules take every job. */
 export const testJob = (config: TenantFenceConfig) => config.app.job ?? 'app'
@@ -97,8 +111,16 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
     }
   }
   switch (name) {
-    case 'TenantViolationSummary':
-      return { series: [violation(other, 'logged', counter(1, last))], labels: {}, valueAt: (at) => Math.min(at, 1440) }
+    case 'TenantViolationSummary': {
+      // once a day: it fires at its time of day plus its `for` (scenarioFiringAt), then resolves
+      return {
+        series: [violation(other, 'logged', counter(1, last))],
+        labels: {},
+        valueAt: (at) => Math.min(at, 1440),
+        resolves: { name: 'the end of its daily window (one notification a day)', series: [violation(other, 'logged', counter(1, last))], at: (firingAt) => firingAt + durationMinutes(SUMMARY_OPEN) },
+        counter: (values) => [violation(other, 'logged', values)],
+      }
+    }
     case 'TenantViolationSpike': {
       const perMinute = t.violationSpikePerMinute * 2
       return {
@@ -113,6 +135,7 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
       return {
         // one logged violation on a series that exists from start-up at 0, on a model the app logs
         series: [violation(critical, 'logged', oneEvent(last)), policy('log', `1x${last}`), policy('block', `0x${last}`)],
+        counter: (values) => [violation(critical, 'logged', values), policy('log', `1x${last}`), policy('block', `0x${last}`)],
         labels: { model: critical.name },
         valueAt: () => 1, // increase() does not extrapolate below a counter's 0: one event reads 1
         silent: [
@@ -131,6 +154,7 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
     case 'TenantJobQueriesBlocked':
       return {
         series: [errors(critical.name, NO_REQUEST_ENDPOINT, oneEvent(last))],
+        counter: (values) => [errors(critical.name, NO_REQUEST_ENDPOINT, values)],
         labels: { model: critical.name },
         valueAt: () => 1,
         silent: [{ name: 'blocked queries of requests (they count in the error rate)', series: [errors(critical.name, userRoute(critical.name), counter(10, last)), errors(critical.name, NO_REQUEST_ENDPOINT, `0x${last}`)] }],
@@ -156,14 +180,29 @@ function scenario(config: TenantFenceConfig, phase: PhaseConfig, name: AlertName
         valueAt: () => (lo + (hi - lo) * CHECK_QUANTILE) * 1000,
       }
     }
-    case 'TenantFlagReloadFailed':
+    case 'TenantFlagReloadFailed': {
+      // gauges of unix seconds: flags applied at start-up (minute 1), a change refused at the gate minute
+      const reload = (outcome: string, values: string) => ({ series: seriesName(METRIC.flagReloads, { job, instance: 'app-1:3000', outcome }), values })
+      const refused = reload('refused', perMinute(last, (m) => (m < GATE_MINUTE ? '_' : GATE_MINUTE * 60)))
       return {
-        // the first refused value after a restart: the series exists at 0 from start-up
-        series: [{ series: seriesName(METRIC.flagErrors, { job, flag: 'TENANT_ENFORCEMENT_MODE' }), values: oneEvent(last) }],
+        series: [reload('applied', `60x${last}`), refused],
         labels: {},
         valueAt: () => 1,
+        silent: [{ name: 'flags applied at start-up and later, never refused', series: [reload('applied', perMinute(last, (m) => (m < GATE_MINUTE ? 60 : GATE_MINUTE * 60)))] }],
+        // a later change applied ends it at once (the old rule held for 15 minutes)
+        resolves: {
+          name: 'a later flag change that is applied',
+          series: [reload('applied', perMinute(last, (m) => (m <= GATE_MINUTE ? 60 : (GATE_MINUTE + 1) * 60))), refused],
+          at: (firingAt) => firingAt + 1,
+        },
       }
+    }
   }
+}
+
+/** The minute a phase test expects the alert at: the gate minute plus its `for`, or its daily window's. */
+function scenarioFiringAt(phase: PhaseConfig, name: AlertName, forMinutes: number): number {
+  return name === 'TenantViolationSummary' ? summaryMinute(phase.thresholds) + forMinutes : GATE_MINUTE + forMinutes
 }
 
 /**
@@ -199,8 +238,8 @@ function phaseTests(config: TenantFenceConfig, phase: PhaseConfig, rules: Promet
   const other = otherMode(config, phase)
   return rules.flatMap((rule) => {
     const forMinutes = Math.ceil(durationMinutes(rule.for) / STEP_MINUTES) * STEP_MINUTES
-    const firingAt = GATE_MINUTE + forMinutes
-    const last = firingAt + TAIL_MINUTES
+    const firingAt = scenarioFiringAt(phase, rule.alert as AlertName, forMinutes)
+    const last = firingAt + TAIL_MINUTES + (rule.alert === 'TenantViolationSummary' ? durationMinutes(SUMMARY_OPEN) : 0)
     const s = scenario(config, phase, rule.alert as AlertName, last)
     const labels = { ...s.labels, job, ...rule.labels }
     const gateOpen = [modeSeries(phase.mode, gateValues(last)), modeSeries(other, `0x${last}`)]
@@ -221,6 +260,47 @@ function phaseTests(config: TenantFenceConfig, phase: PhaseConfig, rules: Promet
         alert_rule_test: [{ eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [] }],
       },
     ]
+    if (s.resolves) {
+      const r = s.resolves
+      tests.push({
+        name: `${rule.alert} resolves at ${r.name}`,
+        interval: `${STEP_MINUTES}m`,
+        input_series: [...r.series, ...gateOpen],
+        alert_rule_test: [
+          { eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels, s.valueAt(firingAt))] },
+          { eval_time: `${r.at(firingAt)}m`, alertname: rule.alert, exp_alerts: [] },
+        ],
+      })
+    }
+    if (s.counter) {
+      // The first event counts: a series whose first sample is already 1 (an event before the first scrape)
+      const born = s.counter(perMinute(last, (m) => (m < GATE_MINUTE ? '_' : 1)))
+      // A restart of a series that existed: 3 → 0 is a reset, not an event; the 1 after it is one event
+      const restartAt = GATE_MINUTE + 2
+      const eventAt = GATE_MINUTE + 5
+      const restarted = s.counter(perMinute(last + 5, (m) => (m < restartAt ? 3 : m < eventAt ? 0 : 1)))
+      const restartFires = Math.max(firingAt, eventAt + forMinutes)
+      tests.push(
+        {
+          name: `${rule.alert} fires on a series born at 1 (its first event came before the first scrape)`,
+          interval: `${STEP_MINUTES}m`,
+          input_series: [...born, ...gateOpen],
+          alert_rule_test: [
+            { eval_time: `${firingAt - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
+            { eval_time: `${firingAt}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels, 1)] },
+          ],
+        },
+        {
+          name: `${rule.alert} reads a restart (3, back to 0, then 1) as one event, not as four and not as none`,
+          interval: `${STEP_MINUTES}m`,
+          input_series: [...restarted, modeSeries(phase.mode, gateValues(last + 5)), modeSeries(other, `0x${last + 5}`)],
+          alert_rule_test: [
+            { eval_time: `${restartFires - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
+            { eval_time: `${restartFires}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels, 1)] },
+          ],
+        },
+      )
+    }
     for (const silent of s.silent ?? []) {
       tests.push({
         name: `${rule.alert} stays silent on ${silent.name}`,

@@ -7,7 +7,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { TenantFenceConfig } from '../../config/schema.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
-import { CHECK_QUANTILES, checkQuantileMs, counterSum, DASHBOARD_SCOPE, eq, errorRate, RATE_INTERVAL, selector } from '../promql.ts'
+import { CHECK_QUANTILES, checkQuantileMs, counterSum, DASHBOARD_SCOPE, eq, errorRate, PER_HOUR, RATE_INTERVAL, selector } from '../promql.ts'
 import { percent } from '../alerts/specs.ts'
 import { ENFORCEMENT_DASHBOARD as D, VIOLATIONS_DASHBOARD } from './catalog.ts'
 import {
@@ -37,6 +37,8 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
   const bypassLevels = levels(config, 'TenantBypassUsage', (t) => t.bypassPerHour)
   const latencyWarning = levels(config, 'TenantCheckLatencyHigh', (t) => t.checkLatencyWarningMs)
   const latencyCritical = levels(config, 'TenantCheckLatencyCritical', (t) => t.checkLatencyCriticalMs)
+  // the phase gate's p95 budget (checkP95Ms criteria, 0.5 ms by default): where the check stops being "fine"
+  const budget = [...new Set(config.phases.flatMap((p) => p.successCriteria.filter((c) => c.kind === 'checkP95Ms').map((c) => c.below ?? c.max!)))].sort((a, b) => a - b)
   const list = (values: number[], f: (v: number) => string = String) => values.map(f).join(' / ')
 
   const mode = describe(new stat.PanelBuilder(), P.mode, 'The enforcement mode the app reports (disabled, log_only, selective, enforce, hardened). The phase alerts follow it.', 'none', { w: 6, h: 5 })
@@ -78,27 +80,28 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
     { w: 12, h: 8 },
   )
     .withTarget(promTarget('A', errorRate(config, S, 'rate', RATE_INTERVAL), 'blocked / requests'))
+    .legend(tableLegend())
     .thresholds(thresholds('green', [...errorLevels.map((v) => [v, 'orange'] as [number, string]), ...rollbackLevels.map((v) => [v, 'red'] as [number, string])]))
     .thresholdsStyle(lines())
 
   const checkP95 = describe(
     new timeseries.PanelBuilder(),
     P.checkP95,
-    `95th and 99th percentiles of the time the tenant check adds to a query. TenantCheckLatencyHigh (p95) above ${list(latencyWarning)} ms, TenantCheckLatencyCritical above ${list(latencyCritical)} ms.`,
+    `95th and 99th percentiles of the time the tenant check adds to a query. Orange from the phase gate's p95 budget (${budget.length ? `${list(budget)} ms: at or above it the gate fails` : 'none in the config'}), red from TenantCheckLatencyHigh's ${list(latencyWarning)} ms (TenantCheckLatencyCritical: ${list(latencyCritical)} ms).`,
     'ms',
     { w: 12, h: 8 },
   )
     .legend(tableLegend())
-    .thresholds(thresholds('green', [...latencyWarning.map((v) => [v, 'orange'] as [number, string]), ...latencyCritical.map((v) => [v, 'red'] as [number, string])]))
+    .thresholds(thresholds('green', [...budget.map((v) => [v, 'orange'] as [number, string]), ...latencyWarning.map((v) => [v, 'red'] as [number, string])]))
     .thresholdsStyle(lines())
   CHECK_QUANTILES.forEach((q, i) => checkP95.withTarget(promTarget(String.fromCharCode(65 + i), checkQuantileMs(S, RATE_INTERVAL, q), `p${Math.round(q * 100)}`)))
 
-  const errorsByModel = describe(new timeseries.PanelBuilder(), P.errorsByModel, 'Blocked queries per second by model.', 'ops', { w: 12, h: 8 })
-    .withTarget(promTarget('A', counterSum(S, 'rate', METRIC.enforcementErrors, RATE_INTERVAL, ['model']), '{{model}}'))
+  const errorsByModel = describe(new timeseries.PanelBuilder(), P.errorsByModel, 'Blocked queries per hour by model (per hour, like violations and bypasses).', 'suffix: /h', { w: 12, h: 8 })
+    .withTarget(promTarget('A', `${counterSum(S, 'rate', METRIC.enforcementErrors, RATE_INTERVAL, ['model'])} * ${PER_HOUR}`, '{{model}}'))
     .legend(tableLegend())
 
-  const errorsByEndpoint = describe(new timeseries.PanelBuilder(), P.errorsByEndpoint, 'Blocked queries per second by route template: where the missing tenant context comes from. "unknown" is outside any request (jobs, scripts): TenantJobQueriesBlocked.', 'ops', { w: 12, h: 8 })
-    .withTarget(promTarget('A', counterSum(S, 'rate', METRIC.enforcementErrors, RATE_INTERVAL, ['endpoint']), '{{endpoint}}'))
+  const errorsByEndpoint = describe(new timeseries.PanelBuilder(), P.errorsByEndpoint, 'Blocked queries per hour by route template: where the missing tenant context comes from. "unknown" is outside any request (jobs, scripts): TenantJobQueriesBlocked.', 'suffix: /h', { w: 12, h: 8 })
+    .withTarget(promTarget('A', `${counterSum(S, 'rate', METRIC.enforcementErrors, RATE_INTERVAL, ['endpoint'])} * ${PER_HOUR}`, '{{endpoint}}'))
     .legend(tableLegend())
 
   const bypassesByReason = describe(
@@ -113,7 +116,7 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
     .thresholds(thresholds('green', bypassLevels.map((v) => [v, 'red'] as [number, string])))
     .thresholdsStyle(lines())
 
-  const flagErrors = describe(new stat.PanelBuilder(), P.flagErrors, 'Runtime flag values the app refused in the last 24 hours (it kept its last good flags). TenantFlagReloadFailed fires on any.', 'short', { w: 6, h: 8 })
+  const flagErrors = describe(new stat.PanelBuilder(), P.flagErrors, 'Runtime flag values the app refused in the last 24 hours (it kept its last good flags). TenantFlagReloadFailed fires while an instance\'s latest flag change is a refused one, and resolves when a later change is applied.', 'short', { w: 6, h: 8 })
     .withTarget(promTarget('A', whileReporting(counterSum(S, 'increase', METRIC.flagErrors, '24h')), 'refused', 'instant'))
     .reduceOptions(lastValue())
     .graphMode(common.BigValueGraphMode.None)

@@ -9,7 +9,7 @@ import * as stat from '@grafana/grafana-foundation-sdk/stat'
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries'
 import type { TenantFenceConfig } from '../../config/schema.ts'
 import { METRIC, VIOLATION_MESSAGE } from '../../telemetry/metric-names.ts'
-import { counterSum, DASHBOARD_SCOPE, decision, loggedViolationsPerMinute, RATE_INTERVAL, type Matcher } from '../promql.ts'
+import { counterSum, DASHBOARD_SCOPE, decision, loggedViolationsPerHour, PER_HOUR, RATE_INTERVAL, type Matcher } from '../promql.ts'
 import { LOKI_DS } from '../datasources.ts'
 import { ENFORCEMENT_DASHBOARD, VIOLATIONS_DASHBOARD as D } from './catalog.ts'
 import {
@@ -49,7 +49,7 @@ export function violationLinesQuery(config: TenantFenceConfig, fields: readonly 
 export function violationsDashboard(config: TenantFenceConfig, notice: string): Dashboard {
   const P = D.panels
   const S = DASHBOARD_SCOPE
-  const perMinute = 'suffix: /min'
+  const perHour = 'suffix: /h'
   const critical = criticalModelsRegex(config)
   const last24h = (by: string[], extra: Matcher[] = []) => counterSum(S, 'increase', METRIC.violations, '24h', by, extra)
 
@@ -93,17 +93,18 @@ export function violationsDashboard(config: TenantFenceConfig, notice: string): 
     .thresholds(thresholds('green', [[1, 'orange']]))
   if (critical) byModel.overrideByRegexp(critical, colour('red'))
 
-  const spike = levels(config, 'TenantViolationSpike', (x) => x.violationSpikePerMinute)
+  // per hour, like every rate of both dashboards (blocked queries, bypasses) and the gate's violations/h
+  const spike = levels(config, 'TenantViolationSpike', (x) => x.violationSpikePerMinute * 60)
   const overTime = describe(
     new timeseries.PanelBuilder(),
     P.overTime,
-    `Violations per minute by model, logged and blocked apart, and all logged ones. The line is TenantViolationSpike's threshold (${spike.join(' / ')} logged a minute over 5 minutes). CRITICAL models in red.`,
-    perMinute,
+    `Violations per hour by model, logged and blocked apart, and all logged ones. The line is TenantViolationSpike's threshold (${spike.join(' / ')} logged an hour, i.e. ${spike.map((v) => v / 60).join(' / ')} a minute over 5 minutes). CRITICAL models in red.`,
+    perHour,
     { w: 12, h: 9 },
   )
-    .withTarget(promTarget('A', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('logged')])} * 60`, '{{model}} logged'))
-    .withTarget(promTarget('B', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('blocked')])} * 60`, '{{model}} blocked'))
-    .withTarget(promTarget('C', loggedViolationsPerMinute(S, RATE_INTERVAL), 'all logged'))
+    .withTarget(promTarget('A', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('logged')])} * ${PER_HOUR}`, '{{model}} logged'))
+    .withTarget(promTarget('B', `${counterSum(S, 'rate', METRIC.violations, RATE_INTERVAL, ['model'], [decision('blocked')])} * ${PER_HOUR}`, '{{model}} blocked'))
+    .withTarget(promTarget('C', loggedViolationsPerHour(S, RATE_INTERVAL), 'all logged'))
     .legend(tableLegend())
     .thresholds(thresholds('green', spike.map((v) => [v, 'red'] as [number, string])))
     .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line))

@@ -7,10 +7,10 @@ import { SEVERITIES, type Severity, type TenantFenceConfig } from '../../config/
 import { DEFAULT_THRESHOLDS } from '../../config/defaults.ts'
 import { CliError } from '../../cli-error.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
-import { appScope, counterSum, errorRate, requestErrors, selector, userRoutes } from '../../generate/promql.ts'
+import { appScope, COVERAGE_STEP, COVERAGE_STEP_SECONDS, eq, errorRate, increaseSum, requestErrors, selector, userRoutes } from '../../generate/promql.ts'
 import { rollbackLines } from '../../generate/rollback.ts'
 import { criterionPromQL, windowCounters, windowErrorRate } from '../criteria.ts'
-import { getText } from '../http-errors.ts'
+import { getJson, getText, joinUrl } from '../http-errors.ts'
 import { bucketQuantile, parseMetricsText, type TextSample } from '../metrics-text.ts'
 import type { PrometheusClient } from '../prometheus-client.ts'
 
@@ -22,14 +22,14 @@ export interface ModelViolations {
   previous?: number
 }
 
-/** What the error rate is judged against: the thresholds of the phase the app reports. */
+/** What the error rate is judged against: the thresholds of the phase the app reports, only those its alerts use. */
 export interface RateThresholds {
   /** the phase whose mode the app reports, when the config names one */
   phase?: number
-  /** TenantEnforcementErrors of that phase */
-  errorRate: number
-  /** the rollback trigger */
-  rollback: number
+  /** TenantEnforcementErrors of that phase, when the phase runs it */
+  errorRate?: number
+  /** the rollback trigger, when the phase runs TenantEnforcementRollback */
+  rollback?: number
   /** the shell lines that roll back (config.rollback, where config.rollout.flags says the app reads its flags) */
   rollbackCommand?: string[]
 }
@@ -61,6 +61,14 @@ export interface StatusData {
   thresholds: RateThresholds
   bypasses: number
   checkP95Ms?: number
+  /** how much history the numbers rest on (Prometheus): hours the app reported, up to 48 */
+  historyHours?: number
+  /** refused flag values in the window (24 h from Prometheus; since start from a scrape); undefined: no such series */
+  flagErrors?: number
+  /** instances whose latest flag change was refused (they run on their last good flags) */
+  flagsRefusedOn?: string[]
+  /** the app's firing alerts (Prometheus /api/v1/alerts, now); undefined when not asked (--at, or a scrape) */
+  firingAlerts?: { name: string; severity: string; phase?: string; instance?: string }[]
 }
 
 const TOP_ENDPOINTS = 5
@@ -89,35 +97,76 @@ function ranked<T extends { count: number }>(rows: T[], key: (r: T) => string, l
   return rows.filter((r) => r.count > 0).sort((a, b) => b.count - a.count || key(a).localeCompare(key(b))).slice(0, limit)
 }
 
-/** The thresholds of the phase whose mode the app reports; without a config, the document's. */
+/**
+ * The thresholds of the phase whose mode the app reports, only those of the alerts it runs (log
+ * only has no error-rate alert); without a config or a known phase, the document's.
+ */
 export function rateThresholds(config: TenantFenceConfig | undefined, mode: string | undefined): RateThresholds {
   if (!config) return { errorRate: DEFAULT_THRESHOLDS.errorRate, rollback: DEFAULT_THRESHOLDS.errorRateRollback }
   const phase = config.phases.find((p) => p.mode === mode)
-  const t = phase?.thresholds ?? config.thresholds
-  return { ...(phase ? { phase: phase.phase } : {}), errorRate: t.errorRate, rollback: t.errorRateRollback, rollbackCommand: rollbackLines(config, phase) }
+  const command = { rollbackCommand: rollbackLines(config, phase) }
+  if (!phase) return { errorRate: config.thresholds.errorRate, rollback: config.thresholds.errorRateRollback, ...command }
+  const t = phase.thresholds
+  return {
+    phase: phase.phase,
+    ...(phase.alerts.includes('TenantEnforcementErrors') ? { errorRate: t.errorRate } : {}),
+    ...(phase.alerts.includes('TenantEnforcementRollback') ? { rollback: t.errorRateRollback } : {}),
+    ...command,
+  }
+}
+
+/** Hours (up to 48) the app has reported a mode, back from the evaluation time, in coverage steps. */
+async function historyHours(prom: PrometheusClient, config: TenantFenceConfig): Promise<number> {
+  const mode = selector(appScope(config), METRIC.mode)
+  const since = await prom.scalar(`time() - max_over_time(timestamp(vector(1) unless (count(${mode} == 1) > 0))[48h:${COVERAGE_STEP}])`)
+  return since === undefined ? 48 : Math.max(0, Math.floor((since - COVERAGE_STEP_SECONDS) / 3600))
+}
+
+interface AlertsResponse {
+  status?: string
+  data?: { alerts?: { labels?: Record<string, string>; state?: string }[] }
+}
+
+/** The app's firing tenantfence alerts, now (Prometheus evaluates alerts at its own time only). */
+export async function firingAlerts(prom: PrometheusClient, config: TenantFenceConfig): Promise<NonNullable<StatusData['firingAlerts']>> {
+  const body = (await getJson(joinUrl(prom.base, '/api/v1/alerts'), 'Prometheus')) as AlertsResponse
+  const job = config.app.job
+  return (body?.data?.alerts ?? [])
+    .filter((a) => a.state === 'firing' && /^Tenant/.test(a.labels?.alertname ?? '') && (!job || a.labels?.job === undefined || a.labels.job === job))
+    .map((a) => ({ name: a.labels!.alertname!, severity: a.labels?.severity ?? '?', ...(a.labels?.phase ? { phase: a.labels.phase } : {}), ...(a.labels?.instance ? { instance: a.labels.instance } : {}) }))
+    .sort((a, b) => a.name.localeCompare(b.name))
 }
 
 export async function collectFromPrometheus(prom: PrometheusClient, source: string, config: TenantFenceConfig): Promise<StatusData> {
-  // Every selector carries the app's job (when the config names one), as the alerts do.
+  // Every selector carries the app's job (when the config names one), as the alerts do; counts
+  // include each series' first event (increaseSum), as the gate's do.
   const S = appScope(config)
-  const byModel = (offset?: string) => counterSum(S, 'increase', METRIC.violations, '24h', ['model', 'severity'], [], offset)
-  const [now, previous] = await Promise.all([prom.query(byModel()), prom.query(byModel('24h'))])
+  const byModel = (offset?: string) => increaseSum(S, METRIC.violations, '24h', ['model', 'severity'], [], offset)
+  const [now, previous, history] = await Promise.all([prom.query(byModel()), prom.query(byModel('24h')), historyHours(prom, config)])
   const prevBy = new Map(previous.map((s) => [`${s.metric.model}|${s.metric.severity}`, whole(s.value)]))
+  // Without 48 h of history there is nothing to compare with: no "before" figures at all.
+  const compared = history >= 48
   const violations = now
-    .map((s) => ({ model: s.metric.model ?? '(none)', severity: s.metric.severity ?? '?', count: whole(s.value), previous: prevBy.get(`${s.metric.model}|${s.metric.severity}`) ?? 0 }))
-    .filter((m) => m.count > 0 || m.previous > 0)
+    .map((s) => ({ model: s.metric.model ?? '(none)', severity: s.metric.severity ?? '?', count: whole(s.value), ...(compared ? { previous: prevBy.get(`${s.metric.model}|${s.metric.severity}`) ?? 0 } : {}) }))
+    .filter((m) => m.count > 0 || (m.previous ?? 0) > 0)
     .sort(byCount)
-  const errors = (by: string[]) => counterSum(S, 'increase', METRIC.enforcementErrors, '1h', by)
-  const [mode, policy, blockedModels, blockedEndpoints, requests, blockedRequests, rate, bypasses, p95] = await Promise.all([
+  const errors = (by: string[]) => increaseSum(S, METRIC.enforcementErrors, '1h', by)
+  // a counter the app does not export reads nothing (no data), never 0
+  const orZeroIfExported = (expr: string, metric: string) => `${expr} or on() (count(${selector(S, metric)}) * 0)`
+  const at = (outcome: string) => `max by (instance) (${selector(S, METRIC.flagReloads, [eq('outcome', outcome)])})`
+  const [mode, policy, blockedModels, blockedEndpoints, requests, blockedRequests, rate, bypasses, p95, flagErrors, refusedOn, alerts] = await Promise.all([
     prom.query(`max by (mode) (${selector(S, METRIC.mode)})`),
     prom.query(`max by (model, policy) (${selector(S, METRIC.modelPolicy)})`),
     prom.query(errors(['model'])),
     prom.query(errors(['endpoint'])),
-    prom.scalar(counterSum(S, 'increase', METRIC.httpRequests, '1h', [], userRoutes(config))),
-    prom.scalar(`${counterSum(S, 'increase', METRIC.enforcementErrors, '1h', [], [requestErrors])} or vector(0)`),
+    prom.scalar(increaseSum(S, METRIC.httpRequests, '1h', [], userRoutes(config))),
+    prom.scalar(`${increaseSum(S, METRIC.enforcementErrors, '1h', [], [requestErrors])} or vector(0)`),
     prom.scalar(errorRate(config, S, 'increase', '1h')),
-    prom.scalar(`${counterSum(S, 'increase', METRIC.bypassUsage, '1h')} or vector(0)`),
+    prom.scalar(orZeroIfExported(increaseSum(S, METRIC.bypassUsage, '1h'), METRIC.bypassUsage)),
     prom.scalar(criterionPromQL({ kind: 'checkP95Ms', window: '1h' }, config)),
+    prom.scalar(orZeroIfExported(increaseSum(S, METRIC.flagErrors, '24h'), METRIC.flagErrors)),
+    prom.query(`${at('refused')} > ${at('applied')}`),
+    prom.at === undefined ? firingAlerts(prom, config) : Promise.resolve(undefined),
   ])
   const reported = mode.find((s) => s.value === 1)?.metric.mode
   const blockedByModel = ranked(blockedModels.map((s) => ({ model: s.metric.model ?? '(none)', count: whole(s.value) })), (r) => r.model)
@@ -128,7 +177,8 @@ export async function collectFromPrometheus(prom: PrometheusClient, source: stri
     violations,
     bySeverity: severityTotals(violations),
     total: violations.reduce((a, m) => a + m.count, 0),
-    previousTotal: previous.reduce((a, s) => a + whole(s.value), 0),
+    ...(compared ? { previousTotal: previous.reduce((a, s) => a + whole(s.value), 0) } : {}),
+    historyHours: history,
     mode: reported,
     policies: policy.length ? countPolicies(policy.filter((s) => s.value === 1).map((s) => ({ policy: s.metric.policy ?? '' }))) : undefined,
     blocked: blockedByModel.reduce((a, r) => a + r.count, 0),
@@ -140,6 +190,9 @@ export async function collectFromPrometheus(prom: PrometheusClient, source: stri
     thresholds: rateThresholds(config, reported),
     bypasses: whole(bypasses ?? 0),
     checkP95Ms: p95 === undefined || Number.isNaN(p95) ? undefined : round(p95),
+    ...(flagErrors === undefined ? {} : { flagErrors: whole(flagErrors) }),
+    flagsRefusedOn: refusedOn.map((s) => s.metric.instance ?? '(no instance label)').sort(),
+    ...(alerts ? { firingAlerts: alerts } : {}),
   }
 }
 
@@ -167,6 +220,9 @@ export function collectFromSamples(samples: TextSample[], source: string, config
   const p95 = bucketQuantile(0.95, w.buckets(METRIC.checkDuration))
   const mode = samples.find((s) => s.name === METRIC.mode && s.value === 1)?.labels.mode
   const blockedByModel = ranked(group('model').map((r) => ({ model: r.key, count: r.count })), (r) => r.model)
+  const flagErrors = w.sum(METRIC.flagErrors, [])
+  const reload = (outcome: string) => samples.find((s) => s.name === METRIC.flagReloads && s.labels.outcome === outcome)?.value ?? 0
+  const [refusedAt, appliedAt] = [reload('refused'), reload('applied')]
   return {
     source,
     kind: 'metrics',
@@ -179,11 +235,13 @@ export function collectFromSamples(samples: TextSample[], source: string, config
     blockedByModel,
     topEndpoints: ranked(group('endpoint').map((r) => ({ endpoint: r.key, count: r.count })), (r) => r.endpoint, TOP_ENDPOINTS),
     requests,
-    blockedRequests: w.sum(METRIC.enforcementErrors, [requestErrors]),
+    blockedRequests: w.sum(METRIC.enforcementErrors, [requestErrors]) ?? 0,
     errorRate: rate === undefined ? undefined : round(rate),
     thresholds: rateThresholds(config, mode),
-    bypasses: w.sum(METRIC.bypassUsage, []),
+    bypasses: w.sum(METRIC.bypassUsage, []) ?? 0,
     checkP95Ms: p95 === undefined ? undefined : round(p95 * 1000),
+    ...(flagErrors === undefined ? {} : { flagErrors }),
+    flagsRefusedOn: refusedAt > appliedAt ? ['this instance'] : [],
   }
 }
 

@@ -24,7 +24,12 @@ export function paletteFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv =
 const n = (v: number) => (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 2 }))
 const BAR = 30
 
-function trend(now: number, before: number): string {
+/** The change against the 24 h before; with less than 48 h of history there is nothing to compare with. */
+function trend(now: number, before: number | undefined, historyHours: number | undefined): string {
+  if (before === undefined || (historyHours ?? 48) < 48) {
+    const h = historyHours ?? 0
+    return `no history: the app has reported for ${h < 1 ? 'less than an hour' : `${h} h`}, no trend before 48 h`
+  }
   if (now === before) return `= no change vs the 24 h before (${n(before)})`
   if (before === 0) return `▲ +${n(now)} vs the 24 h before (0)`
   const d = now - before
@@ -45,7 +50,7 @@ export function renderViolations(d: StatusData, p: Palette = PLAIN): string {
   const out: string[] = []
   const windowed = d.kind === 'prometheus'
   out.push(p.bold(windowed ? 'Tenant violations: last 24 h' : 'Tenant violations: since the process started (one scrape, no history)'))
-  out.push(`  Total ${p.bold(n(d.total))}${windowed ? `   ${trend(d.total, d.previousTotal ?? 0)}` : ''}`)
+  out.push(`  Total ${p.bold(n(d.total))}${windowed ? `   ${trend(d.total, d.previousTotal, d.historyHours)}` : ''}`)
   out.push(`  ${severityLine(d, p)}`)
   if (d.violations.length === 0) out.push(p.green('  No violation.'))
   const max = Math.max(1, ...d.violations.map((m) => m.count))
@@ -62,14 +67,33 @@ export function renderViolations(d: StatusData, p: Palette = PLAIN): string {
 
 const pct = (ratio: number) => `${Number((ratio * 100).toPrecision(4))} %`
 
-/** The error rate coloured against the phase's thresholds: green below, yellow above TenantEnforcementErrors', red above the rollback trigger. */
+/** Over the rollback trigger of the phase the app reports (never, in a phase without one). */
+const overRollback = (d: StatusData) => d.errorRate !== undefined && d.thresholds.rollback !== undefined && d.errorRate > d.thresholds.rollback
+
+/**
+ * The error rate coloured against the phase's own thresholds: green below, yellow above
+ * TenantEnforcementErrors', red above the rollback trigger; a phase without those alerts (log
+ * only) prints none.
+ */
 export function errorRateText(d: StatusData, p: Palette = PLAIN): string {
   if (d.errorRate === undefined) return p.dim('no data (no request of users)')
   const t = d.thresholds
   const rate = `${(d.errorRate * 100).toFixed(3)} %`
-  const colour = d.errorRate > t.rollback ? p.red : d.errorRate > t.errorRate ? p.yellow : p.green
-  const against = `alert above ${pct(t.errorRate)}, rollback above ${pct(t.rollback)}${t.phase !== undefined ? ` (phase ${t.phase})` : ''}`
+  const colour = overRollback(d) ? p.red : t.errorRate !== undefined && d.errorRate > t.errorRate ? p.yellow : p.green
+  const limits = [...(t.errorRate !== undefined ? [`alert above ${pct(t.errorRate)}`] : []), ...(t.rollback !== undefined ? [`rollback above ${pct(t.rollback)}`] : [])]
+  const phase = t.phase !== undefined ? `phase ${t.phase}` : ''
+  const against = limits.length ? `${limits.join(', ')}${phase ? ` (${phase})` : ''}` : `${phase || 'this mode'} has no error-rate alert`
   return `${colour(rate)}  (${n(d.blockedRequests)} blocked / ${n(d.requests ?? 0)} requests; ${against})`
+}
+
+/** Refused flag values and the instances that run on their last good flags. */
+function flagsText(d: StatusData, w: string, p: Palette): string {
+  const window = d.kind === 'prometheus' ? '24 h' : w
+  if (d.flagErrors === undefined && !d.flagsRefusedOn?.length) return p.dim(`no data (no ${'tenant_flag_errors_total'} series)`)
+  const refused = `${n(d.flagErrors ?? 0)} refused (${window})`
+  const on = d.flagsRefusedOn ?? []
+  if (on.length === 0) return (d.flagErrors ?? 0) > 0 ? p.yellow(`${refused}; the latest change was applied`) : refused
+  return p.red(`${refused}; the latest change was REFUSED on ${on.join(', ')}: running on the last good flags`)
 }
 
 export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
@@ -82,6 +106,12 @@ export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
   rows.push([`Blocked queries (${w})`, d.blocked > 0 ? p.yellow(n(d.blocked)) : n(d.blocked)])
   rows.push([`Bypasses (${w})`, d.bypasses > 0 ? p.yellow(n(d.bypasses)) : n(d.bypasses)])
   rows.push([`Check cost p95 (${w})`, d.checkP95Ms === undefined ? p.dim('no data (no checked query)') : `${Number(d.checkP95Ms.toPrecision(3))} ms`])
+  rows.push(['Flag changes', flagsText(d, w, p)])
+  if (d.kind === 'prometheus') {
+    const alerts = d.firingAlerts
+    const list = alerts?.map((a) => `${a.name} (${a.severity}${a.phase ? `, phase ${a.phase}` : ''}${a.instance ? `, ${a.instance}` : ''})`)
+    rows.push(['Firing alerts', alerts === undefined ? p.dim('not shown with --at (Prometheus lists the alerts of now only)') : list!.length ? p.red(list!.join(', ')) : p.green('none')])
+  }
   const lw = Math.max(...rows.map(([l]) => l.length))
   const out = [p.bold('Enforcement status'), ...rows.map(([l, v]) => `  ${l.padEnd(lw)}  ${v}`)]
   const table = (title: string, list: { name: string; count: number }[]) => {
@@ -91,8 +121,8 @@ export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
   }
   table(`Blocked queries by model (${w})`, d.blockedByModel.map((r) => ({ name: r.model, count: r.count })))
   table(`Top endpoints of blocked queries (${w}; "unknown": outside a request)`, d.topEndpoints.map((r) => ({ name: r.endpoint, count: r.count })))
-  if (d.errorRate !== undefined && d.errorRate > d.thresholds.rollback) {
-    out.push('', p.red(p.bold(`  Over the rollback trigger (${pct(d.thresholds.rollback)}): roll back to log only now`)))
+  if (overRollback(d)) {
+    out.push('', p.red(p.bold(`  Over the rollback trigger (${pct(d.thresholds.rollback!)}): roll back to log only now`)))
     if (d.thresholds.rollbackCommand) out.push(...d.thresholds.rollbackCommand.map((l) => `    ${l}`))
     else out.push('    tenantfence phase rollback --config <your config> (it prints the rollback for where the app reads its flags)')
   }
