@@ -270,6 +270,13 @@ function culprit(where: unknown, p: ModelPolicy, missing: boolean): string[] {
     if (Array.isArray(and)) {
       for (let i = 0; i < and.length; i++) if (bad(pinOfWhere(and[i], p))) return ['AND', idx(i), ...culprit(and[i], p, false)]
     } else if (isObj(and) && bad(pinOfWhere(and, p))) return ['AND', ...culprit(and, p, false)]
+  } else if (Array.isArray(where.AND)) {
+    // no conjunct pins: name the one that tries to (it filters on the tenant field or the scoping relation)
+    for (let i = 0; i < where.AND.length; i++) {
+      const c: unknown = where.AND[i]
+      const sub = culprit(c, p, true)
+      if (sub.length > 0 || (isObj(c) && ((p.kind === 'relation' ? p.via : p.field) in c))) return ['AND', idx(i), ...sub]
+    }
   }
   const or = where.OR
   if (Array.isArray(or)) for (let i = 0; i < or.length; i++) if (bad(pinOfWhere(or[i], p))) return ['OR', idx(i), ...culprit(or[i], p, missing)]
@@ -915,7 +922,7 @@ function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(orderBy)) return
   for (const key in orderBy) {
     const r = p.relations.get(key)
-    if (r === undefined || orderBy[key] === undefined) continue
+    if (r === undefined || absent(orderBy[key])) continue
     const b = W.policy.models.get(r.target)!
     enter(key)
     if (b.guarded && !proven) report(b, 'unscoped_relation_filter')
@@ -926,7 +933,7 @@ function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean): void {
 
 /** Prisma looks a cursor row up by its unique key alone: it must pin the tenant itself. */
 function walkCursor(cursor: unknown, p: ModelPolicy): void {
-  if (cursor === undefined || !p.guarded) return
+  if (absent(cursor) || !p.guarded) return
   enter('cursor')
   judgeWhere(p, cursor, missing(p))
   leave()
@@ -961,7 +968,7 @@ function selection(sel: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(sel)) return
   for (const key in sel) {
     const v = sel[key]
-    if (!v) continue
+    if (!v || absent(v)) continue
     if (key === '_count') {
       enter(key)
       countSelection(v, p, proven)
@@ -999,7 +1006,7 @@ function countSelection(v: unknown, p: ModelPolicy, proven: boolean): void {
   for (const key in sel) {
     const val = sel[key]
     const r = p.relations.get(key)
-    if (!val || r === undefined) continue
+    if (!val || r === undefined || absent(val)) continue
     const b = W.policy.models.get(r.target)!
     const where = isObj(val) ? val.where : undefined
     enter(key)
