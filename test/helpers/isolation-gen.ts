@@ -540,8 +540,8 @@ export class QueryGenerator {
     }
   }
 
-  /** Scalar changes only (updateMany data, nested updateMany data). */
-  private scalarUpdate(m: string): Obj {
+  /** Scalar changes only (updateMany data, nested updateMany data). `key`: an autoincrement id may be changed (not beside relation writes). */
+  private scalarUpdate(m: string, key = true): Obj {
     const g = this.g
     const info = this.model(m)
     const d: Obj = {}
@@ -551,7 +551,7 @@ export class QueryGenerator {
     if (info.scope.kind === 'tenant' && g.chance(0.5)) d.name = this.freshString('T')
     if (info.scope.kind === 'field' && g.chance(0.15)) d[this.tf] = this.absentBeside(g.pick(this.s.gen.tenantUpdates))
     else if (info.scope.kind === 'field' && g.chance(0.05)) d[this.tf] = skip
-    const id = this.keyChange(m)
+    const id = key ? this.keyChange(m) : undefined
     if (id !== undefined) d.id = id
     if (!Object.keys(d).length) {
       const f = Object.keys(info.strings)[0]
@@ -594,7 +594,8 @@ export class QueryGenerator {
     const g = this.g
     const info = this.model(m)
     const checked = g.chance(0.5)
-    const d: Obj = { ...this.scalarUpdate(m) }
+    // Prisma's checked update input (relation writes) has no autoincrement id
+    const d: Obj = { ...this.scalarUpdate(m, !checked) }
     const tenantRel = info.relations.find((r) => r.fk === this.tf)
     if (tenantRel && checked && inherited !== tenantRel.name) {
       delete d[this.tf]
