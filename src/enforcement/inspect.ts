@@ -849,7 +849,8 @@ function walkWhere(where: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(where) || p.relations.size === 0) return
   for (const key in where) {
     const v = where[key]
-    if (absent(v)) continue
+    if (v === undefined) continue
+    // a skipped AND/OR/NOT has no keys to walk; a skipped relation filter is checked below
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
       enter(key)
       if (Array.isArray(v)) {
@@ -863,7 +864,7 @@ function walkWhere(where: unknown, p: ModelPolicy, proven: boolean): void {
       continue
     }
     const r = p.relations.get(key)
-    if (r === undefined) continue
+    if (r === undefined || absent(v)) continue
     enter(key)
     relationFilter(r, v, proven)
     leave()
