@@ -50,36 +50,47 @@ describe('Prisma.skip, as this Prisma version passes it to a query extension', (
     expect(ids(await db.base.user.findMany({ where: { tenantId: skip } }))).toEqual([1, 2, 3, 4, 5, 6, 7])
   })
 
+  const user1 = { id: 1, tenantId: 1 }
+
   it('pins nothing: where tenantId: skip is blocked, and so is a move to tenant 2 with skip beside set', async () => {
-    expect(await blocked((p) => p.user.findMany({ where: { tenantId: skip } }))).toBe('TENANT_CONTEXT_REQUIRED missing_tenant_id')
-    expect(await blocked((p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { tenantId: { set: 2, increment: skip } } }))).toBe(
-      'TENANT_CONTEXT_REQUIRED tenant_mismatch',
+    expect(await blocked((p) => p.user.findMany({ where: { tenantId: skip } }))).toBe(
+      'TENANT_CONTEXT_REQUIRED missing_tenant_id',
     )
+    const move = (p: AnyClient) => p.user.update({ where: user1, data: { tenantId: { set: 2, increment: skip } } })
+    expect(await blocked(move)).toBe('TENANT_CONTEXT_REQUIRED tenant_mismatch')
   })
 
   it('reaches a query extension as the Skip instance (Prisma 7) or as a plain {} (Prisma 6.19)', () => {
-    expect(received === skip || (isSkip(received) === false && stable(received) === '{}'), `received ${stable(received)}`).toBe(true)
+    const plainObject = isSkip(received) === false && stable(received) === '{}'
+    expect(received === skip || plainObject, `received ${stable(received)}`).toBe(true)
     expect(isSkip(received)).toBe(received === skip)
   })
 
   // Prisma 7 only: on Prisma 6.19 the same queries fail Prisma's own validation through any query extension
   const passesOnThisVersion = () => received === skip
+  type Hook = { args: unknown; query: (a: unknown) => Promise<unknown> }
 
   it('is absent beside a pin: user: { is: skip, tenantId: 1 } and update data tenantId: skip pass (Prisma 7)', async () => {
+    const isSkipBesidePin = { where: { user: { is: skip, tenantId: 1 } } }
     if (!passesOnThisVersion()) {
-      // Prisma 6.19: `is: {}` beside tenantId is refused by Prisma itself, before the database
-      await expect(db.base.$extends({ query: { $allOperations: ({ args, query }: { args: unknown; query: (a: unknown) => Promise<unknown> }) => query(args) } }).refreshToken.findMany({ where: { user: { is: skip, tenantId: 1 } } })).rejects.toThrow(/Unknown argument/)
+      // Prisma 6.19: `is: {}` beside tenantId is refused by Prisma itself (any query extension), before the database
+      const anyExtension = db.base.$extends({ query: { $allOperations: ({ args, query }: Hook) => query(args) } })
+      await expect(anyExtension.refreshToken.findMany(isSkipBesidePin)).rejects.toThrow(/Unknown argument/)
       return
     }
-    expect(ids(await asT1((p) => p.refreshToken.findMany({ where: { user: { is: skip, tenantId: 1 } } })))).toEqual([1, 3])
-    expect(await asT1((p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { tenantId: skip, isActive: false } }))).toMatchObject({ id: 1, tenantId: 1, isActive: false })
-    expect(await asT1((p) => p.user.update({ where: { id: 2, tenantId: 1 }, data: { tenantId: { set: 1, increment: skip } } }))).toMatchObject({ id: 2, tenantId: 1 })
+    expect(ids(await asT1((p) => p.refreshToken.findMany(isSkipBesidePin)))).toEqual([1, 3])
+    const skipped = await asT1((p) => p.user.update({ where: user1, data: { tenantId: skip, isActive: false } }))
+    expect(skipped).toMatchObject({ id: 1, tenantId: 1, isActive: false })
+    const beside = await asT1((p) => p.user.update({ where: { id: 2, tenantId: 1 }, data: { tenantId: { set: 1, increment: skip } } }))
+    expect(beside).toMatchObject({ id: 2, tenantId: 1 })
   })
 
-  it('beside set on a key: the set value is looked up (user 3 is tenant 2s); arithmetic is refused', async () => {
+  it("beside set on a key: the set value is looked up (user 3 is tenant 2's); arithmetic is refused", async () => {
     // Prisma 6.19: `{ set: 3, increment: {} }` is two operators, refused before Prisma would reject it
-    const beside = passesOnThisVersion() ? 'tenant_mismatch' : 'unverified_reference'
-    expect(await blocked((p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { id: { set: 3, increment: skip } } }))).toBe(`TENANT_CONTEXT_REQUIRED ${beside}`)
-    expect(await blocked((p) => p.user.update({ where: { id: 1, tenantId: 1 }, data: { id: { increment: 2 } } }))).toBe('TENANT_CONTEXT_REQUIRED unverified_reference')
+    const kind = passesOnThisVersion() ? 'tenant_mismatch' : 'unverified_reference'
+    const beside = (p: AnyClient) => p.user.update({ where: user1, data: { id: { set: 3, increment: skip } } })
+    expect(await blocked(beside)).toBe(`TENANT_CONTEXT_REQUIRED ${kind}`)
+    const arithmetic = (p: AnyClient) => p.user.update({ where: user1, data: { id: { increment: 2 } } })
+    expect(await blocked(arithmetic)).toBe('TENANT_CONTEXT_REQUIRED unverified_reference')
   })
 })

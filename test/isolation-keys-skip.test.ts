@@ -312,32 +312,84 @@ describe('4. the path names the branch or the nested position', () => {
       },
     )
 
-  it.each([
-    ['the OR branch that pins nothing', (p: AnyClient) => p.user.findMany({ where: { OR: [{ tenantId: 1 }, { email: 'x' }] } }), 'missing_tenant_id at where.OR[1]'],
-    ['a branch through the scoping relation', (p: AnyClient) => p.refreshToken.findMany({ where: { user: { OR: [{ tenantId: 1 }, { isActive: true }] } } }), 'missing_relation_filter at where.user.OR[1]'],
-    ['the AND conjunct that tries to pin', (p: AnyClient) => p.refreshToken.findMany({ where: { AND: [{ tokenHash: 'h1' }, { user: { email: 'alice@acme.test' } }] } }), 'missing_relation_filter at where.AND[1].user'],
-    ['the AND conjunct that names another tenant', (p: AnyClient) => p.refreshToken.findMany({ where: { user: { tenantId: 1 }, AND: [{ user: { tenantId: 2 } }] } }), 'tenant_mismatch at where.AND[0].user'],
-    ['a relation filter from a global parent, inside NOT', (p: AnyClient) => p.permission.findMany({ where: { NOT: [{ rolePermissions: { some: { roleId: 2 } } }] } }), 'unscoped_relation_filter at where.NOT[0].rolePermissions.some'],
+  type Run = (p: AnyClient) => Promise<unknown>
+  const cases: Array<[string, Run, string]> = [
+    [
+      'the OR branch that pins nothing',
+      (p) => p.user.findMany({ where: { OR: [{ tenantId: 1 }, { email: 'x' }] } }),
+      'missing_tenant_id at where.OR[1]',
+    ],
+    [
+      'a branch through the scoping relation',
+      (p) => p.refreshToken.findMany({ where: { user: { OR: [{ tenantId: 1 }, { isActive: true }] } } }),
+      'missing_relation_filter at where.user.OR[1]',
+    ],
+    [
+      'the AND conjunct that tries to pin',
+      (p) => p.refreshToken.findMany({ where: { AND: [{ tokenHash: 'h1' }, { user: { email: 'alice@acme.test' } }] } }),
+      'missing_relation_filter at where.AND[1].user',
+    ],
+    [
+      'the AND conjunct that names another tenant',
+      (p) => p.refreshToken.findMany({ where: { user: { tenantId: 1 }, AND: [{ user: { tenantId: 2 } }] } }),
+      'tenant_mismatch at where.AND[0].user',
+    ],
+    [
+      'a relation filter from a global parent, inside NOT',
+      (p) => p.permission.findMany({ where: { NOT: [{ rolePermissions: { some: { roleId: 2 } } }] } }),
+      'unscoped_relation_filter at where.NOT[0].rolePermissions.some',
+    ],
     [
       'the third row of a nested create',
-      (p: AnyClient) => p.user.update({ where: user1, data: { userRoles: { create: [{ roleId: 3 }, { roleId: 1 }, { roleId: 2 }] } } }),
+      (p) => p.user.update({ where: user1, data: { userRoles: { create: [{ roleId: 3 }, { roleId: 1 }, { roleId: 2 }] } } }),
       'tenant_mismatch at data.userRoles.create[2].roleId',
     ],
-    ['a key changed by arithmetic, nested', (p: AnyClient) => p.tenant.update({ where: { id: 1 }, data: { users: { update: { where: { id: 1 }, data: { id: { increment: 2 } } } } } }), 'unverified_reference at data.users.update.data.id'],
-    ['the row of a createMany', (p: AnyClient) => p.auditLog.createMany({ data: [{ tenantId: 1, action: 'a' }, { tenantId: 2, action: 'b' }] }), 'tenant_mismatch at data[1].tenantId'],
-  ])('%s', async (_name, run, expected) => {
+    [
+      'a key changed by arithmetic, nested',
+      (p) =>
+        p.tenant.update({
+          where: { id: 1 },
+          data: { users: { update: { where: { id: 1 }, data: { id: { increment: 2 } } } } },
+        }),
+      'unverified_reference at data.users.update.data.id',
+    ],
+    [
+      'the row of a createMany',
+      (p) => p.auditLog.createMany({ data: [{ tenantId: 1, action: 'a' }, { tenantId: 2, action: 'b' }] }),
+      'tenant_mismatch at data[1].tenantId',
+    ],
+  ]
+  it.each(cases)('%s', async (_name, run, expected) => {
     expect(await blockedAt(run)).toBe(expected)
   })
 })
 
 describe('log_only: the same shapes are logged with their path and run as Prisma runs them', () => {
   beforeEach(() => setFlags({ TENANT_ENFORCEMENT_MODE: 'log_only' }))
-  it.each([
-    ['a key changed by arithmetic', (p: AnyClient) => p.user.update({ where: user1, data: { id: { increment: 100 } } }), { violation: UNVERIFIED, path: 'data.id', model: 'User' }],
-    ['a connect to a key no row holds', (p: AnyClient) => p.user.update({ where: user1, data: { securityAlerts: { connect: { id: 99 } } } }), { violation: UNVERIFIED, path: 'data.securityAlerts.connect', model: 'SecurityAlert' }],
-    ['an OR branch that pins nothing', (p: AnyClient) => p.user.findMany({ where: { OR: [{ tenantId: 1 }, { email: 'carol@globex.test' }] } }), { violation: 'missing_tenant_id', path: 'where.OR[1]', model: 'User' }],
-  ])('%s', async (_name, run, line) => {
-    const settle = (p: AnyClient) => runWithTenant(T1, () => run(p)).then((v) => ({ v }), (e: { code?: string }) => ({ e: e.code }))
+  type Run = (p: AnyClient) => Promise<unknown>
+  const cases: Array<[string, Run, Record<string, string>]> = [
+    [
+      'a key changed by arithmetic',
+      (p) => p.user.update({ where: user1, data: { id: { increment: 100 } } }),
+      { violation: UNVERIFIED, path: 'data.id', model: 'User' },
+    ],
+    [
+      'a connect to a key no row holds',
+      (p) => p.user.update({ where: user1, data: { securityAlerts: { connect: { id: 99 } } } }),
+      { violation: UNVERIFIED, path: 'data.securityAlerts.connect', model: 'SecurityAlert' },
+    ],
+    [
+      'an OR branch that pins nothing',
+      (p) => p.user.findMany({ where: { OR: [{ tenantId: 1 }, { email: 'carol@globex.test' }] } }),
+      { violation: 'missing_tenant_id', path: 'where.OR[1]', model: 'User' },
+    ],
+  ]
+  it.each(cases)('%s', async (_name, run, line) => {
+    const settle = (p: AnyClient) =>
+      runWithTenant(T1, () => run(p)).then(
+        (v) => ({ v }),
+        (e: { code?: string }) => ({ e: e.code }),
+      )
     const fenced = await settle(db.prisma)
     expect(db.violations()).toMatchObject([{ ...line, decision: 'logged' }])
     await db.reset()

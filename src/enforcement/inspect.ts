@@ -263,8 +263,9 @@ function culprit(where: unknown, p: ModelPolicy, missing: boolean): string[] {
     // the tenant field itself (or a compound key) is named by the filter that holds it: no deeper segment
     if (p.kind === 'field' || p.kind === 'root') {
       const tr = p.tenantRelation
-      if (tr !== undefined && p.tenantTarget !== undefined && !absent(where[tr]) && bad(pinOfWhere(toOneInner(where[tr]), p.tenantTarget))) return through(tr, where[tr], p.tenantTarget)
-      for (const b of p.boundRelations) if (!absent(where[b.name]) && bad(pinOfWhere(toOneInner(where[b.name]), b.target))) return through(b.name, where[b.name], b.target)
+      const badVia = (key: string, target: ModelPolicy) => !absent(where[key]) && bad(pinOfWhere(toOneInner(where[key]), target))
+      if (tr !== undefined && p.tenantTarget !== undefined && badVia(tr, p.tenantTarget)) return through(tr, where[tr], p.tenantTarget)
+      for (const b of p.boundRelations) if (badVia(b.name, b.target)) return through(b.name, where[b.name], b.target)
     }
     const and = where.AND
     if (Array.isArray(and)) {
@@ -567,7 +568,10 @@ function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | unde
     const keys = uniqueKeysNamed(unique, target)
     if (keys === undefined) ok = report(who, 'unverified_reference', undefined, linked)
     else if (connect) {
-      for (const k of keys) (W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where: k.where, key: { fields: k.fields, values: k.fields.map((f) => k.where[f]) }, path: here() })
+      for (const k of keys) {
+        const key = { fields: k.fields, values: k.fields.map((f) => k.where[f]) }
+        ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where: k.where, key, path: here() })
+      }
       ok = true
     } else {
       const where = keys.length === 1 ? keys[0]!.where : { OR: keys.map((k) => k.where) }

@@ -100,9 +100,11 @@ export function buildReport(agg: ReportAggregator, opts: BuildOptions, today = n
   const actions: RecommendedAction[] = [...day.byAction]
     .filter(([k]) => k !== OTHER_KEY)
     .map(([key, count]) => {
-      const [severity, model, action, method, endpoint, violation, path = ''] = splitKey(key) as [Severity, string, string, string, string, string, string?]
+      const parts = splitKey(key) as [Severity, string, string, string, string, string, string?]
+      const [severity, model, action, method, endpoint, violation, path = ''] = parts
       const at = method !== '-' ? `${method} ${endpoint}` : endpoint === 'unknown' ? 'no endpoint (outside a request)' : endpoint
-      return { severity, model, action, method, endpoint, violation, ...(path ? { path } : {}), count, text: recommend(violation, model, action, at, count, path) }
+      const text = recommend(violation, model, action, at, count, path)
+      return { severity, model, action, method, endpoint, violation, ...(path ? { path } : {}), count, text }
     })
     // Ranked by severity, then count; ties by name so the output is stable.
     .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || b.count - a.count || a.text.localeCompare(b.text))
