@@ -105,6 +105,20 @@ describe('aggregation bounds', () => {
     expect(r.topEndpoints[0]).toEqual({ method: '-', endpoint: 'unknown', count: 1 })
   })
 
+  it("names where in the query to fix it: the line's path, one action per place", () => {
+    const agg = new ReportAggregator()
+    const line = (path: string) => JSON.stringify({ msg: 'TENANT_VIOLATION', timestamp: '2025-01-01T03:00:00Z', severity: 'HIGH', model: 'User', action: 'findMany', violation: 'missing_tenant_id', endpoint: '/api/users', method: 'GET', path })
+    agg.add(line('where.OR[1]'))
+    agg.add(line('where.OR[1]'))
+    agg.add(line('where.AND[0].user'))
+    const r = buildReport(agg, { source: 't' })
+    expect(r.actions.map((a) => a.text)).toEqual([
+      'Scope User.findMany at GET /api/users (missing_tenant_id at where.OR[1], 2 times)',
+      'Scope User.findMany at GET /api/users (missing_tenant_id at where.AND[0].user, 1 time)',
+    ])
+    expect(r.actions[0]).toMatchObject({ path: 'where.OR[1]', count: 2 })
+  })
+
   it('treats violation lines without a valid severity, model or time as malformed', () => {
     const agg = new ReportAggregator()
     agg.add('{"msg":"TENANT_VIOLATION","model":"User","timestamp":"2025-01-01T00:00:00Z"}')

@@ -8,6 +8,8 @@ export class TenantContextRequiredError extends Error {
     /** the Prisma operation (findMany, updateMany, $queryRaw, …) */
     readonly action: string,
     readonly violation: ViolationKind,
+    /** where in the query's arguments (`where.OR[1]`, `data.userRoles.create[2].roleId`): what to fix; never a value */
+    readonly path: string = '',
     /** what leads to the fix, when the check has more to say than the kind (an owned row's owner relation) */
     readonly detail?: string,
   ) {

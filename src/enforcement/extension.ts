@@ -196,7 +196,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const callSite = params.__internalParams?.callsite?._error
     const f = d.primary!
     reporter.violation(f, d.decision === 'block' ? 'block' : 'log', params.operation, params.args, store, mode, sampleRate, callSite, d.related)
-    if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation, f.detail))
+    if (d.decision === 'block') return Promise.reject(new TenantContextRequiredError(f.model, params.operation, f.violation, f.path, f.detail))
     return pass(params, store)
   }
   // Unique keys created by the proven queries of a batch transaction, for the later queries of the

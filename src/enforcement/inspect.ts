@@ -75,6 +75,41 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const NONE: readonly never[] = Object.freeze([])
 const MAX_FINDINGS = 10
 
+/**
+ * `Prisma.skip`: an instance of the runtime's Skip class, which Prisma drops like `undefined`. Known
+ * by its shape (no own data, an `ifUndefined` method), not by identity: the app's Prisma runtime is
+ * not necessarily the copy tenantfence would import.
+ */
+export function isSkip(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { ifUndefined?: unknown }).ifUndefined === 'function' && Object.keys(v).length === 0
+}
+/** A key Prisma leaves out of the query: `undefined` or `Prisma.skip`. */
+const absent = (v: unknown): boolean => v === undefined || (typeof v === 'object' && v !== null && isSkip(v))
+
+/** An update operator other than a plain `set` (increment, multiply, ...): the value written is not known before the query. */
+const OPERATOR = Symbol('an update operator')
+/**
+ * The value an update writes to a scalar field: the literal, or the `set` of `{ set: x }` once the
+ * keys Prisma drops are left out (`{ set: 1, increment: undefined }` writes 1); OPERATOR for
+ * arithmetic (`{ increment: 100 }`) or several operators; undefined when it writes nothing.
+ */
+function written(v: unknown): unknown {
+  if (absent(v)) return undefined
+  if (!isObj(v)) return v
+  let out: unknown
+  let n = 0
+  for (const k in v) {
+    if (absent(v[k])) continue
+    n++
+    out = k === 'set' ? v[k] : OPERATOR
+  }
+  return n === 0 ? undefined : n === 1 ? out : OPERATOR
+}
+
+/** `[0]`, `[1]`, …: path segments of list items, made once (a proven query allocates nothing). */
+const INDEX = Array.from({ length: 32 }, (_, i) => `[${i}]`)
+const idx = (i: number): string => INDEX[i] ?? `[${i}]`
+
 export function sameTenant(a: unknown, b: unknown): boolean {
   if (typeof a === 'symbol' || typeof b === 'symbol') return false
   return a === b || String(a) === String(b)
@@ -114,8 +149,8 @@ function pinOfFieldFilter(value: unknown): Pin {
 /** The inner filter of a to-one relation filter that can pin: `{ is: X }` or the bare form; never `isNot`. */
 function toOneInner(rel: unknown): unknown {
   if (!isObj(rel)) return undefined
-  if (rel.is !== undefined) return rel.is
-  if (rel.isNot !== undefined) return undefined
+  if (!absent(rel.is)) return rel.is
+  if (!absent(rel.isNot)) return undefined
   return rel
 }
 
@@ -129,18 +164,18 @@ export function pinOfWhere(where: unknown, p: ModelPolicy): Pin {
       const compound = where[key]
       if (isObj(compound)) pin = conj(pin, pinOfFieldFilter(compound[p.field]))
     }
-    if (p.tenantTarget !== undefined && where[p.tenantRelation!] !== undefined) {
+    if (p.tenantTarget !== undefined && !absent(where[p.tenantRelation!])) {
       // `tenant: { id: 1 }` / `tenant: { is: { id: 1 } }`: the tenant relation pins its key field.
       pin = conj(pin, pinOfWhere(toOneInner(where[p.tenantRelation!]), p.tenantTarget))
     }
     for (const b of p.boundRelations) {
       // A foreign key that includes the tenant field: a row whose related row is T's is T's.
       const rel = where[b.name]
-      if (rel !== undefined && rel !== null) pin = conj(pin, pinOfWhere(toOneInner(rel), b.target))
+      if (!absent(rel) && rel !== null) pin = conj(pin, pinOfWhere(toOneInner(rel), b.target))
     }
   } else if (p.kind === 'relation' && p.target) {
     const rel = where[p.via]
-    if (rel !== undefined) pin = pinOfWhere(toOneInner(rel), p.target)
+    if (!absent(rel)) pin = pinOfWhere(toOneInner(rel), p.target)
   }
   const and = where.AND
   if (Array.isArray(and)) for (const c of and) pin = conj(pin, pinOfWhere(c, p))
@@ -183,7 +218,8 @@ const W = {
 const PATH: string[] = []
 const enter = (key: string): void => void PATH.push(key)
 const leave = (): void => void PATH.pop()
-const here = (): string => PATH.join('.')
+// List items join without a dot: `where.OR[1]`, `data.posts.create[2]` (only when a finding is written).
+const here = (): string => PATH.join('.').replace(/\.\[/g, '[')
 
 function missing(p: ModelPolicy): ViolationKind {
   return p.kind === 'relation' ? 'missing_relation_filter' : 'missing_tenant_id'
@@ -220,7 +256,67 @@ function judgePin(p: ModelPolicy, pin: Pin, missingKind: ViolationKind, linked?:
 /** A top-level create of the tenant model inside a request that config tenant.createInRequest allows. */
 const newTenantInRequest = (top: boolean): boolean => top && W.fixed && W.policy.createInRequest === 'allow'
 
+/**
+ * judgePin of a filter's pin; a finding's path then names the part of the filter at fault: the OR
+ * branch that pins nothing (`where.OR[1]`), the relation filter it goes through (`where.user.OR[0]`),
+ * or the branch that names another tenant (`where.AND[1]`).
+ */
+function judgeWhere(p: ModelPolicy, where: unknown, missingKind: ViolationKind, linked?: string): boolean {
+  const pin = pinOfWhere(where, p)
+  const depth = PATH.length
+  const fine = pin !== undefined && pin !== CONFLICT && ((W.tenant === undefined && !W.fixed) || sameTenant(pin, W.tenant))
+  if (!fine) for (const k of culprit(where, p, pin === undefined)) enter(k)
+  const ok = judgePin(p, pin, missingKind, linked)
+  if (PATH.length !== depth) PATH.length = depth
+  return ok
+}
+
+/** Path segments to the part of a filter that pins nothing (missing) or names another tenant (cold path: findings only). */
+function culprit(where: unknown, p: ModelPolicy, missing: boolean): string[] {
+  if (!isObj(where)) return []
+  const bad = (pin: Pin) => (missing ? pin === undefined : pin !== undefined && (pin === CONFLICT || !sameTenant(pin, W.tenant)))
+  const through = (key: string, rel: unknown, target: ModelPolicy): string[] => {
+    const inner = toOneInner(rel)
+    return [key, ...(isObj(rel) && !absent(rel.is) ? ['is'] : []), ...culprit(inner, target, missing)]
+  }
+  if (!missing) {
+    // the tenant field itself (or a compound key) is named by the filter that holds it: no deeper segment
+    if (p.kind === 'field' || p.kind === 'root') {
+      const tr = p.tenantRelation
+      const badVia = (key: string, target: ModelPolicy) => !absent(where[key]) && bad(pinOfWhere(toOneInner(where[key]), target))
+      if (tr !== undefined && p.tenantTarget !== undefined && badVia(tr, p.tenantTarget)) return through(tr, where[tr], p.tenantTarget)
+      for (const b of p.boundRelations) if (badVia(b.name, b.target)) return through(b.name, where[b.name], b.target)
+    }
+    const and = where.AND
+    if (Array.isArray(and)) {
+      for (let i = 0; i < and.length; i++) if (bad(pinOfWhere(and[i], p))) return ['AND', idx(i), ...culprit(and[i], p, false)]
+    } else if (isObj(and) && bad(pinOfWhere(and, p))) return ['AND', ...culprit(and, p, false)]
+  } else if (Array.isArray(where.AND)) {
+    // no conjunct pins: name the one that tries to (it filters on the tenant field or the scoping relation)
+    for (let i = 0; i < where.AND.length; i++) {
+      const c: unknown = where.AND[i]
+      const sub = culprit(c, p, true)
+      if (sub.length > 0 || (isObj(c) && ((p.kind === 'relation' ? p.via : p.field) in c))) return ['AND', idx(i), ...sub]
+    }
+  }
+  const or = where.OR
+  if (Array.isArray(or)) for (let i = 0; i < or.length; i++) if (bad(pinOfWhere(or[i], p))) return ['OR', idx(i), ...culprit(or[i], p, missing)]
+  if (p.kind === 'relation' && p.target && !absent(where[p.via])) {
+    const rel = where[p.via]
+    if (bad(pinOfWhere(toOneInner(rel), p.target))) return through(p.via, rel, p.target)
+  }
+  return []
+}
+
 const list = (v: unknown): readonly unknown[] => (Array.isArray(v) ? v : v === undefined ? NONE : [v])
+/** Item i of list(v); when v is a list, its path segment (`create[2]`) is entered until leaveItem. */
+function itemAt(v: unknown, items: readonly unknown[], i: number): unknown {
+  if (items === v) enter(idx(i))
+  return items[i]
+}
+const leaveItem = (v: unknown, items: readonly unknown[]): void => {
+  if (items === v) leave()
+}
 
 /**
  * Inspect one query. Returns null when every guarded row it touches is proven the tenant's (or
@@ -288,7 +384,7 @@ function firstGuarded(policy: Policy, p: ModelPolicy): ModelPolicy {
 /** The top-level `where` of a read, update or delete: proven when it pins the tenant. */
 function topWhere(p: ModelPolicy, where: unknown): boolean {
   enter('where')
-  const proven = p.guarded && judgePin(p, pinOfWhere(where, p), missing(p))
+  const proven = p.guarded && judgeWhere(p, where, missing(p))
   walkWhere(where, p, proven)
   leave()
   return proven
@@ -331,7 +427,11 @@ function create(p: ModelPolicy, a: Obj): void {
   const rows = a.data
   enter('data')
   if (Array.isArray(rows)) {
-    for (const row of rows) all = createRow(row, p, false) && all
+    for (let i = 0; i < rows.length; i++) {
+      enter(idx(i))
+      all = createRow(rows[i], p, false) && all
+      leave()
+    }
   } else {
     all = createRow(rows, p, false)
   }
@@ -359,8 +459,8 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
   let proven = false
   let source: string | undefined // the relation that is the row's tenant source, walked here
   if (p.kind === 'field' || p.kind === 'root') {
-    const v = row[p.field]
-    const tr = p.tenantRelation !== undefined ? row[p.tenantRelation] : undefined
+    const v = absent(row[p.field]) ? undefined : row[p.field]
+    const tr = p.tenantRelation !== undefined && !absent(row[p.tenantRelation]) ? row[p.tenantRelation] : undefined
     if (v !== undefined) {
       const fresh = p.kind === 'root' && isTenantValue(v) && newTenantInRequest(top) && (W.tenant === NEW_TENANT || !sameTenant(v, W.tenant))
       enter(p.field)
@@ -391,7 +491,7 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
     }
   } else if (p.kind === 'relation') {
     const via = p.relations.get(p.via)!
-    const ops = row[p.via]
+    const ops = absent(row[p.via]) ? undefined : row[p.via]
     const key = via.fields.length > 0 ? keyValues(row, via) : undefined
     source = p.via
     if (ops === undefined && key === undefined) {
@@ -424,9 +524,10 @@ function createRow(row: unknown, p: ModelPolicy, inherited: boolean): boolean {
 function keyValues(data: Obj, r: Relation): unknown[] | undefined {
   let values: unknown[] | undefined
   for (let i = 0; i < r.fields.length; i++) {
-    const v = data[r.fields[i]!]
+    // `{ set: 5, increment: undefined }` sets 5; arithmetic (OPERATOR) cannot be verified
+    const v = written(data[r.fields[i]!])
     if (v === undefined) continue
-    ;(values ??= new Array<unknown>(r.fields.length).fill(undefined))[i] = isObj(v) && 'set' in v ? v.set : v
+    ;(values ??= new Array<unknown>(r.fields.length).fill(undefined))[i] = v
   }
   return values
 }
@@ -457,22 +558,30 @@ function verifyKey(r: Relation, values: unknown[], blame: ModelPolicy | undefine
 
 /**
  * Unique keys a write sets that do not hold the tenant (`id: 'd_b1'`): another tenant's row with
- * the same key would answer with a unique-constraint error. Looked up (references: 'verify').
+ * the same key would answer with a unique-constraint error. Looked up (references: 'verify'). A key
+ * whose new value cannot be known before the query (`id: { increment: 100 }`, or an update that sets
+ * only part of a compound key) cannot be looked up: `unverified_reference` on the written model.
  */
 function collisionKeys(data: Obj, p: ModelPolicy, kind: 'create' | 'update'): void {
-  if (W.policy.references !== 'verify' || W.tenant === NEW_TENANT) return
+  if (W.tenant === NEW_TENANT) return
   for (const key of p.crossTenantKeys) {
     let values: unknown[] | undefined
+    let set = 0
+    let unknown = false
     for (let i = 0; i < key.length; i++) {
-      let v = data[key[i]!]
-      if (isObj(v) && Object.keys(v).length === 1 && 'set' in v) v = v.set
-      if (!isTenantValue(v)) {
-        values = undefined
-        break
-      }
-      ;(values ??= new Array<unknown>(key.length))[i] = v
+      const v = written(data[key[i]!])
+      if (v === undefined) continue
+      set++
+      if (!isTenantValue(v)) unknown = true
+      else (values ??= new Array<unknown>(key.length))[i] = v
     }
-    if (values === undefined) continue
+    if (set === 0) continue
+    if (unknown || set < key.length) {
+      // A create leaves the other fields of a compound key to their defaults, known to no one: as before, not looked up.
+      if (unknown || kind === 'update') reportAt(key.join('+'), p, 'unverified_reference')
+      continue
+    }
+    if (W.policy.references !== 'verify' || values === undefined) continue
     const where: Obj = {}
     for (let i = 0; i < key.length; i++) where[key[i]!] = values[i]
     enter(key.join('+'))
@@ -484,8 +593,12 @@ function collisionKeys(data: Obj, p: ModelPolicy, kind: 'create' | 'update'): vo
 /**
  * An existing row linked by a unique filter (`connect`, `set`, `connectOrCreate.where`) is the
  * tenant's. `blame` as in verifyKey: the linking row's model when the link is its tenant source.
+ * `connect` (connect, set): the row must exist in the tenant. A connect to a key no row holds would
+ * fail in Prisma while one another tenant holds is refused: two answers that tell the rows apart, so
+ * each key the filter names is looked up as a foreign key is (not found: unverified_reference). A
+ * connectOrCreate creates the row when no row holds the key: only another tenant's row is refused.
  */
-function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | undefined, holder: ModelPolicy): boolean {
+function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | undefined, holder: ModelPolicy, connect: boolean): boolean {
   const who = blame ?? target
   const linked = blame ? target.name : holder.name
   if (!isObj(unique)) return report(who, 'unscoped_nested_write', undefined, linked)
@@ -496,9 +609,16 @@ function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | unde
   else if (W.tenant === NEW_TENANT && !target.viaBack) ok = report(who, 'tenant_mismatch', undefined, linked)
   else if (W.policy.references === 'violation') ok = report(who, 'unverified_reference', undefined, linked)
   else {
-    const where = uniqueLookup(unique, target)
-    if (where === undefined) ok = report(who, 'unverified_reference', undefined, linked)
-    else {
+    const keys = uniqueKeysNamed(unique, target)
+    if (keys === undefined) ok = report(who, 'unverified_reference', undefined, linked)
+    else if (connect) {
+      for (const k of keys) {
+        const key = { fields: k.fields, values: k.fields.map((f) => k.where[f]) }
+        ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where: k.where, key, path: here() })
+      }
+      ok = true
+    } else {
+      const where = keys.length === 1 ? keys[0]!.where : { OR: keys.map((k) => k.where) }
       ;(W.refs ??= []).push({ model: target.name, blame: blame?.name, linked, where, path: here() })
       ok = true
     }
@@ -511,12 +631,12 @@ function linkRow(target: ModelPolicy, unique: unknown, blame: ModelPolicy | unde
  * How a linked row is looked up: by the unique keys its filter names, and nothing else. Its other
  * filters (`{ id: 2, isActive: false }`) would be judged on another tenant's row: a connectOrCreate
  * that connects or creates by them answers whether that row matches (an oracle), so a row with the
- * key in another tenant is a mismatch whatever else the filter says. Several keys: any of them.
+ * key in another tenant is a mismatch whatever else the filter says. Several keys: each of them.
  * undefined: the filter names no unique key the check can read (not provable).
  */
-function uniqueLookup(unique: Obj, p: ModelPolicy): Obj | undefined {
+function uniqueKeysNamed(unique: Obj, p: ModelPolicy): Array<{ fields: readonly string[]; where: Obj }> | undefined {
   const flat = flattenUnique(unique, p)
-  let keys: Obj[] | undefined
+  let keys: Array<{ fields: readonly string[]; where: Obj }> | undefined
   for (const key of p.uniqueKeys) {
     let where: Obj | undefined = {}
     for (const f of key) {
@@ -527,9 +647,9 @@ function uniqueLookup(unique: Obj, p: ModelPolicy): Obj | undefined {
       }
       where[f] = v
     }
-    if (where !== undefined) (keys ??= []).push(where)
+    if (where !== undefined) (keys ??= []).push({ fields: key, where })
   }
-  return keys === undefined ? undefined : keys.length === 1 ? keys[0] : { OR: keys }
+  return keys
 }
 
 /** A where-unique input as a plain where: compound keys (`tenantId_email: {…}`) spread into their fields. */
@@ -560,14 +680,14 @@ function linkParent(p: ModelPolicy, r: Relation, ops: unknown): boolean {
   let ok = true
   for (const key in ops) {
     const v = ops[key]
-    if (v === undefined) continue
+    if (absent(v)) continue
     enter(key)
-    if (key === 'connect') ok = linkRow(target, v, p, p) && ok
+    if (key === 'connect') ok = linkRow(target, v, p, p, true) && ok
     else if (key === 'create') ok = createRow(v, target, false) && ok
     else if (key === 'connectOrCreate') {
       const c = isObj(v) ? v : {}
       enter('where')
-      ok = linkRow(target, c.where, p, p) && ok
+      ok = linkRow(target, c.where, p, p, false) && ok
       leave()
       enter('create')
       ok = createRow(c.create, target, false) && ok
@@ -601,9 +721,9 @@ function walkReferences(data: Obj, p: ModelPolicy, rowsProven: boolean, source: 
 function walkUpdateData(data: unknown, p: ModelPolicy, rowsProven: boolean): void {
   if (!isObj(data)) return
   if (p.kind === 'field' || p.kind === 'root') {
-    const v = data[p.field]
-    if (v !== undefined) {
-      const to = isObj(v) && Object.keys(v).length === 1 && 'set' in v ? v.set : v
+    // `{ set: 1, increment: undefined }` and `Prisma.skip` are read as Prisma reads them
+    const to = written(data[p.field])
+    if (to !== undefined) {
       enter(p.field)
       if (!isTenantValue(to)) report(p, 'tenant_mismatch')
       else judgePin(p, to, 'tenant_mismatch')
@@ -613,7 +733,7 @@ function walkUpdateData(data: unknown, p: ModelPolicy, rowsProven: boolean): voi
   if (!p.guarded || !rowsProven) {
     // Re-keying rows that are not proven (a global row's above all) cascades into every tenant's
     // rows that reference them (Prisma's default onUpdate is Cascade; Restrict would answer with an error).
-    for (const d of p.referencedBy) if (d.fields.some((f) => data[f] !== undefined)) report(W.policy.models.get(d.model)!, 'unscoped_nested_write')
+    for (const d of p.referencedBy) if (d.fields.some((f) => !absent(data[f]))) report(W.policy.models.get(d.model)!, 'unscoped_nested_write')
   }
   if (p.crossTenantKeys.length > 0) collisionKeys(data, p, 'update')
   walkReferences(data, p, rowsProven, undefined)
@@ -627,7 +747,7 @@ function walkNested(data: Obj, p: ModelPolicy, rowsProven: boolean, source: stri
     if (key === source) continue
     const r = p.relations.get(key)
     const ops = data[key]
-    if (r === undefined || ops === undefined) continue
+    if (r === undefined || absent(ops)) continue
     // Linking through the row's own tenant source (its `via` or tenant relation) moves the row.
     const blame = key === p.via || key === p.tenantRelation ? p : undefined
     enter(key)
@@ -643,56 +763,76 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
   const inherit = parentProven && r.inherits
   for (const op in ops) {
     const v = ops[op]
-    if (v === undefined) continue
+    if (absent(v)) continue
     enter(op)
     switch (op) {
       case 'create':
-        for (const row of list(v)) if (!createRow(row, b, inherit) && blame) report(blame, 'tenant_mismatch')
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          if (!createRow(itemAt(v, xs, i), b, inherit) && blame) report(blame, 'tenant_mismatch')
+          leaveItem(v, xs)
+        }
         break
-      case 'createMany':
-        for (const row of list(isObj(v) ? v.data : undefined)) createRow(row, b, inherit)
+      case 'createMany': {
+        const rows = isObj(v) && !absent(v.data) ? v.data : undefined
+        enter('data')
+        for (let i = 0, xs = list(rows); i < xs.length; i++) {
+          createRow(itemAt(rows, xs, i), b, inherit)
+          leaveItem(rows, xs)
+        }
+        leave()
         break
+      }
       case 'connect':
       case 'set':
         // set first unlinks every current row: those must be the tenant's too.
         if (op === 'set' && b.guarded && !parentProven) report(b, 'unscoped_nested_write')
-        for (const u of list(v)) {
-          if (b.guarded) linkRow(b, u, blame, holder)
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const u = itemAt(v, xs, i)
+          // connect and set link existing rows: one that is not the tenant's is refused, absent or not
+          if (b.guarded) linkRow(b, u, blame, holder, true)
           else walkWhere(u, b, false)
+          leaveItem(v, xs)
         }
         break
       case 'connectOrCreate':
-        for (const c of list(v)) {
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const c = itemAt(v, xs, i)
           const o = isObj(c) ? c : {}
           enter('where')
-          if (b.guarded) linkRow(b, o.where, blame, holder)
+          if (b.guarded) linkRow(b, o.where, blame, holder, false)
           else walkWhere(o.where, b, false)
           leave()
           enter('create')
           createRow(o.create, b, inherit)
           leave()
+          leaveItem(v, xs)
         }
         break
       case 'disconnect':
       case 'delete':
-        for (const u of list(v)) {
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const u = itemAt(v, xs, i)
           const pin = isObj(u) && b.guarded ? pinOfWhere(u, b) : undefined
           const own = pin !== undefined && judgePin(b, pin, 'unscoped_nested_write')
           if (b.guarded && !parentProven && !own) report(b, 'unscoped_nested_write')
           if (isObj(u)) walkWhere(u, b, parentProven || own)
           if (op === 'delete' && !(b.guarded && (parentProven || own))) cascade(b)
+          leaveItem(v, xs)
         }
         break
       case 'deleteMany':
-        for (const u of list(v)) {
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const u = itemAt(v, xs, i)
           const proven = rowsReached(b, u, parentProven)
           walkWhere(u, b, proven)
           if (!proven) cascade(b)
+          leaveItem(v, xs)
         }
         break
       case 'update':
       case 'updateMany':
-        for (const item of list(v)) {
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const item = itemAt(v, xs, i)
           for (const [where, data] of splitWhereData(item, r, b, op === 'updateMany')) {
             const proven = rowsReached(b, where, parentProven)
             walkWhere(where, b, proven)
@@ -700,10 +840,12 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
             walkUpdateData(data, b, proven)
             leave()
           }
+          leaveItem(v, xs)
         }
         break
       case 'upsert':
-        for (const item of list(v)) {
+        for (let i = 0, xs = list(v); i < xs.length; i++) {
+          const item = itemAt(v, xs, i)
           const o = isObj(item) ? item : {}
           const proven = rowsReached(b, o.where, parentProven)
           walkWhere(o.where, b, proven)
@@ -713,6 +855,7 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
           enter('update')
           walkUpdateData(o.update, b, proven)
           leave()
+          leaveItem(v, xs)
         }
         break
       default:
@@ -732,8 +875,7 @@ function rowsReached(b: ModelPolicy, where: unknown, parentProven: boolean): boo
     namesNoOtherTenant(b, where)
     return true
   }
-  const pin = pinOfWhere(where, b)
-  return pin !== undefined ? judgePin(b, pin, 'unscoped_nested_write') : report(b, 'unscoped_nested_write')
+  return judgeWhere(b, where, 'unscoped_nested_write')
 }
 
 /**
@@ -756,13 +898,21 @@ function walkWhere(where: unknown, p: ModelPolicy, proven: boolean): void {
   for (const key in where) {
     const v = where[key]
     if (v === undefined) continue
+    // a skipped AND/OR/NOT has no keys to walk; a skipped relation filter is checked below
     if (key === 'AND' || key === 'OR' || key === 'NOT') {
-      if (Array.isArray(v)) for (const c of v) walkWhere(c, p, proven)
-      else walkWhere(v, p, proven)
+      enter(key)
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) {
+          enter(idx(i))
+          walkWhere(v[i], p, proven)
+          leave()
+        }
+      } else walkWhere(v, p, proven)
+      leave()
       continue
     }
     const r = p.relations.get(key)
-    if (r === undefined) continue
+    if (r === undefined || absent(v)) continue
     enter(key)
     relationFilter(r, v, proven)
     leave()
@@ -781,17 +931,18 @@ function relationFilter(r: Relation, v: unknown, proven: boolean): void {
   let operator = false
   for (const op of RELATION_FILTER_OPS) {
     const inner = v[op]
-    if (inner === undefined) continue
+    if (absent(inner)) continue
     operator = true
+    enter(op)
     filterThrough(b, inner, op, proven)
+    leave()
   }
   if (!operator) filterThrough(b, v, 'is', proven)
 }
 
 /** Under proven rows nothing more is needed, but a filter that names another tenant is a mismatch all the same. */
 function namesNoOtherTenant(b: ModelPolicy, where: unknown): void {
-  const pin = pinOfWhere(where, b)
-  if (pin !== undefined) judgePin(b, pin, 'tenant_mismatch')
+  if (pinOfWhere(where, b) !== undefined) judgeWhere(b, where, 'tenant_mismatch')
 }
 
 function filterThrough(b: ModelPolicy, inner: unknown, op: string, proven: boolean): void {
@@ -806,7 +957,7 @@ function filterThrough(b: ModelPolicy, inner: unknown, op: string, proven: boole
     report(b, 'unscoped_relation_filter')
     return walkWhere(inner, b, false)
   }
-  const ok = judgePin(b, pinOfWhere(inner, b), 'unscoped_relation_filter')
+  const ok = judgeWhere(b, inner, 'unscoped_relation_filter')
   walkWhere(inner, b, ok)
 }
 
@@ -820,7 +971,7 @@ function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(orderBy)) return
   for (const key in orderBy) {
     const r = p.relations.get(key)
-    if (r === undefined || orderBy[key] === undefined) continue
+    if (r === undefined || absent(orderBy[key])) continue
     const b = W.policy.models.get(r.target)!
     enter(key)
     if (b.guarded && !proven) report(b, 'unscoped_relation_filter')
@@ -831,9 +982,9 @@ function walkOrderBy(orderBy: unknown, p: ModelPolicy, proven: boolean): void {
 
 /** Prisma looks a cursor row up by its unique key alone: it must pin the tenant itself. */
 function walkCursor(cursor: unknown, p: ModelPolicy): void {
-  if (cursor === undefined || !p.guarded) return
+  if (absent(cursor) || !p.guarded) return
   enter('cursor')
-  judgePin(p, pinOfWhere(cursor, p), missing(p))
+  judgeWhere(p, cursor, missing(p))
   leave()
 }
 
@@ -859,14 +1010,14 @@ function provenChild(b: ModelPolicy, parentProven: boolean, where: unknown): boo
     if (where !== undefined) namesNoOtherTenant(b, where)
     return true
   }
-  return where !== undefined ? judgePin(b, pinOfWhere(where, b), 'unscoped_nested_read') : report(b, 'unscoped_nested_read')
+  return !absent(where) ? judgeWhere(b, where, 'unscoped_nested_read') : report(b, 'unscoped_nested_read')
 }
 
 function selection(sel: unknown, p: ModelPolicy, proven: boolean): void {
   if (!isObj(sel)) return
   for (const key in sel) {
     const v = sel[key]
-    if (!v) continue
+    if (!v || absent(v)) continue
     if (key === '_count') {
       enter(key)
       countSelection(v, p, proven)
@@ -904,7 +1055,7 @@ function countSelection(v: unknown, p: ModelPolicy, proven: boolean): void {
   for (const key in sel) {
     const val = sel[key]
     const r = p.relations.get(key)
-    if (!val || r === undefined) continue
+    if (!val || r === undefined || absent(val)) continue
     const b = W.policy.models.get(r.target)!
     const where = isObj(val) ? val.where : undefined
     enter(key)

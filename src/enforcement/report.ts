@@ -42,11 +42,16 @@ export function schemaKeys(datamodel: DataModel, into = new Set<string>()): Set<
   return into
 }
 
-/** A finding's path (`include.userRoles`, `where.AND.0.user`) with every segment that is no known name replaced. */
+/** A finding's path (`include.userRoles`, `where.OR[1].user`) with every segment that is no known name replaced. */
 function safePath(path: string, known: ReadonlySet<string>): string {
   return path
     .split('.')
-    .map((seg) => (PRISMA_KEYS.has(seg) || known.has(seg) || /^\d{1,6}$/.test(seg) ? seg : '[key]'))
+    .map((seg) => {
+      // a list position (`OR[1]`, `create[2]`) is the key's own and a small index: the key is judged
+      const m = /^(.*?)((?:\[\d{1,6}\])*)$/.exec(seg)!
+      const key = m[1]!
+      return (key === '' && m[2] !== '') || PRISMA_KEYS.has(key) || known.has(key) || /^\d{1,6}$/.test(key) ? seg : '[key]'
+    })
     .join('.')
 }
 

@@ -36,7 +36,7 @@ export const VIOLATION_KINDS = [
   'unscoped_nested_read', // include/select reads a tenant-owned relation under an unscoped or global parent
   'unscoped_nested_write', // a nested write (create, connect, set, update, delete, ...) that does not prove the rows it touches are the tenant's
   'unscoped_relation_filter', // a relation filter or orderBy reaches tenant-owned rows from an unscoped or global parent (an oracle)
-  'unverified_reference', // write data sets a foreign key to a tenant-owned row that was not verified (references: 'violation')
+  'unverified_reference', // a foreign key, connect or unique key the write sets that no lookup proves (references: 'violation'; no row of the tenant holds it; arithmetic)
   'raw_query', // $queryRaw/$executeRaw: SQL the extension cannot inspect (config.rawQueries.policy)
   'unknown_operation', // an operation the check does not know (a newer Prisma): unscoped until it is taught
   'inspection_error', // the inspector itself failed: allowed in log_only, blocked in enforce

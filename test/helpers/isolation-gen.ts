@@ -3,6 +3,10 @@
 // tenant, none, undefined values), include/select/_count trees, orderBy, cursors, and writes with
 // nested writes and foreign keys at every depth, many-to-many links and the back side of 1:1
 // relations. Scoped-looking and leaking shapes alike; the generator knows nothing of the rule.
+// Issue 18's shapes too: Prisma.skip where undefined may stand (filters, update data, relation
+// filters), `{ set: x, increment: undefined | skip }`, integer keys changed by arithmetic
+// (`id: { increment: 2 }`, nested too) and links to keys no row holds.
+import { skip } from '@prisma/client/runtime/client'
 import { seedIds as ownedIds } from './isolation-db.ts'
 import { DEMO } from './isolation-demo.ts'
 import { mutate } from './isolation-mutate.ts'
@@ -154,7 +158,7 @@ export class QueryGenerator {
     if (r < 0.72) return { in: [t1] }
     if (r < 0.76) return { in: [t1, t2] }
     if (r < 0.8) return { not: t2 }
-    if (r < 0.85) return undefined
+    if (r < 0.85) return this.g.chance(0.5) ? undefined : skip
     if (r < 0.88) return { gte: t1, lte: t1 }
     if (r < 0.9) return { in: [] }
     if (r < 0.94) return { equals: t1, not: t2 }
@@ -197,7 +201,7 @@ export class QueryGenerator {
       case 'owner': {
         const rel = info.scope.relation
         const inner = this.pin(info.relations.find((r) => r.name === rel)!.model)
-        const shapes = [inner, { is: inner }, { is: undefined, ...inner }]
+        const shapes = [inner, { is: inner }, { is: undefined, ...inner }, { is: skip, ...inner }]
         return { [rel]: this.g.pick(this.risky() ? [...shapes, { isNot: inner }] : shapes) }
       }
     }
@@ -265,7 +269,7 @@ export class QueryGenerator {
     const inner = this.where(rel.model, depth + 1, 0.5)
     if (rel.list)
       return { [rel.name]: { [g.pick(this.risky() ? ['some', 'every', 'none'] : ['some', 'none'])]: inner } }
-    const shapes: unknown[] = [inner, { is: inner }, { is: undefined, ...inner }]
+    const shapes: unknown[] = [inner, { is: inner }, { is: undefined, ...inner }, { is: skip, ...inner }]
     if (this.risky()) shapes.push({ isNot: inner })
     if (rel.optional && this.risky()) shapes.push(null, { is: null }, { isNot: null })
     return { [rel.name]: g.pick(shapes) }
@@ -425,7 +429,8 @@ export class QueryGenerator {
     if (this.g.chance(0.2)) return this.uniqueWhere(m, 0.4)
     // by id, often unpinned: a row of the request's tenant then needs the lookup to pass, another's to fail
     const w: Obj = this.model(m).scope.kind !== 'tenant' && this.g.chance(0.4) ? this.pin(m) : {}
-    w.id = this.id(m)
+    // a key no row holds: refused like another tenant's (the two answers would tell the rows apart)
+    w.id = this.g.chance(0.06) ? this.s.gen.missingId : this.id(m)
     return w
   }
 
@@ -536,8 +541,8 @@ export class QueryGenerator {
     }
   }
 
-  /** Scalar changes only (updateMany data, nested updateMany data). */
-  private scalarUpdate(m: string): Obj {
+  /** Scalar changes only (updateMany data, nested updateMany data). `key`: an autoincrement id may be changed (not beside relation writes). */
+  private scalarUpdate(m: string, key = true): Obj {
     const g = this.g
     const info = this.model(m)
     const d: Obj = {}
@@ -545,7 +550,10 @@ export class QueryGenerator {
       if (g.chance(0.4)) d[field] = info.fresh?.includes(field) ? this.freshString('x') : g.pick(values)
     for (const b of info.booleans) if (g.chance(0.4)) d[b] = g.chance(0.5)
     if (info.scope.kind === 'tenant' && g.chance(0.5)) d.name = this.freshString('T')
-    if (info.scope.kind === 'field' && g.chance(0.15)) d[this.tf] = g.pick(this.s.gen.tenantUpdates)
+    if (info.scope.kind === 'field' && g.chance(0.15)) d[this.tf] = this.absentBeside(g.pick(this.s.gen.tenantUpdates))
+    else if (info.scope.kind === 'field' && g.chance(0.05)) d[this.tf] = skip
+    const id = key ? this.keyChange(m) : undefined
+    if (id !== undefined) d.id = id
     if (!Object.keys(d).length) {
       const f = Object.keys(info.strings)[0]
       if (f) d[f] = this.freshString('y')
@@ -553,12 +561,42 @@ export class QueryGenerator {
     return d
   }
 
+  /** `{ set: x }` now and then with an absent key beside it (`increment: undefined` or Prisma.skip): it still sets x. */
+  private absentBeside(v: unknown): unknown {
+    const set = v !== null && typeof v === 'object' ? (v as Obj).set : v
+    if (typeof set !== 'number' || !this.g.chance(0.3)) return v
+    return { set, [this.g.pick(['increment', 'decrement', 'multiply'])]: this.g.chance(0.5) ? undefined : skip }
+  }
+
+  /**
+   * An integer primary key changed in update data (`id: { increment: 2 }`, `{ set: 3, increment: skip }`):
+   * a collision with another tenant's row answers P2002 where success would follow without that row.
+   * Only where ids are integers and rarely (most such writes fail); string ids never (the class tests).
+   */
+  private keyChange(m: string): unknown {
+    const g = this.g
+    if (typeof this.s.gen.missingId !== 'number' || this.model(m).scope.kind === 'tenant' || !g.chance(0.15)) return undefined
+    switch (g.int(6)) {
+      case 0:
+        return { increment: g.pick([1, 2, 3, 100]) }
+      case 1:
+        return { decrement: g.pick([1, 2]) }
+      case 2:
+        return { multiply: 2 }
+      case 3:
+        return { divide: 2 }
+      default:
+        return { set: this.risky() ? g.pick(this.seedIds(m)) : 100 + g.int(50), increment: g.chance(0.5) ? undefined : skip }
+    }
+  }
+
   /** Update data: scalars, tenant, foreign keys (bare or as relation writes), nested writes. */
   updateData(m: string, depth: number, inherited?: string, without?: string): Obj {
     const g = this.g
     const info = this.model(m)
     const checked = g.chance(0.5)
-    const d: Obj = { ...this.scalarUpdate(m) }
+    // Prisma's checked update input (relation writes) has no autoincrement id
+    const d: Obj = { ...this.scalarUpdate(m, !checked) }
     const tenantRel = info.relations.find((r) => r.fk === this.tf)
     if (tenantRel && checked && inherited !== tenantRel.name) {
       delete d[this.tf]

@@ -71,9 +71,24 @@ export async function settle(fn: () => Promise<unknown>): Promise<Outcome> {
   }
 }
 
+/**
+ * A fresh copy of query arguments: plain objects and arrays copied, every other object kept as it is.
+ * structuredClone would turn `Prisma.skip` (an instance of the runtime's Skip class, which Prisma drops
+ * like undefined) into a plain `{}`, which Prisma reads as an empty filter or rejects.
+ */
+export function cloneArgs<T>(v: T): T {
+  if (Array.isArray(v)) return v.map(cloneArgs) as T
+  if (v === null || typeof v !== 'object') return v
+  const proto = Object.getPrototypeOf(v) as unknown
+  if (proto !== Object.prototype && proto !== null) return v
+  const out: Record<string, unknown> = {}
+  for (const [k, x] of Object.entries(v)) out[k] = cloneArgs(x)
+  return out as T
+}
+
 /** The query on this client (a fresh copy of its arguments each time: nothing may share them). */
 export function runQuery(client: AnyClient, q: GenQuery, schema: IsolationSchema = DEMO): Promise<unknown> {
-  return client[modelOf(schema, q.model).prop][q.op](structuredClone(q.args))
+  return client[modelOf(schema, q.model).prop][q.op](cloneArgs(q.args))
 }
 
 const DAY = 86_400_000

@@ -20,6 +20,8 @@ export default defineConfig({
       { find: /^(\.\.\/src\/demo|\.)\/generated\/prisma\/client\.ts$/, replacement: client },
       { find: /^@prisma\/adapter-better-sqlite3$/, replacement: resolve(here, 'adapter.ts') },
       { find: /^@prisma\/client\/extension$/, replacement: resolve(here, 'node_modules/@prisma/client/extension.js') },
+      // Prisma.skip in a test must be the runtime of the client under test (its Skip class), as the generated client's own import
+      { find: /^@prisma\/client\/runtime\/client$/, replacement: resolve(here, 'node_modules/@prisma/client/runtime/client.mjs') },
     ],
   },
   test: {

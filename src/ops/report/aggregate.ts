@@ -20,7 +20,7 @@ export interface DayCounters {
   bySeverityModel: Map<string, number>
   /** method SEP endpoint */
   byEndpoint: Map<string, number>
-  /** severity SEP model SEP action SEP method SEP endpoint SEP violation */
+  /** severity SEP model SEP action SEP method SEP endpoint SEP violation SEP path ('' when the line has none) */
   byAction: Map<string, number>
   /** keys that did not fit under maxKeys, per map */
   folded: number
@@ -134,13 +134,15 @@ export class ReportAggregator {
     const method = rawMethod.toLowerCase() === 'unknown' ? '-' : rawMethod.toUpperCase()
     const endpoint = str(rec.endpoint, 'unknown')!
     const violation = str(rec.violation, 'unknown')!
+    // where in the query to fix it (`where.OR[1]`): two places in one endpoint are two fixes
+    const path = str(rec.path, '')!
     counters.total++
     if (rec.decision === 'blocked') counters.blocked++
     else counters.logged++
     counters.bySeverity.set(sev, (counters.bySeverity.get(sev) ?? 0) + 1)
     this.bump(counters, counters.bySeverityModel, sev + SEP + model)
     this.bump(counters, counters.byEndpoint, method + SEP + endpoint)
-    this.bump(counters, counters.byAction, [sev, model, action, method, endpoint, violation].join(SEP))
+    this.bump(counters, counters.byAction, [sev, model, action, method, endpoint, violation, path].join(SEP))
   }
 
   /** The counters of a day, or an empty day. */

@@ -17,8 +17,10 @@ export interface RecommendedAction {
   method: string
   endpoint: string
   violation: string
+  /** where in the query's arguments the violation is (`where.OR[1]`), when the log lines say */
+  path?: string
   count: number
-  /** one sentence: "Scope User.findMany at GET /api/admin/users (missing_tenant_id, 42 times)" */
+  /** one sentence: "Scope User.findMany at GET /api/admin/users (missing_tenant_id at where.OR[1], 42 times)" */
   text: string
 }
 
@@ -49,9 +51,9 @@ export interface BuildOptions {
 const severityRank = (s: Severity) => SEVERITIES.indexOf(s)
 
 /** The verb of a recommended action, by violation kind. */
-function recommend(violation: string, model: string, action: string, at: string, count: number): string {
+function recommend(violation: string, model: string, action: string, at: string, count: number, path: string): string {
   const where = `${model}.${action} at ${at}`
-  const tail = `(${violation}, ${count} ${count === 1 ? 'time' : 'times'})`
+  const tail = `(${violation}${path ? ` at ${path}` : ''}, ${count} ${count === 1 ? 'time' : 'times'})`
   switch (violation) {
     case 'tenant_mismatch':
       return `Fix the tenant passed to ${where} ${tail}`
@@ -98,9 +100,11 @@ export function buildReport(agg: ReportAggregator, opts: BuildOptions, today = n
   const actions: RecommendedAction[] = [...day.byAction]
     .filter(([k]) => k !== OTHER_KEY)
     .map(([key, count]) => {
-      const [severity, model, action, method, endpoint, violation] = splitKey(key) as [Severity, string, string, string, string, string]
+      const parts = splitKey(key) as [Severity, string, string, string, string, string, string?]
+      const [severity, model, action, method, endpoint, violation, path = ''] = parts
       const at = method !== '-' ? `${method} ${endpoint}` : endpoint === 'unknown' ? 'no endpoint (outside a request)' : endpoint
-      return { severity, model, action, method, endpoint, violation, count, text: recommend(violation, model, action, at, count) }
+      const text = recommend(violation, model, action, at, count, path)
+      return { severity, model, action, method, endpoint, violation, ...(path ? { path } : {}), count, text }
     })
     // Ranked by severity, then count; ties by name so the output is stable.
     .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || b.count - a.count || a.text.localeCompare(b.text))
