@@ -55,29 +55,41 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
   const model = q.model === undefined ? undefined : policy.models.get(q.model)
   const request = q.requestTenant ?? T
   const others = new Map<Unknown, number>()
+  const other = (u: Unknown): unknown => {
+    let n = others.get(u)
+    if (n === undefined) others.set(u, (n = OTHER - others.size))
+    return typed(u, n)
+  }
   const strictValue = (p: Placed): unknown => {
     const s = p.u.scalar
     if (p.u.origin?.request && !s?.nullable) return typed(p.u, request)
     if (s && !s.tenantLike) return s.neutral
     if (s?.nullable || p.role !== 'scalar' || !s) return OMIT
-    let n = others.get(p.u)
-    if (n === undefined) others.set(p.u, (n = OTHER - others.size))
-    return typed(p.u, n)
+    return other(p.u)
   }
   const favourableValue = (p: Placed): unknown => (p.u.scalar && !p.u.scalar.tenantLike ? p.u.scalar.neutral : p.role === 'scalar' ? typed(p.u, U) : OMIT)
   const run = (pick: (p: Placed) => unknown, tenant: unknown): Judgement => judge(policy, q.model, q.operation, build(q.args, placed, pick), tenant)
 
-  const strict = run(strictValue, request)
+  // A value that may be null or undefined is, at worst, absent (no pin) or another tenant's (a
+  // foreign key): the strict reading tries both, so `userId: string | null` is judged as `string`.
+  const present = (p: Placed): unknown => {
+    const s = p.u.scalar
+    if (!s?.nullable || !s.tenantLike || p.role !== 'scalar') return strictValue(p)
+    return p.u.origin?.request ? typed(p.u, request) : other(p.u)
+  }
+  const strict = merge(run(strictValue, request), placed.some((p) => p.u.scalar?.nullable && p.u.scalar.tenantLike && p.role === 'scalar') ? run(present, request) : undefined)
   const favourable = run(favourableValue, undefined)
   const blind = placed.filter((p) => p.role === 'blind')
   const removable = placed.filter((p) => p.role === 'removable')
-  const references = strict.references.map((r) => `${r.model} (${r.path})`)
+  const references = [...new Set(strict.references.map((r) => `${r.model} (${r.path})`))]
 
   if (blind.length === 0 && removable.length === 0 && strict.findings.length === 0) return { verdict: 'scoped', reasons: [], verifiedAtRunTime: references }
   if (blind.length === 0 && favourable.findings.length > 0) {
     const f = favourable.findings[0]!
     const hidden = removable.map((p) => `${at(p.path)}: ${p.u.why} (it could only add findings)`)
-    return { verdict: 'unscoped', ...described(f), reasons: [explain(f, policy), ...hidden], verifiedAtRunTime: references }
+    // Every finding is named (a second unproven foreign key is often the real IDOR), once each.
+    const found = [...new Set(favourable.findings.map((x) => explain(x, policy)))]
+    return { verdict: 'unscoped', ...described(f), reasons: [...found, ...hidden], verifiedAtRunTime: references }
   }
   const reasons = [...blind, ...removable].map((p) => `${at(p.path)}: ${p.u.why}`)
   if (strict.findings.length > 0) {
@@ -106,6 +118,11 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
   }
   // No violation kind: which one it would be depends on values the scan cannot see.
   return { verdict: 'unverifiable', ...(model ? { severity: model.severity } : {}), reasons, verifiedAtRunTime: references }
+}
+
+/** Both strict readings' findings and references (the second only when a value may be absent). */
+function merge(a: Judgement, b: Judgement | undefined): Judgement {
+  return b ? { findings: [...a.findings, ...b.findings], references: [...a.references, ...b.references] } : a
 }
 
 function described(f: JudgedFinding): Pick<SiteVerdict, 'violation' | 'severity' | 'findingModel'> {
@@ -144,12 +161,16 @@ function place(policy: Policy, datamodel: DataModel, q: QueryToJudge): Placed[] 
   const out: Placed[] = []
   const model = q.model ? policy.models.get(q.model) : undefined
   const scalars = new Set((q.model ? datamodel.models[q.model]?.fields ?? [] : []).filter((f) => f.kind !== 'object').map((f) => f.name))
-  const pinField = model && (model.kind === 'field' || model.kind === 'root') ? model.field : undefined
+  // Columns that can take part in pinning the tenant: the tenant column (or the tenant model's id)
+  // and every column of a foreign key that includes the tenant field.
+  const pinning = new Set<string>()
+  if (model && (model.kind === 'field' || model.kind === 'root')) pinning.add(model.field)
+  for (const r of model?.relations.values() ?? []) if (r.tenantBound) for (const f of r.fields) pinning.add(f)
   const visit = (s: Sym, path: Seg[]) => {
-    if (s instanceof Unknown) out.push({ u: s, path, role: roleOf(s, path, scalars, pinField, model) })
+    if (s instanceof Unknown) out.push({ u: s, path, role: roleOf(s, path, scalars, pinning, model) })
     else if (s instanceof SymObject) {
       for (const [k, v] of s.props) visit(v, [...path, k])
-      for (const h of s.hidden) out.push({ u: h, path: [...path, '{…}'], role: roleOf(h, [...path, '{…}'], scalars, pinField, model) })
+      for (const h of s.hidden) out.push({ u: h, path: [...path, '{…}'], role: roleOf(h, [...path, '{…}'], scalars, pinning, model) })
     } else if (s instanceof SymArray) {
       s.items.forEach((v, i) => visit(v, [...path, i]))
       for (const h of s.hidden) out.push({ u: h, path: [...path, '[…]'], role: 'blind' })
@@ -159,14 +180,15 @@ function place(policy: Policy, datamodel: DataModel, q: QueryToJudge): Placed[] 
   return out
 }
 
-function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, pinField: string | undefined, model: ModelPolicy | undefined): Placed['role'] {
+function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, pinning: ReadonlySet<string>, model: ModelPolicy | undefined): Placed['role'] {
   const last = path[path.length - 1]
   const names = path.filter((s): s is string => typeof s === 'string')
-  // A filter on one of the model's own columns, other than the one that pins the tenant, at the
-  // top of its where (or under AND/OR/NOT): whatever it holds, it cannot make the query match
-  // another tenant's rows where the rest pins T, nor pin T where the rest does not.
-  const topFilter = names[0] === 'where' && names.slice(1, -1).every((n) => LOGIC.has(n)) && names.length >= 2
-  if (topFilter && typeof last === 'string' && scalars.has(last) && last !== pinField) return u.kind === 'scalar' ? 'scalar' : 'harmless'
+  // A filter on one of the model's own columns that cannot pin the tenant, at the top of its where
+  // (or under AND/OR/NOT), compared in any way (`id: x`, `id: { in: ids }`, `createdAt: { gte: d }`):
+  // whatever it holds, it cannot make the query match another tenant's rows where the rest pins T,
+  // nor pin T where the rest does not.
+  const column = names[0] === 'where' ? names.slice(1).find((n) => !LOGIC.has(n)) : undefined
+  if (column !== undefined && scalars.has(column) && !pinning.has(column)) return u.kind === 'scalar' ? 'scalar' : 'harmless'
   if (u.kind === 'scalar') return 'scalar'
   // `any` written to one of the model's columns: Prisma accepts only a scalar there, so it is judged as one.
   const dataColumn = model && typeof last === 'string' && scalars.has(last) && DATA_ROOTS.has(names[0] ?? '') && path.length <= 3
