@@ -86,6 +86,7 @@ describe('tenantfence scan (CLI)', () => {
     expect(res.stdout).toContain(`UNSCOPED  ${SMALL}:${unscoped}:9  User.findFirst [CRITICAL] missing_tenant_id`)
     expect(res.stdout).toContain(`UNVERIFIABLE  ${SMALL}:${lineOf('auditLog.findMany')}:10  AuditLog.findMany [CRITICAL]`)
     expect(res.stdout).toContain("- where.tenantId: `Number(email)`: `email` is a parameter of users; not traced to the request's tenant")
+    expect(res.stdout).toContain("    fix: if every caller passes the request's tenant, mark `email` with @requestTenant")
     expect(res.stdout.trim().split('\n').at(-1)).toBe('2 findings (1 unscoped, 1 unverifiable), 1 scoped, 0 bypassed · no baseline: every finding counts')
     expect(existsSync(join(dir, 'scan.sarif'))).toBe(true)
   }, 120_000)

@@ -65,6 +65,19 @@ describe('tenantfence scan on the shapes fixture', () => {
     expect(at('runWithTenant({ tenantId: 7 }, () => prisma.user.findMany({ where: { tenantId } }))').reasons[0]).toMatch(/`tenantId` is a parameter of contexts/)
   })
 
+  it('says why a query stayed unverifiable, and the one change that would make it judgeable', () => {
+    expect(at('where: { tenantId: t2 }')).toMatchObject({
+      reasons: ["where.tenantId: `t2` is destructured from a parameter of followed; not traced to the request's tenant"],
+      fix: expect.stringMatching(/^if every caller passes the request's tenant, mark `PlainOptions\.tenantId` with @requestTenant/),
+    })
+    expect(at('where: widened(tenant)').fix).toMatch(/^let the helper return an object literal/)
+    expect(at('where: built })')).toMatchObject({ reasons: [expect.stringMatching(/`built` is changed after it is built/)], fix: expect.stringMatching(/^build the object in one literal/) })
+    expect(at('...(email && { tenantId })').reasons).toEqual([expect.stringMatching(/pins the tenant only inside a conditional spread/)])
+    expect(at('tenantId: reassignable').fix).toMatch(/^declare it with const/)
+    expect(at('getTenantContext()?.tenantId').fix).toMatch(/^throw when the tenant context is missing/)
+    expect(at('findMany({ where: filter })').fix).toMatch(/^build the filter in this function/)
+  })
+
   it('says what is wrong with an unscoped call site, and what it could not see', () => {
     expect(at("findMany({ where: { isActive: true } })").reasons).toEqual(['missing_tenant_id on User at where: nothing in its filter or data sets the tenant field to one tenant (User is scoped by `tenantId`)'])
     const hiddenSelect = at('findMany({ where: { isActive: true }, select })')
