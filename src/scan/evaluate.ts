@@ -48,6 +48,8 @@ export class Unknown {
     readonly origin: Origin | undefined,
     /** the one change that would let the scan see it */
     readonly fix?: string,
+    /** a computed key whose type is a union of string literals (`[sortBy]: 'asc'`): the keys it can be */
+    readonly keys?: readonly string[],
   ) {
     this.whyText = why
   }
@@ -145,7 +147,7 @@ export class Evaluator {
       return this.unknown(e, c)
     }
     if (ts.isCallExpression(e)) {
-      const inlined = this.inline(e, c, depth)
+      const inlined = this.inline(e, c, depth) ?? this.mapped(e, c, depth)
       if (inlined !== undefined) return inlined
     }
     if (ts.isNewExpression(e) && ts.isIdentifier(e.expression) && e.expression.text === 'Date' && this.fromLibrary(e.expression)) return new Date(0)
@@ -219,7 +221,7 @@ export class Evaluator {
     for (const p of e.properties) {
       if (ts.isPropertyAssignment(p)) {
         const key = propertyNameText(ts, p.name)
-        if (key === undefined) out.hidden.push(this.structure(p, `a computed key \`${shortText(p.name)}\``, FIX.computed))
+        if (key === undefined) out.hidden.push(this.computedKey(p))
         else {
           out.props.set(key, this.value(p.initializer, c, depth + 1))
           out.optional.delete(key)
@@ -339,6 +341,36 @@ export class Evaluator {
     if (decl && (ts.isParameter(decl) || ts.isBindingElement(decl))) return FIX.filterParameter
     if (decl && ts.isVariableDeclaration(decl) && !isConst(ts, decl)) return FIX.let
     return FIX.helper
+  }
+
+  /** `[sortBy]: sortOrder`: hidden, but when its key's type is a union of string literals, the keys it can be are known. */
+  private computedKey(p: TS.PropertyAssignment): Unknown {
+    const { ts } = this
+    const why = `a computed key \`${shortText(p.name)}\``
+    const type = ts.isComputedPropertyName(p.name) ? this.r.typeOf(p.name.expression) : undefined
+    const parts = type ? (type.isUnion() ? type.types : [type]) : []
+    const keys = parts.length > 0 && parts.every((t) => t.isStringLiteral()) ? parts.map((t) => (t as TS.StringLiteralType).value) : undefined
+    return new Unknown(p, 'structure', why, undefined, undefined, 'name the key in the literal (or type it as a union of the columns it can be)', keys)
+  }
+
+  /**
+   * `ids.map((id) => ({ … }))`: an array whose every item is the callback's one returned object,
+   * its parameters unknown (judged once, it stands for every item).
+   */
+  private mapped(call: TS.CallExpression, c: Ctx, depth: number): SymArray | undefined {
+    const { ts } = this
+    const callee = call.expression
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'map' || call.arguments.length !== 1) return undefined
+    if (!this.checker.isArrayType(this.checker.getNonNullableType(this.r.typeOf(callee.expression)))) return undefined
+    const fn = skipOuter(ts, call.arguments[0]!)
+    if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) || ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Async) return undefined
+    const returned = this.r.returnedExpressions(fn)
+    if (returned?.length !== 1 || this.mutates(fn)) return undefined
+    const item = this.value(returned[0]!, c, depth + 1)
+    if (!(item instanceof SymObject)) return undefined
+    const out = new SymArray()
+    out.items.push(item)
+    return out
   }
 
   private structure(node: TS.Node, why: string | (() => string), fix?: string): Unknown {

@@ -222,6 +222,12 @@ function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, 
   const column = names[0] === 'where' ? names.slice(1).find((n) => !LOGIC.has(n)) : undefined
   if (column !== undefined && scalars.has(column) && !pinning.has(column)) return u.kind === 'scalar' ? 'scalar' : 'harmless'
   if (u.kind === 'scalar') return 'scalar'
+  // A computed key that can only be some of the model's own columns (`orderBy: { [sortBy]: 'asc' }`
+  // with sortBy typed 'name' | 'createdAt'), in the query's own where (at its top) or selection:
+  // it reads or compares a column, never a relation, and not the tenant's.
+  const ownColumns = u.keys !== undefined && u.keys.every((k) => scalars.has(k) && !pinning.has(k))
+  const atTop = names.slice(1, -1).every((n) => LOGIC.has(n)) && last === '{…}'
+  if (ownColumns && atTop && (names[0] === 'where' || SELECTION.has(names[0] ?? ''))) return 'harmless'
   // `any` written to one of the model's columns: Prisma accepts only a scalar there, so it is judged as one.
   const dataColumn = model && typeof last === 'string' && scalars.has(last) && DATA_ROOTS.has(names[0] ?? '') && path.length <= 3
   if (dataColumn && u.origin) return 'scalar'
