@@ -106,7 +106,8 @@ const ANY_TENANT = (ts: TypeScript, e: TS.Expression): ScalarInfo => ({
 export class Evaluator {
   private readonly ts
   private readonly checker
-  private readonly mutating = new WeakMap<TS.Node, boolean>()
+  /** per function or block, per name ('' for any): does it change an object after building it */
+  private readonly mutating = new WeakMap<TS.Node, Map<string, boolean>>()
 
   constructor(
     private readonly r: Resolver,
@@ -170,10 +171,15 @@ export class Evaluator {
     return v instanceof SymObject || v instanceof SymArray ? v : undefined
   }
 
-  /** Does this function (or block) change an object after building it (`where.OR = …`, `delete`, `Object.assign`, `.push`)? */
-  private mutates(node: TS.Node, name?: string): boolean {
-    const key = name === undefined ? node : undefined
-    if (key && this.mutating.has(key)) return this.mutating.get(key)!
+  /**
+   * Does this function (or block) change an object after building it (`where.OR = …`, `delete`,
+   * `Object.assign`, `.push`)? Only what `name` holds, when given.
+   */
+  private mutates(node: TS.Node, name = ''): boolean {
+    let known = this.mutating.get(node)
+    if (!known) this.mutating.set(node, (known = new Map()))
+    const cached = known.get(name)
+    if (cached !== undefined) return cached
     const { ts } = this
     const rootName = (x: TS.Expression): string | undefined => {
       let r = x
@@ -184,7 +190,7 @@ export class Evaluator {
       const t = skipOuter(ts, target)
       if (!(ts.isPropertyAccessExpression(t) || ts.isElementAccessExpression(t))) return false
       const root = rootName(t)
-      return root !== undefined && (name === undefined || root === name)
+      return root !== undefined && (name === '' || root === name)
     }
     let found = false
     const visit = (n: TS.Node): void => {
@@ -195,12 +201,12 @@ export class Evaluator {
         const m = n.expression
         const target = m.name.text === 'assign' && rootName(m.expression) === 'Object' ? n.arguments[0] : MUTATORS.has(m.name.text) ? m.expression : undefined
         const root = target && rootName(target)
-        if (root !== undefined && root !== 'Object' && (name === undefined || root === name)) found = true
+        if (root !== undefined && root !== 'Object' && (name === '' || root === name)) found = true
       }
       if (!found) ts.forEachChild(n, visit)
     }
     ts.forEachChild(node, visit)
-    if (key) this.mutating.set(key, found)
+    known.set(name, found)
     return found
   }
 
