@@ -213,15 +213,22 @@ export class Evaluator {
   private object(e: TS.ObjectLiteralExpression, c: Ctx, depth: number): SymObject {
     const { ts } = this
     const out = new SymObject()
-    const merge = (v: SymObject, optional: boolean) => {
+    // A conditional key may only add to what is there: one that replaces a key set before it (by the
+    // literal or another conditional spread) has a value that depends on the condition, and the two
+    // readings (with and without conditional keys) would not cover every combination.
+    const addOptional = (p: TS.Node, k: string, val: Sym) => {
+      if (out.props.has(k) || out.optional.has(k)) out.hidden.push(this.structure(p, `\`${k}\` is set again by a conditional spread: its value depends on the condition`))
+      else out.optional.set(k, val)
+    }
+    const merge = (p: TS.Node, v: SymObject, optional: boolean) => {
       for (const [k, val] of v.props) {
-        if (optional) out.optional.set(k, val)
+        if (optional) addOptional(p, k, val)
         else {
           out.props.set(k, val)
           out.optional.delete(k)
         }
       }
-      for (const [k, val] of v.optional) out.optional.set(k, val)
+      for (const [k, val] of v.optional) addOptional(p, k, val)
       out.hidden.push(...v.hidden)
     }
     for (const p of e.properties) {
@@ -239,7 +246,7 @@ export class Evaluator {
         const branches = conditionalBranches(ts, p.expression)
         for (const b of branches ?? [p.expression]) {
           const v = this.value(b, c, depth + 1)
-          if (v instanceof SymObject) merge(v, branches !== undefined)
+          if (v instanceof SymObject) merge(p, v, branches !== undefined)
           else if (v !== undefined && v !== null && !(branches && isFalsy(v))) {
             out.hidden.push(this.structure(p, () => `the spread \`${shortText(p)}\` (${this.typeText(p.expression)}) cannot be seen`, FIX.spread))
           }
