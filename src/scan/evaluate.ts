@@ -243,7 +243,7 @@ export class Evaluator {
         out.props.set(p.name.text, this.value(p.name, c, depth + 1))
         out.optional.delete(p.name.text)
       } else if (ts.isSpreadAssignment(p)) {
-        const branches = conditionalBranches(ts, p.expression)
+        const branches = conditionalBranches(ts, p.expression) ?? this.letValues(p.expression)
         for (const b of branches ?? [p.expression]) {
           const v = this.value(b, c, depth + 1)
           if (v instanceof SymObject) merge(p, v, branches !== undefined)
@@ -356,6 +356,42 @@ export class Evaluator {
     return FIX.helper
   }
 
+  /**
+   * `let extra = {}; if (…) extra = { … }; … { ...extra }`: the values a `let` can hold, when every one
+   * is an object literal assigned with `=` in the function that declares it (not in a nested
+   * function, which may run later) and nothing changes them afterwards. Spread, they are judged as
+   * conditional branches.
+   */
+  private letValues(expr: TS.Expression): TS.Expression[] | undefined {
+    const { ts } = this
+    const e = skipOuter(ts, expr)
+    const decl = ts.isIdentifier(e) ? this.r.declarationOf(e) : undefined
+    if (!decl || !ts.isVariableDeclaration(decl) || !ts.isIdentifier(decl.name) || isConst(ts, decl) || !decl.initializer) return undefined
+    const list = decl.parent
+    const block = ts.isVariableDeclarationList(list) ? list.parent.parent : undefined
+    if (!block || !(ts.isBlock(block) || ts.isSourceFile(block))) return undefined
+    const name = decl.name.text
+    const values: TS.Expression[] = [decl.initializer]
+    let ok = true
+    const visit = (n: TS.Node, nested: boolean): void => {
+      if (!ok) return
+      const assigns = ts.isBinaryExpression(n) && n.operatorToken.kind >= ts.SyntaxKind.FirstAssignment && n.operatorToken.kind <= ts.SyntaxKind.LastAssignment
+      if (assigns && ts.isIdentifier(n.left) && n.left.text === name) {
+        if (nested || n.operatorToken.kind !== ts.SyntaxKind.EqualsToken) ok = false
+        else values.push(n.right)
+      }
+      // any other way to write it: a destructuring assignment, a loop variable, ++/--
+      const mentions = (x: TS.Node): boolean => (ts.isIdentifier(x) && x.text === name) || (ts.forEachChild(x, mentions) ?? false)
+      if (assigns && !ts.isIdentifier(n.left) && mentions(n.left)) ok = false
+      if ((ts.isForOfStatement(n) || ts.isForInStatement(n)) && ts.isIdentifier(n.initializer) && n.initializer.text === name) ok = false
+      if ((ts.isPrefixUnaryExpression(n) || ts.isPostfixUnaryExpression(n)) && ts.isIdentifier(n.operand) && n.operand.text === name) ok = false
+      ts.forEachChild(n, (c) => visit(c, nested || ts.isFunctionLike(c)))
+    }
+    visit(block, false)
+    const literal = (v: TS.Expression) => ts.isObjectLiteralExpression(skipOuter(ts, v))
+    return ok && values.every(literal) && !this.mutates(block, name) ? values : undefined
+  }
+
   /** `[sortBy]: sortOrder`: hidden, but when its key's type is a union of string literals, the keys it can be are known. */
   private computedKey(p: TS.PropertyAssignment): Unknown {
     const { ts } = this
@@ -368,18 +404,22 @@ export class Evaluator {
 
   /**
    * `ids.map((id) => ({ … }))`: an array whose every item is the callback's one returned object,
-   * its parameters unknown (judged once, it stands for every item).
+   * its parameters unknown (judged once, it stands for every item); `flatMap` of a callback that
+   * returns such an array.
    */
   private mapped(call: TS.CallExpression, c: Ctx, depth: number): SymArray | undefined {
     const { ts } = this
     const callee = call.expression
-    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'map' || call.arguments.length !== 1) return undefined
+    const flat = ts.isPropertyAccessExpression(callee) && callee.name.text === 'flatMap'
+    if (!ts.isPropertyAccessExpression(callee) || !(flat || callee.name.text === 'map') || call.arguments.length !== 1) return undefined
     if (!this.checker.isArrayType(this.checker.getNonNullableType(this.r.typeOf(callee.expression)))) return undefined
     const fn = skipOuter(ts, call.arguments[0]!)
     if (!(ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) || ts.getCombinedModifierFlags(fn) & ts.ModifierFlags.Async) return undefined
     const returned = this.r.returnedExpressions(fn)
     if (returned?.length !== 1 || this.mutates(fn)) return undefined
     const item = this.value(returned[0]!, c, depth + 1)
+    // flatMap: the callback's array stands for every item's array
+    if (flat) return item instanceof SymArray ? item : undefined
     if (!(item instanceof SymObject)) return undefined
     const out = new SymArray()
     out.items.push(item)
