@@ -54,6 +54,7 @@ describe.each(APPS)('tenantfence scan on %s-shaped queries', (app) => {
       queries: expected.length,
       realUnscoped: unscoped.length,
       unscopedFound: unscoped.length - verdicts(unscoped, 'scoped'),
+      unscopedFoundAsUnverifiable: verdicts(unscoped, 'unverifiable'),
       unscopedMissed: verdicts(unscoped, 'scoped'),
       realScoped: scoped.length,
       scopedJudgedScoped: verdicts(scoped, 'scoped'),
