@@ -24,6 +24,9 @@ export default defineConfig({
     RolePermission: { severity: 'MEDIUM', via: 'role' },
   },
   globalModels: ['Permission'],
+  // how flags reach the demo: its environment (compose reads .env; `phase env` and `phase rollback`
+  // print KEY=value lines, the rollback alert says to set them and restart)
+  rollout: { flags: { source: 'env' } },
   bypass: { reasons: ['nightly_cleanup', 'data_migration', 'support_investigation', 'security_incident'] },
   // PostgreSQL row-level security (docs/rls.md): `generate` writes prisma/rls/migration.sql; the
   // extension's rls option sets app.tenant_id (the defaults: setting, bypass by reason, prisma/rls)

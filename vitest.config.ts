@@ -30,7 +30,7 @@ export default defineConfig({
       {
         extends: true,
         // Threads: about 15 % less CPU and wall time than forks for this suite on this machine
-        // (README "How it is tested"). A file that needs a process of its own (process.chdir, its
+        // (docs/testing.md, "How long the suite takes"). A file that needs a process of its own (process.chdir, its
         // own heap figures, signals to itself) needs a project with pool 'forks'.
         test: {
           name: 'fast',

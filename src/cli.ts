@@ -5,6 +5,7 @@ import { readFileSync, realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { TenantConfigError } from './config/define.ts'
 import { TenantFlagError } from './config/flags.ts'
+import { closest } from './config/suggest.ts'
 
 type Command = { run(argv: string[]): Promise<number>; summary: string }
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -25,15 +26,18 @@ Commands:
   audit [--config FILE] [--schema FILE|DIR]        list schema models the config does not classify, and stale entries
   report (--logs FILE | --loki URL) [--date D]     the daily violation report
   status (--prometheus URL | --metrics URL)        the terminal dashboards
-  phase env <n> [--kubectl deployment/NAME]        phase n's flags
-  phase rollback                                   the instant rollback
+  phase env <n> [--kubectl deployment/NAME]        phase n's flags, for where the app reads them
+  phase rollback [--kubectl deployment/NAME]       the instant rollback, for where the app reads its flags
   phase check <n> --prometheus URL                 phase n's success criteria (exit 0 when all hold)
   scan [paths…] [--baseline FILE] [--format F]      find unscoped queries in the app's code (needs typescript)
 
-Run \`tenantfence <command> --help\` for a command's options, \`tenantfence --version\` for the version.`
+Run \`tenantfence <command> --help\` (or \`tenantfence help <command>\`) for a command's options,
+\`tenantfence --version\` for the version.`
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv
+  const [first, ...others] = argv
+  // `tenantfence help phase env` is `tenantfence phase env --help`.
+  const [name, ...rest] = first === 'help' && others.length ? [...others, '--help'] : argv
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE)
     return name ? 0 : 2
@@ -44,7 +48,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name]
   if (!load) {
-    console.error(`tenantfence: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}`)
+    const near = closest(name, Object.keys(COMMANDS))
+    console.error(`tenantfence: unknown command "${name}"${near ? `: did you mean "tenantfence ${near}"?` : '.'} Commands: ${Object.keys(COMMANDS).join(', ')}; \`tenantfence --help\` says what each does`)
     return 2
   }
   try {

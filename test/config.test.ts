@@ -3,6 +3,8 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { auditModels, compilePolicy, defineConfig, parseSchema, type TenantFenceConfigInput } from '../src/index.ts'
+import * as mainEntry from '../src/index.ts'
+import { dataModelOfClient, type DataModel } from '../src/enforcement/datamodel.ts'
 import config from '../tenantfence.config.ts'
 import { runCli } from './helpers/cli.ts'
 
@@ -48,6 +50,11 @@ describe('defineConfig', () => {
     ;(c.phases[1]!.alerts as string[]).push('TenantViolationSpik')
     expect(() => defineConfig(c)).toThrow(/TenantViolationSpike/)
     expect(() => defineConfig({ ...minimal, thresholds: { errorRat: 0.01 } as never })).toThrow(/thresholds: unknown key\(s\) "errorRat" \(did you mean "errorRate"\?\)\. Valid: violationSummaryFor, .*errorRate,/)
+    // A key an older version accepted names what replaced it (edit distance alone finds nothing here).
+    expect(() => defineConfig({ ...minimal, thresholds: { errorRateWarning: 0.01 } as never })).toThrow(
+      /thresholds: unknown key\(s\) "errorRateWarning" \(renamed to "errorRate" \(blocked requests as a share of users' requests; per phase in phases\[n\]\.thresholds\)\)/,
+    )
+    expect(() => defineConfig({ ...minimal, phases: { 2: { thresholds: { errorRateWarning: 0.01 } } } } as never)).toThrow(/phases\[2\]\.thresholds: unknown key\(s\) "errorRateWarning" \(renamed to "errorRate"/)
     expect(() => defineConfig({ ...minimal, phases: { 2: { successCriteria: [{ kind: 'errorRat', below: 1, window: '1h', description: 'x' }] } } } as never)).toThrow(/phases\[2\]\.successCriteria\[0\]\.kind: .*"errorRat": did you mean "errorRate"/)
   })
 
@@ -63,6 +70,32 @@ const minimal: TenantFenceConfigInput = {
   models: { User: { severity: 'CRITICAL' }, RefreshToken: { severity: 'CRITICAL', via: 'user' }, Role: { severity: 'HIGH' }, RolePermission: { severity: 'MEDIUM', via: 'role' } },
   globalModels: ['Permission'],
 }
+
+describe('rollout.flags: how flags reach the app (what every printed rollback uses)', () => {
+  const minimal = { models: { User: { severity: 'CRITICAL' as const } } }
+  it('accepts a flag file, a Kubernetes deployment or the environment; none is the default', () => {
+    expect(defineConfig(minimal).rollout).toBeUndefined()
+    expect(defineConfig({ ...minimal, rollout: { flags: { source: 'file', path: '/etc/tenantfence/flags.env' } } }).rollout?.flags).toEqual({ source: 'file', path: '/etc/tenantfence/flags.env' })
+    const k8s = { source: 'kubernetes', deployment: 'api', namespace: 'shop', container: 'app' } as const
+    expect(defineConfig({ ...minimal, rollout: { flags: k8s } }).rollout?.flags).toEqual(k8s)
+    expect(defineConfig({ ...minimal, rollout: { flags: { source: 'env' } } }).rollout?.flags).toEqual({ source: 'env' })
+  })
+
+  it.each([
+    ['a source typo', { source: 'files' }, /rollout\.flags\.source: source names "files": did you mean "file"\? Valid: file, kubernetes, env/],
+    ['a file without its path', { source: 'file' }, /rollout\.flags\.path: source "file" needs path/],
+    ['a relative path (relative to what?)', { source: 'file', path: 'flags.env' }, /rollout\.flags\.path: must be the absolute path of the flag file the app watches/],
+    ['a deployment without its namespace', { source: 'kubernetes', deployment: 'api' }, /rollout\.flags\.namespace: source "kubernetes" needs namespace/],
+    ['a name kubectl refuses', { source: 'kubernetes', deployment: 'My_App', namespace: 'shop' }, /rollout\.flags\.deployment: must be a Kubernetes name/],
+    ['a key of another source', { source: 'env', path: '/x' }, /rollout\.flags: unknown key\(s\) "path"/],
+  ])('refuses %s with a message that names it', (_name, flags, message) => {
+    expect(() => defineConfig({ ...minimal, rollout: { flags } } as unknown as TenantFenceConfigInput)).toThrow(message)
+  })
+
+  it('names a typo in rollout itself', () => {
+    expect(() => defineConfig({ ...minimal, rollout: { flag: { source: 'env' } } } as unknown as TenantFenceConfigInput)).toThrow(/rollout: unknown key\(s\) "flag" \(did you mean "flags"\?\)/)
+  })
+})
 
 describe('a minimal config is complete (the rollout document\'s defaults)', () => {
   const c = defineConfig(minimal)
@@ -103,8 +136,8 @@ describe('a minimal config is complete (the rollout document\'s defaults)', () =
   })
 
   it('the demo config writes only what a team must: its phases are the defaults for its models', () => {
-    const { app, tenant, models, globalModels, bypass, rls } = config
-    expect(defineConfig({ app, tenant, models, globalModels, bypass, rls })).toEqual(config)
+    const { app, tenant, models, globalModels, bypass, rls, rollout } = config
+    expect(defineConfig({ app, tenant, models, globalModels, bypass, rls, rollout })).toEqual(config)
     const source = readFileSync('tenantfence.config.ts', 'utf8')
     for (const key of ['phases:', 'thresholds:', 'rollback:', 'successCriteria']) expect(source).not.toContain(key)
   })
@@ -203,5 +236,56 @@ describe('start-up audit', () => {
     } finally {
       await db.close()
     }
+  })
+})
+
+describe('exports that live on a subpath', () => {
+  it('taken from the main entry, they do not type-check as calls, and a call names the subpath', () => {
+    // @ts-expect-error the stub takes no argument: an adapter call from the main entry does not compile
+    expect(() => mainEntry.tenantContext({ claims: () => ({ tenantId: 1 }) })).toThrow(
+      `"tenantContext" is not exported by 'tenantfence': import { tenantContext } from 'tenantfence/express'`,
+    )
+    expect(() => mainEntry.webTenantContext()).toThrow("import { webTenantContext } from 'tenantfence/web'")
+    expect(() => mainEntry.fastifyRoute()).toThrow("import { fastifyRoute } from 'tenantfence/fastify'")
+    expect(() => mainEntry.allowTenantViolations()).toThrow("import { allowTenantViolations } from 'tenantfence/vitest' (or 'tenantfence/jest')")
+    let thrown: unknown
+    try {
+      mainEntry.tenantErrorHandler()
+    } catch (err) {
+      thrown = err
+    }
+    expect(thrown).toMatchObject({ code: 'TENANTFENCE_MOVED_EXPORT', exportName: 'tenantErrorHandler', subpath: 'tenantfence/express' })
+  })
+})
+
+describe('the data model of a Prisma 6 client on the Rust engine', () => {
+  it('reads unique keys from the schema text when the runtime data model is the full DMMF (prisma-client-js, no adapter)', () => {
+    const parsed = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
+    // What 6.19's prisma-client-js generator writes for the library engine (dmmfToRuntimeDataModel, not
+    // pruned): DMMF models with relation keys, the primary key as an object, unique keys as
+    // uniqueFields/uniqueIndexes, and no \`uniques\`.
+    const dmmf = {
+      models: Object.fromEntries(
+        Object.entries(parsed.models).map(([name, m]) => [
+          name,
+          {
+            dbName: m.dbName ?? null,
+            fields: m.fields,
+            primaryKey: m.primaryKey && m.primaryKey.length > 1 ? { name: null, fields: m.primaryKey } : null,
+            uniqueFields: (m.uniques ?? []).filter((u) => u.fields.length > 1).map((u) => u.fields),
+            uniqueIndexes: (m.uniques ?? []).filter((u) => u.fields.length > 1).map((u) => ({ name: null, fields: u.fields })),
+          },
+        ]),
+      ),
+    } as unknown as DataModel
+    const client = { _runtimeDataModel: dmmf, _engineConfig: { inlineSchema: readFileSync('prisma/schema.prisma', 'utf8') } }
+    const read = dataModelOfClient(client)!
+    for (const [name, m] of Object.entries(parsed.models)) {
+      expect(read.models[name]!.uniques, name).toEqual(m.uniques)
+      expect(read.models[name]!.primaryKey, name).toEqual(m.primaryKey)
+    }
+    // so the policy knows the same compound keys that hold the tenant (User's tenantId_email)
+    expect(compilePolicy(config, read).models.get('User')!.tenantKeys).toEqual(compilePolicy(config, parsed).models.get('User')!.tenantKeys)
+    expect(compilePolicy(config, read).models.get('User')!.tenantKeys).toEqual(['tenantId_email'])
   })
 })

@@ -125,11 +125,40 @@ describe('generate: alert rules follow the config', () => {
     expect(expr('TenantCriticalModelViolation')).toContain('severity="CRITICAL", decision="logged"')
   })
 
-  it('the rollback alert names the rollback command from config.rollback', () => {
+  it('the rollback alert names the rollback from config.rollback, for where config.rollout.flags says the app reads its flags', () => {
     for (const r of alertRules(files).filter((r) => r.alert === 'TenantEnforcementRollback')) {
       expect(r.labels.severity).toBe('critical')
-      expect(r.annotations.description).toContain(`kubectl set env deployment/${config.app.job} TENANT_ENFORCEMENT_MODE=log_only`)
+      // the demo reads its environment (compose): set it and restart, no kubectl
+      expect(r.annotations.description).toContain("set TENANT_ENFORCEMENT_MODE=log_only in the app's environment and restart it")
+      expect(r.annotations.description).not.toContain('kubectl')
     }
+  })
+
+  it('without rollout.flags no deployment is guessed from the job: every form with placeholders, and what to set', () => {
+    const { rollout: _none, ...rest } = config
+    const bare = defineConfig({ app: rest.app, tenant: rest.tenant, models: rest.models, globalModels: rest.globalModels })
+    const texts = [
+      ...alertRules(generateFiles(bare)).filter((r) => r.alert === 'TenantEnforcementRollback').map((r) => r.annotations.description),
+      generateFiles(bare).find((f) => f.path === 'alerts/runbooks/phase-3-full-enforcement.md')!.content,
+    ]
+    for (const text of texts) {
+      expect(text).not.toContain(`deployment/${config.app.job}`)
+      expect(text).toContain('kubectl -n <namespace> set env deployment/<deployment> TENANT_ENFORCEMENT_MODE=log_only')
+      expect(text).toContain("rollout.flags in the config says where the app reads its flags ({ source: 'file', path }")
+    }
+  })
+
+  it('a flag-file app gets the atomic rewrite of its file in the alert and the runbook (complete flags, tmp then mv)', () => {
+    const withFile = defineConfig({ app: config.app, tenant: config.tenant, models: config.models, globalModels: config.globalModels, rollout: { flags: { source: 'file', path: '/etc/tenantfence/flags.env' } } })
+    const out = generateFiles(withFile)
+    const command = "> /etc/tenantfence/flags.env.tmp && mv /etc/tenantfence/flags.env.tmp /etc/tenantfence/flags.env"
+    for (const r of alertRules(out).filter((r) => r.alert === 'TenantEnforcementRollback')) {
+      expect(r.annotations.description).toContain(command)
+      // the phase's own flags with the rollback's over them: a file replaces every flag (bypass stays allowed)
+      expect(r.annotations.description).toContain("printf '%s\\n' TENANT_ENFORCEMENT_ENABLED=true TENANT_ENFORCEMENT_MODE=log_only ")
+      expect(r.annotations.description).toContain('TENANT_ENFORCEMENT_ALLOW_BYPASS=true')
+    }
+    expect(out.find((f) => f.path === 'alerts/runbooks/phase-2-selective-enforcement.md')!.content).toContain(command)
   })
 
   it('every runbook_url points at a section of a generated runbook', () => {
@@ -154,6 +183,7 @@ describe('generate: alert rules follow the config', () => {
     expect(section).toContain('tenantfence / Tenant enforcement')
     expect(section).toContain('/d/tenantfence-enforcement?viewPanel=panel-5')
     expect(section).toContain('tenantfence report')
-    expect(section).toContain('kubectl set env deployment/tenantfence-demo TENANT_ENFORCEMENT_MODE=log_only')
+    expect(section).toContain("# set these in the app's environment and restart it")
+    expect(section).toContain('\nTENANT_ENFORCEMENT_MODE=log_only\n')
   })
 })

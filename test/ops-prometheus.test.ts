@@ -94,7 +94,10 @@ describe('against a real Prometheus (backfilled)', () => {
     const over = renderEnforcement({ ...data, errorRate: 0.02 }, ANSI)
     expect(over).toContain('\u001b[31m2.000 %')
     expect(over).toContain('Over the rollback trigger (1 %): roll back to log only now')
-    expect(over).toContain('kubectl set env deployment/tenantfence-demo TENANT_ENFORCEMENT_MODE=log_only')
+    // the demo's flags come from its environment (rollout.flags): that, never a guessed deployment
+    expect(over).toContain("# set these in the app's environment and restart it")
+    expect(over).toContain('    TENANT_ENFORCEMENT_MODE=log_only')
+    expect(over).not.toContain('deployment/')
     expect(renderEnforcement({ ...data, errorRate: 0.005 }, ANSI)).toContain('\u001b[33m0.500 %')
     expect(renderEnforcement({ ...data, errorRate: 0.0005 }, ANSI)).toContain('\u001b[32m0.050 %')
     expect(renderEnforcement({ ...data, errorRate: 0.005 }, ANSI)).not.toContain('roll back')

@@ -188,8 +188,11 @@ describe.each(KINDS)('a fresh %s project', (kind) => {
     const init = cli(kind, 'init')
     expect([init.status, init.stderr]).toEqual([0, ''])
     expect(readFileSync(join(project(kind), 'tenantfence.config.ts'), 'utf8')).toContain("from 'tenantfence'")
+    // init leaves every severity at 'TO_REVIEW': audit names each one (exit 1) until the team sets them
     const audit = cli(kind, 'audit')
-    expect([audit.status, audit.stdout.trim(), audit.stderr]).toEqual([0, 'audit: every model of prisma/schema.prisma is classified (tenant-owned or global).', ''])
+    expect([audit.status, audit.stderr]).toEqual([1, ''])
+    expect(audit.stdout).toContain('audit: 9 problem(s) with prisma/schema.prisma:')
+    expect(audit.stdout).toContain("  - User has severity 'TO_REVIEW' (runs as MEDIUM): set CRITICAL, HIGH, MEDIUM or LOW.")
     const phaseEnv = cli(kind, 'phase', 'env', '1')
     expect([phaseEnv.status, phaseEnv.stderr]).toEqual([0, ''])
     expect(phaseEnv.stdout).toContain('TENANT_ENFORCEMENT_MODE=log_only')

@@ -130,6 +130,6 @@ describe('tenantfence audit', () => {
     const err: string[] = []
     vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')))
     expect(await main(['audit', '--schemas', 'x'])).toBe(2)
-    expect(err.join('\n')).toContain("Unknown option '--schemas'")
+    expect(err.join('\n')).toContain('unknown option --schemas: did you mean --schema?')
   })
 })

@@ -9,7 +9,10 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import config from '../tenantfence.config.ts'
+import { stringifyFlags } from '../src/config/define.ts'
+import { localPrometheusConfig, readEnvFile } from '../src/demo/stack-local.ts'
 import { LOKI_DS_UID, LOKI_DS_VARIABLE, PROMETHEUS_DS_UID, PROMETHEUS_DS_VARIABLE } from '../src/generate/datasources.ts'
+import { runCli } from './helpers/cli.ts'
 import { run as runProcess, testTimeoutFor } from './helpers/spawn.ts'
 import { requireTool } from './helpers/tools.ts'
 
@@ -301,5 +304,35 @@ describe('stack: the dashboards use the provisioned datasources', () => {
       expect([...provisioned.values()]).toContain(r.type)
       expect(r.uid).toBe(`\${${variableOf[r.type!]!.name}}`)
     }
+  })
+})
+
+describe('stack: npm run stack:local (no Docker)', () => {
+  it('its Prometheus config passes promtool, scrapes config.app.job where the demo serves metrics and loads every rule file', { timeout: testTimeoutFor() }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tf-stack-local-'))
+    try {
+      const file = join(dir, 'prometheus.yml')
+      writeFileSync(file, localPrometheusConfig(new URL('http://127.0.0.1:3001/metrics'), join(REPO, 'alerts', '*.rules.yml')))
+      const { status, output } = await run('promtool', 'prometheus', ['check', 'config', file])
+      expect(status, output).toBe(0)
+      expect(output).toContain(`SUCCESS: ${ruleFiles.length} rule files found`)
+      const local = parseYaml(readFileSync(file, 'utf8')) as PromConfig
+      expect(local.scrape_configs).toEqual([{ job_name: config.app.job, metrics_path: '/metrics', static_configs: [{ targets: ['127.0.0.1:3001'] }] }])
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('reads a .env as compose does: what `phase env 2` and `phase rollback` print', async () => {
+    const env = await runCli(['phase', 'env', '2'])
+    expect(readEnvFile(env.stdout)).toEqual(stringifyFlags(config.phases[2]!.flags))
+    const rollback = await runCli(['phase', 'rollback'])
+    expect(readEnvFile(rollback.stdout)).toEqual({ TENANT_ENFORCEMENT_MODE: 'log_only' })
+    expect(readEnvFile("# c\nexport A='1'\n  B = \"x y\"\n#C=3\n")).toEqual({ A: '1', B: 'x y' })
+  })
+
+  it('is an npm script, and the README gives it', () => {
+    expect(JSON.parse(read('package.json')).scripts['stack:local']).toBe('tsx src/demo/stack-local.ts')
+    expect(read('README.md')).toContain('npm run stack:local')
   })
 })

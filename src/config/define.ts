@@ -4,6 +4,7 @@ import { configFieldsSchema, configSchema, phasePatchSchema, type Severity, type
 import { FLAG_NAMES, parseFlags, TenantFlagError, type RawFlags } from './flags.ts'
 import { closest, describeInvalid } from './suggest.ts'
 import { DEFAULT_THRESHOLDS } from './defaults.ts'
+import { RENAMED_KEYS } from './renamed-keys.ts'
 
 export class TenantConfigError extends Error {
   readonly code = 'TENANT_CONFIG_INVALID'
@@ -78,6 +79,7 @@ function formatIssues(error: z.ZodError, input: unknown): string {
       if (issue.code === 'unrecognized_keys') {
         const valid = knownKeys(issue.path)
         const named = issue.keys.map((k) => {
+          if (RENAMED_KEYS[k] && !valid?.includes(k)) return `"${k}" (${RENAMED_KEYS[k]})`
           const near = valid && closest(k, valid)
           return `"${k}"${near ? ` (did you mean "${near}"?)` : ''}`
         })
@@ -96,7 +98,7 @@ function knownKeys(path: readonly PropertyKey[]): readonly string[] | undefined 
   if (path.length === 0) return Object.keys(configFieldsSchema.shape)
   if (inPhase) return Object.keys(phasePatchSchema.shape)
   if (last === 'thresholds') return Object.keys(DEFAULT_THRESHOLDS)
-  if (last === 'app' || last === 'tenant' || last === 'rawQueries' || last === 'bypass' || last === 'rollback') {
+  if (last === 'app' || last === 'tenant' || last === 'rawQueries' || last === 'bypass' || last === 'rollback' || last === 'rollout') {
     const field = configFieldsSchema.shape[last]
     const inner = field.unwrap() as unknown as { shape?: Record<string, unknown> }
     return inner.shape ? Object.keys(inner.shape) : undefined

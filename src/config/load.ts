@@ -11,7 +11,10 @@ export const DEFAULT_CONFIG_FILES = ['tenantfence.config.ts', 'tenantfence.confi
 
 export async function loadConfig(path?: string, cwd = process.cwd()): Promise<TenantFenceConfig> {
   const file = path ? resolve(cwd, path) : DEFAULT_CONFIG_FILES.map((f) => resolve(cwd, f)).find((f) => existsSync(f))
-  if (!file) throw new TenantConfigError(`no config found: looked for ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}; pass --config <path>`)
+  if (!file) {
+    const next = 'run `npx tenantfence init` to write one from the Prisma schema, or pass --config <path>'
+    throw new TenantConfigError(`no config found: looked for ${DEFAULT_CONFIG_FILES.join(', ')} in ${cwd}; ${next}`)
+  }
   if (!existsSync(file)) throw new TenantConfigError(`config file not found: ${file}`)
   let mod: { default?: unknown }
   try {

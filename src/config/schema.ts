@@ -7,6 +7,7 @@
 // document's (src/config/defaults.ts); any part can be overridden (see `phases` below for how).
 import { z } from 'zod'
 import { DEFAULT_ROLLBACK, DEFAULT_SEVERITIES, DEFAULT_THRESHOLDS, defaultPhases, mergePhase } from './defaults.ts'
+import { describeInvalid } from './suggest.ts'
 
 export const SEVERITIES = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'] as const
 export type Severity = (typeof SEVERITIES)[number]
@@ -71,14 +72,34 @@ export function durationSeconds(window: string): number {
   return Number(m[1]) * UNIT_SECONDS[m[2]!]!
 }
 
-export const modelPolicySchema = z.strictObject({
-  severity: z.enum(SEVERITIES),
-  /** Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. */
-  via: identifier.optional(),
-  /** The model's own tenant field when it differs from `tenant.field`. */
-  field: identifier.optional(),
-  description: z.string().optional(),
-})
+/**
+ * The severity `tenantfence init` writes for every model: the team has not chosen one yet. The
+ * config still runs (as MEDIUM) so a first deploy in log_only works, and `tenantfence audit` lists
+ * every model still at it until a real severity replaces it.
+ */
+export const SEVERITY_TO_REVIEW = 'TO_REVIEW'
+/** What a model at `TO_REVIEW` runs as. */
+export const SEVERITY_TO_REVIEW_RUNS_AS: Severity = 'MEDIUM'
+
+export const modelPolicySchema = z
+  .strictObject({
+    severity: z.enum([...SEVERITIES, SEVERITY_TO_REVIEW]),
+    /**
+     * Scoped through this relation (e.g. RefreshToken through `user`) instead of an own tenant field. It
+     * may be the back side of a one-to-one whose unique key the owner holds (DocumentMeta through `envelope`).
+     */
+    via: identifier.optional(),
+    /** The model's own tenant field when it differs from `tenant.field`. */
+    field: identifier.optional(),
+    description: z.string().optional(),
+    /** Set by 'TO_REVIEW' (so a validated config validates again to the same value); not for hand use. */
+    severityToReview: z.literal(true).optional(),
+  })
+  .transform(({ severity, severityToReview, ...rest }) =>
+    severity === SEVERITY_TO_REVIEW || severityToReview
+      ? { ...rest, severity: severity === SEVERITY_TO_REVIEW ? SEVERITY_TO_REVIEW_RUNS_AS : severity, severityToReview: true as const }
+      : { ...rest, severity },
+  )
 
 type Id = string | number | bigint
 /** What `bypass.authorize` is asked: the actor (`options.actor`, else the context's userId), the reason, the context. */
@@ -131,6 +152,45 @@ export const rlsSchema = z.strictObject({
   /** Where `generate` writes migration.sql and rollback.sql, relative to --out. */
   dir: z.string().regex(/^(?!\/)(?!.*\.\.)[\w./-]+$/, 'must be a relative path inside the project, such as prisma/rls').default('prisma/rls'),
 })
+
+/** A Kubernetes object name (RFC 1123 label/subdomain): what `kubectl` accepts after deployment/ or -n. */
+const kubernetesName = (field: string) =>
+  z.string({ error: required(field, 'kubernetes') }).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Kubernetes name: lower-case letters, digits, "-" and "." (such as my-app)')
+/** A missing field of one flag source says which source needs it, rather than "expected string". */
+const required = (field: string, source: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `source "${source}" needs ${field}` : undefined
+
+/**
+ * How flags reach the app, so a printed rollback changes what the app reads (no guessed name):
+ * a flag file the app watches (flags: { file } in tenantEnforcement), the env of a Kubernetes
+ * deployment (kubectl set env restarts its pods), or the environment of a process you restart.
+ */
+export const FLAG_SOURCES = ['file', 'kubernetes', 'env'] as const
+export const flagDeliverySchema = z.discriminatedUnion(
+  'source',
+  [
+    z.strictObject({
+      source: z.literal('file'),
+      /** The flag file as the app sees it (absolute): the rollback rewrites it atomically (a temporary file, then mv). */
+      path: z.string({ error: required('path', 'file') }).regex(/^\/[^\n\0]*[^/\n\0]$/, 'must be the absolute path of the flag file the app watches, such as /etc/tenantfence/flags.env'),
+    }),
+    z.strictObject({
+      source: z.literal('kubernetes'),
+      deployment: kubernetesName('deployment'),
+      namespace: kubernetesName('namespace'),
+      /** The container that runs the app, when the pod has several. */
+      container: kubernetesName('container').optional(),
+    }),
+    z.strictObject({ source: z.literal('env') }),
+  ],
+  {
+    error: (issue) =>
+      issue.code !== 'invalid_union' ? undefined : typeof issue.input === 'object' && issue.input !== null && typeof (issue.input as { source?: unknown }).source === 'string'
+        ? describeInvalid('source', (issue.input as { source: string }).source, FLAG_SOURCES)
+        : `needs a source: one of ${FLAG_SOURCES.join(', ')}`,
+  },
+)
+export type FlagDelivery = z.output<typeof flagDeliverySchema>
 
 export const criterionSchema = z
   .strictObject({
@@ -280,6 +340,8 @@ export const configFieldsSchema = z.strictObject({
    */
   // Checked entry by entry in the transform below, so an error names the phase and the field.
   phases: z.custom<PhasesInput>((v) => Array.isArray(v) || (typeof v === 'object' && v !== null), 'expected a list of phases in order, or an object keyed by phase number (0..4)').optional(),
+  /** How the TENANT_ENFORCEMENT_* flags reach the running app: every printed rollback and phase change uses it. */
+  rollout: z.strictObject({ flags: flagDeliverySchema.optional() }).optional(),
   rollback: z
     .strictObject({
       /** The document's instant rollback: flags that return the app to log only. */

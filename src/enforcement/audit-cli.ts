@@ -5,14 +5,19 @@ import { loadConfig } from '../config/load.ts'
 import { findSchema } from '../config/schema-files.ts'
 import { auditModels } from './audit.ts'
 import { parseSchema } from './datamodel.ts'
+import { reviewConfig } from '../init/review.ts'
 
-export const summary = 'list schema models the config does not classify, and config entries the schema lacks'
+export const summary = 'check the config against the schema: unclassified models, stale entries, the tenant choice, unset severities, owned rows left global'
 
 const HELP = `tenantfence audit [--config FILE] [--schema FILE|DIR]
 
-Lists schema models that look tenant-owned (a tenant field, or a relation to a tenant-owned model)
-but are neither in "models" nor in "globalModels", and config entries naming models the schema
-does not have (stale). Exit 0 when there are none, 1 otherwise.
+Checks the config against the Prisma schema and exits 1 when it finds a problem:
+  - schema models that look tenant-owned (a tenant field, or a relation to a tenant-owned model) but
+    are neither in "models" nor in "globalModels", and config entries naming models the schema lacks;
+  - a tenant model that is not the candidate the schema's relations support best (as init ranks them);
+  - models whose severity is still init's 'TO_REVIEW';
+  - global models that a tenant-owned model holds a unique key to (a one-to-one: owned, review).
+It also lists, without failing, the global models tenant-owned rows point at many-to-one (shared).
 
   --config FILE       the config (default: tenantfence.config.ts, .mts, .cts, .mjs, .js, .cjs or .json)
   --schema FILE|DIR   the Prisma schema: a file, or a folder of .prisma files (default: where Prisma
@@ -28,15 +33,28 @@ export async function run(argv: string[]): Promise<number> {
   const config = await loadConfig(values.config as string | undefined)
   const source = await findSchema({ schema: values.schema as string | undefined })
   const where = `${relative(process.cwd(), source.path) || source.path}${source.files.length > 1 ? ` (${source.files.length} files)` : ''}`
-  const findings = auditModels(config, parseSchema(source.text))
-  if (findings.length === 0) {
-    console.log(`audit: every model of ${where} is classified (tenant-owned or global).`)
-    return 0
+  const datamodel = parseSchema(source.text)
+  const findings = [...auditModels(config, datamodel), ...reviewConfig(config, datamodel)]
+  const shared = findings.filter((f) => f.kind === 'shared')
+  const problems = findings.filter((f) => f.kind !== 'shared')
+  if (problems.length === 0) console.log(`audit: every model of ${where} is classified (tenant-owned or global).`)
+  else {
+    console.log(`audit: ${problems.length} problem(s) with ${where}:`)
+    for (const f of problems) console.log(`  - ${f.model} ${f.reason}. ${FIX[f.kind]}`.trimEnd())
   }
-  console.log(`audit: ${findings.length} problem(s) with ${where}:`)
-  for (const f of findings) {
-    const fix = f.kind === 'stale' ? 'Remove it, or rename it to the model it became.' : 'Add it to "models" (with a severity) or to "globalModels".'
-    console.log(`  - ${f.model} ${f.reason}. ${fix}`)
+  if (shared.length) {
+    console.log('Global models that tenant-owned rows point at (review that their rows are shared by every tenant):')
+    const byModel = new Map<string, string[]>()
+    for (const f of shared) byModel.set(f.model, [...(byModel.get(f.model) ?? []), f.reason])
+    for (const [model, links] of byModel) console.log(`  - ${model} ${links.join(', ')}`)
   }
-  return 1
+  return problems.length === 0 ? 0 : 1
+}
+
+const FIX: Record<string, string> = {
+  stale: 'Remove it, or rename it to the model it became.',
+  unclassified: 'Add it to "models" (with a severity) or to "globalModels".',
+  tenant_choice: '',
+  severity_unset: '',
+  owned_global: '',
 }

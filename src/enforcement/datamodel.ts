@@ -51,6 +51,11 @@ export interface DataModel {
   provider?: string
 }
 
+/** Does this data model carry unique keys in the shape the policy reads (`uniques`)? */
+function hasUniques(dm: DataModel): boolean {
+  return Object.values(dm.models).every((m) => Array.isArray(m.uniques))
+}
+
 /** Does this data model carry relation keys (from a schema parse, or a Prisma that keeps them)? */
 function hasRelationKeys(dm: DataModel): boolean {
   for (const m of Object.values(dm.models)) {
@@ -72,7 +77,10 @@ export function dataModelOfClient(client: unknown): DataModel | undefined {
   const c = client as ClientInternals
   const runtime = c._runtimeDataModel
   const schema = c._engineConfig?.inlineSchema
-  if (runtime && hasRelationKeys(runtime)) return runtime
+  // Prisma 6's `prisma-client-js` on the Rust engine carries the full DMMF: relation keys, but unique
+  // keys as `uniqueFields`/`uniqueIndexes` and the primary key as an object. The schema text fills
+  // in `uniques` and `primaryKey` in the shape the policy reads, whenever the client has it.
+  if (runtime && hasRelationKeys(runtime) && hasUniques(runtime)) return runtime
   if (typeof schema === 'string' && schema.length > 0) {
     const parsed = parseSchema(schema)
     return runtime ? mergeDataModels(runtime, parsed) : parsed

@@ -1,7 +1,8 @@
 // `tenantfence generate [--check] [--config FILE] [--out DIR]`
 import { existsSync, readFileSync } from 'node:fs'
 import { basename, resolve } from 'node:path'
-import { CliError, parseArgs } from '../cli-error.ts'
+import { parseCommand } from '../cli-args.ts'
+import { CliError } from '../cli-error.ts'
 import { DEFAULT_CONFIG_FILES, loadConfig } from '../config/load.ts'
 import { generateFiles } from './files.ts'
 import { REGENERATE_COMMAND } from './notice.ts'
@@ -21,12 +22,14 @@ row-level security SQL (<out>/<rls.dir>/migration.sql and rollback.sql) from the
   --check         write nothing; exit 1 naming every file that differs, is missing or is extra`
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, bools, positionals } = parseArgs(argv, { strings: ['config', 'out', 'schema'], booleans: ['check', 'help'] })
-  if (bools.help) {
+  const text = { type: 'string' } as const
+  const parsed = parseCommand(argv, { config: text, out: text, schema: text, check: { type: 'boolean' } }, HELP).values
+  if (parsed.help) {
     console.log(HELP)
     return 0
   }
-  if (positionals.length) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${HELP}`, 2)
+  const values = parsed as { config?: string; out?: string; schema?: string }
+  const bools = { check: parsed.check === true }
   const cwd = process.cwd()
   const config = await loadConfig(values.config, cwd)
   const configFile = values.config ?? DEFAULT_CONFIG_FILES.find((f) => existsSync(resolve(cwd, f)))!

@@ -9,7 +9,7 @@ import { percent } from './alerts/specs.ts'
 import { panelLink } from './dashboards/catalog.ts'
 import { markdownHeader } from './notice.ts'
 import { rlsRunbookSection } from './rls.ts'
-import { rollbackCommand } from './rollback.ts'
+import { rollbackLines } from './rollback.ts'
 
 function intro(config: TenantFenceConfig, file: RuleFile): string[] {
   const phase = file.phase
@@ -55,7 +55,7 @@ export function renderRunbook(config: TenantFenceConfig, file: RuleFile, configN
     config.rollback.description,
     '',
     '```sh',
-    rollbackCommand(config),
+    ...rollbackLines(config, file.phase),
     '```',
     '',
     ...(hardened ? ['Hardened mode ignores the flags: redeploy with `hardened: false` first, then run the command above.', ''] : []),
@@ -84,7 +84,7 @@ export function renderRunbook(config: TenantFenceConfig, file: RuleFile, configN
       spec.rollback ? 'The rollback:' : 'If enforcement itself is the problem, roll back:',
       '',
       '```sh',
-      rollbackCommand(config),
+      ...rollbackLines(config, file.phase),
       '```',
       '',
       '<details><summary>Rule expression</summary>',

@@ -14,12 +14,18 @@ export interface RenderOptions {
 export function renderConfig(p: Proposal, o: RenderOptions): string {
   const job = o.appName.toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'app'
   const models: string[] = []
-  for (const m of p.fieldScoped) models.push(`  ${m}: { severity: TO_REVIEW }, // has ${p.tenant.field}`)
+  for (const m of p.fieldScoped) {
+    const own = p.ownFields[m]
+    const entry = own ? `{ severity: 'TO_REVIEW', field: '${own}' }` : `{ severity: 'TO_REVIEW' }`
+    models.push(`  ${m}: ${entry}, // ${own ? `its own key to ${p.tenant.model} is ${own}` : `has ${p.tenant.field}`}`)
+  }
   for (const r of p.relationScoped) {
-    const notes = [`through ${r.via} → ${r.target}`]
-    if (r.optional) notes.push(`optional relation: a row with no ${r.via} belongs to no tenant`)
+    const notes = r.ownerKey
+      ? [`review: owned through ${r.target}.${r.ownerKey}, a unique key ${r.target} holds (one-to-one); a row no ${r.target} points at belongs to no tenant`]
+      : [`through ${r.via} → ${r.target}`]
+    if (r.optional && !r.ownerKey) notes.push(`optional relation: a row with no ${r.via} belongs to no tenant`)
     if (r.alternatives.length) notes.push(`other relations to tenant-owned models: ${r.alternatives.join(', ')}`)
-    models.push(`  ${r.model}: { severity: TO_REVIEW, via: '${r.via}' }, // ${notes.join('; ')}`)
+    models.push(`  ${r.model}: { severity: 'TO_REVIEW', via: '${r.via}' }, // ${notes.join('; ')}`)
   }
   const globals = p.globalCandidates.map((g) => `    '${g.model}', // review: ${g.note}`)
   return `// tenantfence config, written by \`tenantfence init\` from ${o.schema}.
@@ -28,12 +34,12 @@ export function renderConfig(p: Proposal, o: RenderOptions): string {
 import { defineConfig, type Severity } from '${o.importFrom ?? 'tenantfence'}'
 
 // Severities are for your team to set, model by model: CRITICAL (credentials, personal data: blocked
-// first, in phase 2), HIGH, MEDIUM or LOW. Every model starts at TO_REVIEW until you do.
-const TO_REVIEW: Severity = 'MEDIUM'
+// first, in phase 2), HIGH, MEDIUM or LOW. Every model starts at 'TO_REVIEW': the config runs (as
+// MEDIUM) but \`tenantfence audit\` lists each model still at it until you choose.
 
 const tenant = { model: '${p.tenant.model}', field: '${p.tenant.field}', idField: '${p.tenant.idField}', severity: 'HIGH' } as const
 
-const models: Record<string, { severity: Severity; via?: string }> = {
+const models: Record<string, { severity: Severity | 'TO_REVIEW'; via?: string; field?: string }> = {
 ${models.join('\n')}
 }
 

@@ -1,6 +1,7 @@
 // The phase gate: evaluate a phase's success criteria against Prometheus.
 import type { PhaseConfig, TenantFenceConfig } from '../config/schema.ts'
 import { CliError } from '../cli-error.ts'
+import { closest } from '../config/suggest.ts'
 import { criterionPromQL, criterionResult, formatLimit, formatValue, type CriterionResult as Judged } from './criteria.ts'
 import type { PrometheusClient } from './prometheus-client.ts'
 
@@ -23,8 +24,16 @@ export function findPhase(config: TenantFenceConfig, raw: string | undefined): P
   if (raw === undefined) throw new CliError(`name a phase: ${valid}`, 2)
   const n = /^\d+$/.test(raw) ? Number(raw) : NaN
   const phase = config.phases.find((p) => p.phase === n)
-  if (!phase) throw new CliError(`phase "${raw}" does not exist; phases are ${valid}`, 2)
+  if (!phase) throw new CliError(`phase "${raw}" does not exist${phaseHint(config, raw)}; phases are ${valid}`, 2)
   return phase
+}
+
+/** " (did you mean phase 2, …?)" for a phase named by its name or mode ("selective", "log-only") instead of its number. */
+function phaseHint(config: TenantFenceConfig, raw: string): string {
+  const names = config.phases.flatMap((p) => [[p.name, p.phase], [p.mode, p.phase]] as const)
+  const near = closest(raw.replace(/[-\s]/g, '_'), names.map(([n]) => n.replace(/[-\s]/g, '_')))
+  const hit = names.find(([n]) => n.replace(/[-\s]/g, '_') === near)
+  return hit ? ` (did you mean phase ${hit[1]}, ${config.phases[hit[1]]!.name}?)` : ''
 }
 
 export async function evaluateGate(config: TenantFenceConfig, phase: PhaseConfig, prom: PrometheusClient): Promise<GateResult> {

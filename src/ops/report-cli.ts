@@ -1,5 +1,6 @@
 // tenantfence report: the Daily Report from TENANT_VIOLATION log lines (a file, stdin or Loki).
-import { CliError, parseArgs } from '../cli-error.ts'
+import { invalidValue, parseCommand } from '../cli-args.ts'
+import { CliError } from '../cli-error.ts'
 import { appLabel } from '../config/define.ts'
 import { loadConfig } from '../config/load.ts'
 import { nextDay, parseDay } from './dates.ts'
@@ -75,14 +76,16 @@ function positiveInt(raw: string | undefined, option: string): number | undefine
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, bools, positionals } = parseArgs(argv, { strings: ['logs', 'loki', 'date', 'config', 'format', 'query', 'limit', 'top'], booleans: ['help'] })
-  if (bools.help) {
+  const text = { type: 'string' } as const
+  const options = { logs: text, loki: text, date: text, config: text, format: text, query: text, limit: text, top: text }
+  const parsed = parseCommand(argv, options, HELP).values
+  if (parsed.help) {
     console.log(HELP)
     return 0
   }
-  if (positionals.length) throw new CliError(`unexpected argument "${positionals[0]}"\n\n${HELP}`, 2)
+  const values = parsed as Record<keyof typeof options, string | undefined>
   const format = (values.format ?? 'text') as ReportFormat
-  if (!REPORT_FORMATS.includes(format)) throw new CliError(`--format ${values.format}: expected one of ${REPORT_FORMATS.join(', ')}`, 2)
+  if (!REPORT_FORMATS.includes(format)) throw invalidValue('--format', format, REPORT_FORMATS)
   const report = await dailyReport({
     logs: values.logs,
     loki: values.loki,

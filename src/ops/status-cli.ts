@@ -1,5 +1,6 @@
 // tenantfence status: the violations and enforcement dashboards in the terminal.
-import { CliError, parseArgs } from '../cli-error.ts'
+import { parseCommand } from '../cli-args.ts'
+import { CliError } from '../cli-error.ts'
 import { existsSync } from 'node:fs'
 import { DEFAULT_CONFIG_FILES, loadConfig } from '../config/load.ts'
 import { parseAt } from './dates.ts'
@@ -21,12 +22,14 @@ export const HELP = `tenantfence status (--prometheus URL | --metrics URL) [--at
 Colour only when stdout is a terminal and NO_COLOR is unset.`
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, bools, positionals } = parseArgs(argv, { strings: ['prometheus', 'metrics', 'at', 'config'], booleans: ['help'] })
-  if (bools.help) {
+  const text = { type: 'string' } as const
+  const options = { prometheus: text, metrics: text, at: text, config: text }
+  const parsed = parseCommand(argv, options, HELP).values
+  if (parsed.help) {
     console.log(HELP)
     return 0
   }
-  if (positionals.length) throw new CliError(`unexpected argument "${positionals[0]}"`, 2)
+  const values = parsed as Record<keyof typeof options, string | undefined>
   if (!!values.prometheus === !!values.metrics) throw new CliError('give exactly one of --prometheus URL or --metrics URL', 2)
   let data
   if (values.prometheus) {

@@ -1,10 +1,12 @@
 // `tenantfence scan [paths…]`: find unscoped queries before they reach production.
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
+import { usageError } from '../cli-args.ts'
 import { CliError } from '../cli-error.ts'
 import { TenantConfigError } from '../config/define.ts'
 import { loadConfig } from '../config/load.ts'
 import { findSchema } from '../config/schema-files.ts'
+import { closest } from '../config/suggest.ts'
 import { parseSchema } from '../enforcement/datamodel.ts'
 import { baselineOf, compareBaseline, readBaseline, writeBaseline } from './baseline.ts'
 import { formatJson } from './format-json.ts'
@@ -60,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
       },
     })
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\n\n${SCAN_USAGE}`, 2)
+    throw usageError(err, argv, { help: {}, config: {}, schema: {}, project: {}, format: {}, output: {}, baseline: {}, 'update-baseline': {}, all: {}, references: {} }, SCAN_USAGE)
   }
   const { values, positionals } = parsed
   if (values.help) {
@@ -68,7 +70,10 @@ export async function run(argv: string[]): Promise<number> {
     return 0
   }
   const format = values.format as Format
-  if (!FORMATS.includes(format)) throw new CliError(`--format: "${values.format}" is not a format; use one of ${FORMATS.join(', ')}`, 2)
+  if (!FORMATS.includes(format)) {
+    const near = closest(format, FORMATS)
+    throw new CliError(`--format: "${values.format}" is not a format; use one of ${FORMATS.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`, 2)
+  }
   const references = values.references
   if (references !== 'verify' && references !== 'violation') throw new CliError(`--references: "${references}" is not a mode; use violation or verify`, 2)
   if (values['update-baseline'] && !values.baseline) throw new CliError('--update-baseline needs --baseline FILE (the file to write)', 2)
@@ -86,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
     // Not "nothing found": nothing could be typed, which is what an unresolved client looks like.
     const u = report.unresolved[0]!
     const first = `first: ${u.file}:${u.line}, ${u.why}`
-    const hint = 'does the tsconfig resolve the generated Prisma client? Pass --project'
+    const hint = 'does the tsconfig resolve the generated Prisma client? If it was never generated, run `npx prisma generate` first; else pass --project'
     throw new CliError(`no Prisma query could be typed, but ${report.unresolved.length} call(s) look like one (${first}); ${hint}`, 2)
   }
   if (values['update-baseline']) {

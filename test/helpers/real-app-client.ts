@@ -45,10 +45,10 @@ export async function ensureRealAppClient(app: string): Promise<string> {
 /** tenantfence's config for a real app, from its hand classification (expected.ts); the rest is the demo's. */
 export function realAppConfig(app: string): TenantFenceConfig {
   const spec = realApps[app]!
-  const models: Record<string, { severity: Severity; via?: string }> = {}
+  const models: Record<string, { severity: Severity; via?: string; field?: string }> = {}
   const globalModels: string[] = []
   for (const [name, o] of Object.entries(spec.models)) {
-    if (o.kind === 'field') models[name] = { severity: 'HIGH' }
+    if (o.kind === 'field') models[name] = o.field ? { severity: 'HIGH', field: o.field } : { severity: 'HIGH' }
     else if (o.kind === 'via') models[name] = { severity: 'HIGH', via: o.via }
     else if (o.kind === 'global') globalModels.push(name)
   }

@@ -52,7 +52,7 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
   const severity = phase.severities[name]
   const scope = appScope(config)
   const where = `phase ${phase.phase}, ${phase.mode}`
-  const rollback = phase.mode === 'hardened' ? `hardened mode ignores the flags: redeploy with \`hardened: false\`, then run \`${rollbackCommand(config)}\`` : `run \`${rollbackCommand(config)}\``
+  const rollback = phase.mode === 'hardened' ? `hardened mode ignores the flags: redeploy with \`hardened: false\`, then ${rollbackCommand(config, phase)}` : rollbackCommand(config, phase)
   const common = { name, severity }
   switch (name) {
     case 'TenantViolationSummary':
@@ -191,7 +191,7 @@ export function silenceSpecs(config: TenantFenceConfig): AlertSpec[] {
   const mode = selector(scope, METRIC.mode)
   const reportingNow = `count by (job) (${mode} == 1)`
   const stopped = `count by (job) (max_over_time(${mode}[1h]) == 1) unless on(job) ${reportingNow}`
-  const rollback = `If enforcement is what broke the app, roll back: \`${rollbackCommand(config)}\`.`
+  const rollback = `If enforcement is what broke the app, roll back: ${rollbackCommand(config)}.`
   const specs: AlertSpec[] = [
     {
       name: 'TenantMetricsMissing',

@@ -8,7 +8,7 @@ import { DEFAULT_THRESHOLDS } from '../../config/defaults.ts'
 import { CliError } from '../../cli-error.ts'
 import { METRIC } from '../../telemetry/metric-names.ts'
 import { appScope, counterSum, errorRate, requestErrors, selector, userRoutes } from '../../generate/promql.ts'
-import { rollbackCommand } from '../../generate/rollback.ts'
+import { rollbackLines } from '../../generate/rollback.ts'
 import { criterionPromQL, windowCounters, windowErrorRate } from '../criteria.ts'
 import { getText } from '../http-errors.ts'
 import { bucketQuantile, parseMetricsText, type TextSample } from '../metrics-text.ts'
@@ -30,8 +30,8 @@ export interface RateThresholds {
   errorRate: number
   /** the rollback trigger */
   rollback: number
-  /** the command that rolls back (config.rollback) */
-  rollbackCommand?: string
+  /** the shell lines that roll back (config.rollback, where config.rollout.flags says the app reads its flags) */
+  rollbackCommand?: string[]
 }
 
 export interface StatusData {
@@ -94,7 +94,7 @@ export function rateThresholds(config: TenantFenceConfig | undefined, mode: stri
   if (!config) return { errorRate: DEFAULT_THRESHOLDS.errorRate, rollback: DEFAULT_THRESHOLDS.errorRateRollback }
   const phase = config.phases.find((p) => p.mode === mode)
   const t = phase?.thresholds ?? config.thresholds
-  return { ...(phase ? { phase: phase.phase } : {}), errorRate: t.errorRate, rollback: t.errorRateRollback, rollbackCommand: rollbackCommand(config) }
+  return { ...(phase ? { phase: phase.phase } : {}), errorRate: t.errorRate, rollback: t.errorRateRollback, rollbackCommand: rollbackLines(config, phase) }
 }
 
 export async function collectFromPrometheus(prom: PrometheusClient, source: string, config: TenantFenceConfig): Promise<StatusData> {

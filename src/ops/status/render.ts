@@ -93,8 +93,8 @@ export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
   table(`Top endpoints of blocked queries (${w}; "unknown": outside a request)`, d.topEndpoints.map((r) => ({ name: r.endpoint, count: r.count })))
   if (d.errorRate !== undefined && d.errorRate > d.thresholds.rollback) {
     out.push('', p.red(p.bold(`  Over the rollback trigger (${pct(d.thresholds.rollback)}): roll back to log only now`)))
-    if (d.thresholds.rollbackCommand) out.push(`    ${d.thresholds.rollbackCommand}`)
-    else out.push('    tenantfence phase rollback --kubectl deployment/<your-app>')
+    if (d.thresholds.rollbackCommand) out.push(...d.thresholds.rollbackCommand.map((l) => `    ${l}`))
+    else out.push('    tenantfence phase rollback --config <your config> (it prints the rollback for where the app reads its flags)')
   }
   return out.join('\n') + '\n'
 }
