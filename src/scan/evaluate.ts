@@ -36,6 +36,8 @@ export interface ScalarInfo {
 
 export class Unknown {
   private whyText: string | (() => string)
+  private originValue: Origin | undefined | (() => Origin | undefined)
+  private fixText: string | undefined | (() => string | undefined)
 
   constructor(
     readonly node: TS.Node,
@@ -44,19 +46,34 @@ export class Unknown {
     /** why it is unknown; a function when the text costs a type printout (most unknowns are never shown) */
     why: string | (() => string),
     readonly scalar: ScalarInfo | undefined,
-    /** where a tenant-like value comes from (scalars and `any`) */
-    readonly origin: Origin | undefined,
+    /**
+     * where a tenant-like value comes from (scalars and `any`); a function when it costs a trace (an
+     * unknown inside an inlined helper is often replaced where it is used, and never asked)
+     */
+    origin: Origin | undefined | (() => Origin | undefined),
     /** the one change that would let the scan see it */
-    readonly fix?: string,
+    fix?: string | (() => string | undefined),
     /** a computed key whose type is a union of string literals (`[sortBy]: 'asc'`): the keys it can be */
     readonly keys?: readonly string[],
   ) {
     this.whyText = why
+    this.originValue = origin
+    this.fixText = fix
   }
 
   get why(): string {
     if (typeof this.whyText === 'function') this.whyText = this.whyText()
     return this.whyText
+  }
+
+  get origin(): Origin | undefined {
+    if (typeof this.originValue === 'function') this.originValue = this.originValue()
+    return this.originValue
+  }
+
+  get fix(): string | undefined {
+    if (typeof this.fixText === 'function') this.fixText = this.fixText()
+    return this.fixText
   }
 
   get text(): string {
@@ -342,8 +359,15 @@ export class Evaluator {
       valueType: rest.every((p) => p.flags & ts.TypeFlags.StringLike) ? 'string' : rest.every((p) => p.flags & ts.TypeFlags.BigIntLike) ? 'bigint' : 'number',
       neutral: rest.some((p) => this.isDate(p)) ? new Date(0) : true,
     }
-    const origin = tenantLike ? this.origin.trace(e, c.scope, 0, c.env) : undefined
-    return new Unknown(e, 'scalar', why ?? `\`${shortText(e)}\` is computed at run time`, info, origin, origin && !origin.request ? origin.fix : undefined)
+    const u: Unknown = new Unknown(
+      e,
+      'scalar',
+      why ?? `\`${shortText(e)}\` is computed at run time`,
+      info,
+      tenantLike ? () => this.origin.trace(e, c.scope, 0, c.env) : undefined,
+      () => (u.origin && !u.origin.request ? u.origin.fix : undefined),
+    )
+    return u
   }
 
   /** The one change that lets the scan see a hidden object: by what hides it. */
