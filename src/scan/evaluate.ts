@@ -182,6 +182,9 @@ export class Evaluator {
     if (c.inlined >= MAX_INLINE) return undefined
     const fn = this.r.calledFunction(call)
     if (!fn || this.ts.getCombinedModifierFlags(fn as TS.Declaration) & this.ts.ModifierFlags.Async) return undefined
+    // A method a subclass may override is not the body that runs: only private and static ones.
+    const sealed = this.ts.ModifierFlags.Private | this.ts.ModifierFlags.Static
+    if (this.ts.isMethodDeclaration(fn) && !(this.ts.getCombinedModifierFlags(fn) & sealed) && !this.ts.isPrivateIdentifier(fn.name)) return undefined
     const returned = this.r.returnedExpressions(fn)
     if (returned?.length !== 1 || this.mutates(fn)) return undefined
     const v = this.value(returned[0]!, { scope: c.scope, env: this.r.bind(fn, call, c.env), inlined: c.inlined + 1 }, depth + 1)
