@@ -1,7 +1,7 @@
 // `tenantfence scan` as users run it: through the CLI's main (exit codes, files written, messages
 // for bad input) and once as a real process.
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -50,9 +50,22 @@ describe('tenantfence scan (CLI)', () => {
     expect(res.stderr).toContain('does the tsconfig resolve the generated Prisma client? If it was never generated, run `npx prisma generate` first; else pass --project')
   }, 120_000)
 
-  it('accepts today\'s findings with --update-baseline, then passes with --baseline and writes SARIF', async () => {
+  it('finds the schema as init and audit do: a missing one is bad setup, named', async () => {
+    const res = await runCli(['scan', SMALL, '--schema', join(dir, 'nope.prisma')])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toContain(`the Prisma schema named by --schema does not exist: ${join(dir, 'nope.prisma')}`)
+  })
+
+  it('accepts today\'s findings with --update-baseline (from a multi-file schema), then passes with --baseline and writes SARIF', async () => {
+    // The demo's schema split over a folder, as prisma/schema/*.prisma apps keep it.
+    const folder = join(dir, 'schema')
+    mkdirSync(folder)
+    const text = readFileSync('prisma/schema.prisma', 'utf8')
+    const cut = text.indexOf('model Role ')
+    writeFileSync(join(folder, 'base.prisma'), text.slice(0, cut))
+    writeFileSync(join(folder, 'more.prisma'), text.slice(cut))
     const baseline = join(dir, 'tenantfence-baseline.json')
-    const update = await runCli(['scan', SMALL, '--baseline', baseline, '--update-baseline'])
+    const update = await runCli(['scan', SMALL, '--baseline', baseline, '--update-baseline', '--schema', folder])
     expect(update.code).toBe(0)
     expect(update.stderr).toContain(`wrote 2 accepted findings to ${baseline}`)
     const accepted = JSON.parse(readFileSync(baseline, 'utf8'))
@@ -74,6 +87,7 @@ describe('tenantfence scan (CLI)', () => {
     expect(res.stdout).toContain(`UNSCOPED  ${SMALL}:${unscoped}:9  User.findFirst [CRITICAL] missing_tenant_id`)
     expect(res.stdout).toContain(`UNVERIFIABLE  ${SMALL}:${lineOf('auditLog.findMany')}:10  AuditLog.findMany [CRITICAL]`)
     expect(res.stdout).toContain("- where.tenantId: `Number(email)`: `email` is a parameter of users; not traced to the request's tenant")
+    expect(res.stdout).toContain("    fix: if every caller passes the request's tenant, mark `email` with @requestTenant")
     expect(res.stdout.trim().split('\n').at(-1)).toBe('2 findings (1 unscoped, 1 unverifiable), 1 scoped, 0 bypassed · no baseline: every finding counts')
     expect(existsSync(join(dir, 'scan.sarif'))).toBe(true)
   }, 120_000)

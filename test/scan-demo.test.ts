@@ -16,7 +16,7 @@ const bugLines = appLines.flatMap((l, i) => (l.includes('// BUG') ? [i + 1] : []
 
 let report: ScanReport
 beforeAll(async () => {
-  report = await scan({ config, datamodel: parseSchema(readFileSync('prisma/schema.prisma', 'utf8')), paths: [APP, 'src/demo/jobs.ts'] })
+  report = await scan({ config, datamodel: parseSchema(readFileSync('prisma/schema.prisma', 'utf8')), paths: [APP, 'src/demo/jobs.ts'], references: 'violation' })
 }, 120_000)
 
 describe('tenantfence scan on the demo', () => {
@@ -35,6 +35,14 @@ describe('tenantfence scan on the demo', () => {
     }
     expect(report.sites.find((s) => s.enclosing.includes('/assignee') && isFinding(s))).toMatchObject({ model: 'SecurityAlert', findingModel: 'User', violation: 'unverified_reference' })
   })
+
+  it('by default, as the runtime (references: verify), lists the foreign-key IDOR as verified at run time', async () => {
+    const byDefault = await scan({ config, datamodel: parseSchema(readFileSync('prisma/schema.prisma', 'utf8')), paths: [APP], oldProgram: report.program })
+    const assignee = byDefault.sites.filter((s) => s.enclosing.includes('/assignee'))
+    expect(assignee.map((s) => s.verdict)).toEqual(['scoped', 'scoped'])
+    expect(assignee.map((s) => s.verifiedAtRunTime)).toEqual([[], ['User (data.userId)']])
+    expect(byDefault.sites.filter(isFinding)).toHaveLength(bugLines.length - 1)
+  }, 60_000)
 
   it('finds the rare audit export that log_only never sees in the demo', () => {
     const exportLine = appLines.findIndex((l) => l.includes('auditLog.findMany({ where: { createdAt')) + 1

@@ -8,6 +8,7 @@ import { scan, type ScanReport, type ScanSite } from '../src/scan/scan.ts'
 import config from '../tenantfence.config.ts'
 
 const FIXTURE = 'test/fixtures/scan/app/shapes.ts'
+const REFERENCES = 'test/fixtures/scan/app/references.ts'
 const source = readFileSync(FIXTURE, 'utf8').split('\n')
 const datamodel = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
 
@@ -22,19 +23,19 @@ const lineOf = (needle: string) => source.findIndex((l) => l.includes(needle)) +
 let report: ScanReport
 const at = (needle: string): ScanSite => {
   const line = lineOf(needle)
-  const site = report.sites.find((s) => s.line === line)
+  const site = report.sites.find((s) => s.file === FIXTURE && s.line === line)
   if (!site) throw new Error(`no query found on line ${line} (${needle})`)
   return site
 }
 
 beforeAll(async () => {
-  report = await scan({ config, datamodel, paths: [FIXTURE] })
+  report = await scan({ config, datamodel, paths: [FIXTURE, REFERENCES] })
 }, 120_000)
 
 describe('tenantfence scan on the shapes fixture', () => {
   it('finds exactly the marked queries, each with its expected verdict', () => {
     expect(expected.size).toBeGreaterThan(35)
-    const got = new Map(report.sites.map((s) => [s.line, s.verdict === 'unscoped' ? `unscoped ${s.violation}` : s.verdict]))
+    const got = new Map(report.sites.filter((s) => s.file === FIXTURE).map((s) => [s.line, s.verdict === 'unscoped' ? `unscoped ${s.violation}` : s.verdict]))
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected))
   })
 
@@ -64,6 +65,19 @@ describe('tenantfence scan on the shapes fixture', () => {
     expect(at('runWithTenant({ tenantId: 7 }, () => prisma.user.findMany({ where: { tenantId } }))').reasons[0]).toMatch(/`tenantId` is a parameter of contexts/)
   })
 
+  it('says why a query stayed unverifiable, and the one change that would make it judgeable', () => {
+    expect(at('where: { tenantId: t2 }')).toMatchObject({
+      reasons: ["where.tenantId: `t2` is destructured from a parameter of followed; not traced to the request's tenant"],
+      fix: expect.stringMatching(/^if every caller passes the request's tenant, mark `PlainOptions\.tenantId` with @requestTenant/),
+    })
+    expect(at('where: widened(tenant)').fix).toMatch(/^let the helper return an object literal/)
+    expect(at('where: built })')).toMatchObject({ reasons: [expect.stringMatching(/`built` is changed after it is built/)], fix: expect.stringMatching(/^build the object in one literal/) })
+    expect(at('...(email && { tenantId })').reasons).toEqual([expect.stringMatching(/pins the tenant only inside a conditional spread/)])
+    expect(at('tenantId: reassignable').fix).toMatch(/^declare it with const/)
+    expect(at('getTenantContext()?.tenantId').fix).toMatch(/^throw when the tenant context is missing/)
+    expect(at('findMany({ where: filter })').fix).toMatch(/^build the filter in this function/)
+  })
+
   it('says what is wrong with an unscoped call site, and what it could not see', () => {
     expect(at("findMany({ where: { isActive: true } })").reasons).toEqual(['missing_tenant_id on User at where: nothing in its filter or data sets the tenant field to one tenant (User is scoped by `tenantId`)'])
     const hiddenSelect = at('findMany({ where: { isActive: true }, select })')
@@ -71,6 +85,25 @@ describe('tenantfence scan on the shapes fixture', () => {
     expect(hiddenSelect.reasons[1]).toMatch(/select: `select` is a parameter of hidden \(it could only add findings\)/)
     expect(at('include: { rolePermissions: true }')).toMatchObject({ violation: 'unscoped_nested_read', findingModel: 'RolePermission', severity: 'MEDIUM' })
   })
+
+  it('judges a foreign key the query does not pin as the runtime does: verified at run time by default, nullable or not', async () => {
+    const refs = readFileSync(REFERENCES, 'utf8').split('\n')
+    const line = (needle: string) => refs.findIndex((l) => l.includes(needle)) + 1
+    const got = (r: ScanReport, needle: string) => r.sites.find((s) => s.file === REFERENCES && s.line === line(needle))!
+    const verify = report
+    for (const needle of ['data: { userId } })', 'data: { userId: maybeUserId } })']) {
+      expect(got(verify, needle)).toMatchObject({ verdict: 'scoped', verifiedAtRunTime: ['User (data.userId)'] })
+    }
+    const violation = await scan({ config, datamodel, paths: [REFERENCES], oldProgram: report.program, references: 'violation' })
+    for (const needle of ['data: { userId } })', 'data: { userId: maybeUserId } })']) {
+      expect(got(violation, needle)).toMatchObject({ verdict: 'unscoped', violation: 'unverified_reference', findingModel: 'User' })
+    }
+    // every unproven key is named, not only the first
+    expect(got(violation, 'userRole.create').reasons).toEqual([
+      expect.stringMatching(/^unverified_reference on UserRole at data\.userId: /),
+      expect.stringMatching(/^unverified_reference on Role at data\.roleId: /),
+    ])
+  }, 60_000)
 
   it('gives twin calls in one function distinct keys, without line numbers', () => {
     const twins = report.sites.filter((s) => s.enclosing === 'twins')

@@ -1,10 +1,11 @@
 // `tenantfence scan [paths…]`: find unscoped queries before they reach production.
-import { readFile } from 'node:fs/promises'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { usageError } from '../cli-args.ts'
 import { CliError } from '../cli-error.ts'
+import { TenantConfigError } from '../config/define.ts'
 import { loadConfig } from '../config/load.ts'
+import { findSchema } from '../config/schema-files.ts'
 import { closest } from '../config/suggest.ts'
 import { parseSchema } from '../enforcement/datamodel.ts'
 import { baselineOf, compareBaseline, readBaseline, writeBaseline } from './baseline.ts'
@@ -26,14 +27,17 @@ Prisma query on a tenant-owned model, the tenant model and raw SQL with the runt
 
 Options:
   --config FILE        tenantfence config (default: tenantfence.config.ts in the working directory)
-  --schema FILE        Prisma schema (default: prisma/schema.prisma)
+  --schema FILE|DIR    Prisma schema: a file, or a folder of .prisma files (default: where Prisma
+                       finds it, as init and audit do: prisma.config.ts "schema", package.json
+                       "prisma.schema", prisma/schema.prisma, schema.prisma, prisma/schema/)
   --project FILE       tsconfig.json to resolve types with (default: the nearest one)
   --format FORMAT      text (default), json or sarif (SARIF 2.1.0)
   --output FILE        write the report to FILE instead of stdout
   --baseline FILE      accepted findings: only findings not in FILE fail the scan
   --update-baseline    rewrite --baseline FILE with today's findings, then exit 0
-  --references MODE    violation (default): a foreign key the query does not pin is a finding
-                       (unverified_reference); verify: list it as verified at run time instead
+  --references MODE    verify (default, as the runtime): a foreign key the query does not pin is
+                       listed as verified at run time (the runtime looks it up); violation: it is a
+                       finding (unverified_reference), as with references: 'violation'
   --all                text: list scoped and bypassed queries too
 
 Exit status: 0 no new finding, 1 new findings (unscoped or unverifiable), 2 bad input or setup.`
@@ -53,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
         baseline: { type: 'string' },
         'update-baseline': { type: 'boolean', default: false },
         all: { type: 'boolean', default: false },
-        references: { type: 'string', default: 'violation' },
+        references: { type: 'string', default: 'verify' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     })
@@ -75,13 +79,13 @@ export async function run(argv: string[]): Promise<number> {
   if (values['update-baseline'] && !values.baseline) throw new CliError('--update-baseline needs --baseline FILE (the file to write)', 2)
 
   const config = await loadConfig(values.config)
-  const schemaPath = values.schema ?? 'prisma/schema.prisma'
-  const schema = await readFile(schemaPath, 'utf8').catch(() => {
-    throw new CliError(`cannot read the Prisma schema at ${schemaPath}; pass --schema FILE`, 2)
+  // Found where Prisma (and init, audit) find it; a missing schema is bad setup (exit 2).
+  const schema = await findSchema({ schema: values.schema }).catch((err: unknown) => {
+    throw err instanceof TenantConfigError ? new CliError(err.message, 2) : err
   })
   // A bad baseline fails before the (slow) scan.
   const baseline = values.baseline && !values['update-baseline'] ? readBaseline(values.baseline) : undefined
-  const report = await scan({ config, datamodel: parseSchema(schema), paths: positionals, project: values.project, references })
+  const report = await scan({ config, datamodel: parseSchema(schema.text), paths: positionals, project: values.project, references })
 
   if (report.sites.length === 0 && report.unresolved.length > 0) {
     // Not "nothing found": nothing could be typed, which is what an unresolved client looks like.

@@ -14,7 +14,9 @@ export const DEMO_APP_FILE = 'src/demo/app.ts'
 export async function demoScanLine(config: TenantFenceConfig): Promise<string> {
   try {
     const datamodel = parseSchema(readFileSync(repo('prisma/schema.prisma'), 'utf8'))
-    const report = await scan({ config, datamodel, paths: [repo(DEMO_APP_FILE)], project: repo('tsconfig.json') })
+    // references 'violation': the demo shows every path whose code is wrong, the foreign-key IDOR
+    // included, although its runtime (references: 'verify') would look that key up and block it.
+    const report = await scan({ config, datamodel, paths: [repo(DEMO_APP_FILE)], project: repo('tsconfig.json'), references: 'violation' })
     return describeDemoFindings(report)
   } catch (err) {
     return `found before deploying: the scan did not run (${(err as Error).message})`

@@ -69,7 +69,7 @@ function result(o: ScanOutcome, s: ScanSite): Result {
     ruleId,
     ruleIndex: RULE_INDEX.get(ruleId)!,
     level: s.severity ? LEVEL[s.severity] : 'warning',
-    message: { text: `${what} in ${s.enclosing}: ${s.reasons.join('; ')}` },
+    message: { text: `${what} in ${s.enclosing}: ${s.reasons.join('; ')}${s.fix ? `. Fix: ${s.fix}` : ''}` },
     locations: [
       {
         physicalLocation: {

@@ -21,6 +21,7 @@ export function formatText(o: ScanOutcome, options: { all?: boolean; cwd?: strin
     lines.push(`${LABEL[site.verdict]}${mark}  ${site.file}:${site.line}:${site.column}  ${site.model}.${site.operation}${sev}${kind}`)
     lines.push(`    in ${site.enclosing}: ${site.code}`)
     for (const reason of site.reasons) lines.push(`    - ${reason}`)
+    if (site.fix) lines.push(`    fix: ${site.fix}`)
     if (site.verifiedAtRunTime.length) lines.push(`    - verified at run time (a lookup of the referenced rows): ${site.verifiedAtRunTime.join(', ')}`)
   }
   if (r.unresolved.length) {

@@ -11,6 +11,26 @@ export interface ValueSource {
   readonly path: readonly string[]
 }
 
+/**
+ * The arguments of the helper calls being inlined (evaluate.ts): inside a helper, a parameter's
+ * value is the call's argument, read with the caller's own bindings.
+ */
+export interface Binding {
+  /** undefined: the call passes no argument there */
+  readonly arg: TS.Expression | undefined
+  readonly env: Env
+}
+export type Env = ReadonlyMap<TS.ParameterDeclaration, Binding>
+export const NO_BINDINGS: Env = new Map()
+
+/** A parameter, or a name destructured from one (`{ teamId }: Options`): the parameter and the path taken. */
+export interface ParameterSource {
+  readonly parameter: TS.ParameterDeclaration
+  readonly path: readonly string[]
+  /** the innermost binding element's default value (`{ archived = false }`) */
+  readonly fallback: TS.Expression | undefined
+}
+
 export class Resolver {
   constructor(
     readonly ts: TypeScript,
@@ -76,6 +96,26 @@ export class Resolver {
     return describeKind(ts, decl)
   }
 
+  /** A parameter or a name destructured from one, with the property path; undefined for anything else. */
+  parameterSource(decl: TS.Declaration): ParameterSource | undefined {
+    const { ts } = this
+    if (ts.isParameter(decl)) return ts.isIdentifier(decl.name) ? { parameter: decl, path: [], fallback: undefined } : undefined
+    if (!ts.isBindingElement(decl)) return undefined
+    const path: string[] = []
+    const fallback = decl.initializer
+    let el: TS.Node = decl
+    while (ts.isBindingElement(el)) {
+      const b: TS.BindingElement = el
+      if (b.dotDotDotToken || !ts.isObjectBindingPattern(b.parent)) return undefined
+      if (b !== decl && b.initializer) return undefined
+      const key = b.propertyName ?? b.name
+      if (!(ts.isIdentifier(key) || ts.isStringLiteral(key))) return undefined
+      path.unshift(key.text)
+      el = b.parent.parent
+    }
+    return ts.isParameter(el) ? { parameter: el, path, fallback } : undefined
+  }
+
   /** The function a call invokes, when its body is in the program (not a declaration file). */
   calledFunction(call: TS.CallExpression): TS.SignatureDeclaration | undefined {
     const { ts } = this
@@ -87,6 +127,19 @@ export class Resolver {
       if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) return init
     }
     return undefined
+  }
+
+  /** The bindings inside `fn` when `call` invokes it: each parameter is its argument (with the caller's bindings). */
+  bind(fn: TS.SignatureDeclaration, call: TS.CallExpression, env: Env): Env {
+    const { ts } = this
+    const out = new Map(env)
+    // A spread argument hides which parameter gets what: those parameters stay unknown.
+    const spread = call.arguments.findIndex((a) => ts.isSpreadElement(a))
+    fn.parameters.forEach((p, i) => {
+      if (p.dotDotDotToken || (spread >= 0 && i >= spread)) return
+      out.set(p, { arg: call.arguments[i], env })
+    })
+    return out
   }
 
   /** The expressions a function returns (an arrow's expression body, or each `return x`); undefined when one returns nothing. */

@@ -26,9 +26,10 @@ export interface ScanOptions {
   /** a previous scan's program: unchanged files are not parsed again (repeated scans, tests) */
   oldProgram?: TS.Program
   /**
-   * A foreign key the query does not pin (`userId: req.body.userId`): 'violation' (default) reports
-   * it as unverified_reference, since only the run-time lookup could prove it and the value may come
-   * from anyone; 'verify' lists it as verified at run time, as `references: 'verify'` does.
+   * A foreign key the query does not pin (`userId: req.body.userId`): 'verify' (default, the
+   * runtime's own default) lists it as verified at run time, since the extension looks the row up
+   * and blocks another tenant's; 'violation' reports it as unverified_reference, for an app that
+   * runs the extension with `references: 'violation'`.
    */
   references?: ReferencePolicy
 }
@@ -84,7 +85,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     project: options.project,
     oldProgram: options.oldProgram,
   })
-  const policy = compilePolicy(options.config, options.datamodel, { references: options.references ?? 'violation' })
+  const policy = compilePolicy(options.config, options.datamodel, { references: options.references ?? 'verify' })
   const checker = program.getTypeChecker()
   const resolver = new Resolver(ts, checker)
   const origin = new TenantOrigin(resolver, program)

@@ -9,15 +9,27 @@
 // functions (every `return` must trace) and `Number()`/`String()`/`BigInt()` (a conversion of
 // the request's tenant cannot name another tenant: at worst it names none, which the runtime blocks).
 import type * as TS from 'typescript'
-import { accessedName, Resolver, shortText, skipOuter } from './resolve.ts'
+import { accessedName, NO_BINDINGS, Resolver, shortText, skipOuter, type Env } from './resolve.ts'
 
-export type Origin = { readonly request: true } | { readonly request: false; readonly why: string }
+/** Not the request's tenant: why, and the one change that would let the scan trace it. */
+export type Origin = { readonly request: true } | { readonly request: false; readonly why: string; readonly fix?: string }
 
 export const REQUEST_TENANT_TAG = 'requestTenant'
 const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b`)
 const MAX_DEPTH = 12
 const REQUEST: Origin = { request: true }
-const no = (why: string): Origin => ({ request: false, why })
+const no = (why: string, fix?: string): Origin => ({ request: false, why, ...(fix ? { fix } : {}) })
+
+export const FIX = {
+  parameter: (name: string) =>
+    `if every caller passes the request's tenant, mark ${name} with @requestTenant (on the parameter, or on the property of its type); else read the tenant from getTenantContext()`,
+  let: 'declare it with const (a variable that may be reassigned is not followed)',
+  helper: 'let the helper return an object literal (the scan inlines it, a few calls deep), or pin the tenant in the query itself',
+  any: "give it a type: a value of type any is not followed (read the tenant from getTenantContext(), or from a property marked @requestTenant)",
+  computed: 'pin the tenant with a value the scan can follow: getTenantContext(), a @requestTenant declaration, or a const of one',
+  filterParameter: 'build the filter in this function (or in a helper that returns an object literal) with the tenant pinned in it, instead of taking the whole filter as a parameter',
+  spread: 'spread an object literal, or a helper that returns one (the scan inlines it)',
+} as const
 
 export class TenantOrigin {
   private readonly ts
@@ -38,7 +50,7 @@ export class TenantOrigin {
    * Where the expression comes from. `scope` holds reference keys (refKey) of the tenant given to
    * the enclosing runWithTenant calls: the same reference inside the callback is the request's tenant.
    */
-  trace(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0): Origin {
+  trace(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0, env: Env = NO_BINDINGS): Origin {
     const { ts } = this
     const e = skipOuter(ts, expr)
     if (depth > MAX_DEPTH) return no(`\`${shortText(e)}\` is too far from its source to follow`)
@@ -48,45 +60,80 @@ export class TenantOrigin {
       const decl = this.r.declarationOf(e)
       if (!decl) return no(`\`${e.text}\` has no declaration the scan can see`)
       if (this.tagged(decl)) return REQUEST
+      const param = this.fromParameter(decl, [], scope, depth, e, env)
+      if (param) return param
       const src = this.r.sourceOf(decl)
-      if (typeof src === 'string') return no(`\`${e.text}\` is ${src}`)
-      return this.traceProperty(src.init, src.path, scope, depth + 1, e)
+      if (typeof src === 'string') return no(`\`${e.text}\` is ${src}`, src.includes('reassigned') ? FIX.let : undefined)
+      return this.traceProperty(src.init, src.path, scope, depth + 1, e, env)
     }
     if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const name = accessedName(ts, e)
-      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
+      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`, FIX.computed)
       const prop = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(e) ? e.name : e.argumentExpression)
       if (prop && prop.declarations?.some((d) => this.tagged(d))) return REQUEST
-      return this.traceProperty(e.expression, [name], scope, depth + 1, e)
+      return this.traceProperty(e.expression, [name], scope, depth + 1, e, env)
     }
     if (ts.isCallExpression(e)) {
       const conversion = this.conversionArgument(e)
-      if (conversion) return this.trace(conversion, scope, depth + 1)
-      return this.traceReturn(e, [], scope, depth)
+      if (conversion) return this.trace(conversion, scope, depth + 1, env)
+      return this.traceReturn(e, [], scope, depth, e, env)
     }
-    return no(`\`${shortText(e)}\` is computed at run time`)
+    return no(`\`${shortText(e)}\` is computed at run time`, FIX.computed)
+  }
+
+  /**
+   * A parameter, or a name destructured from one: the argument of the helper call being inlined
+   * (env), or, for the function the query is in, what its declaration says (`@requestTenant` on
+   * the parameter, the destructured name, or the property of the parameter's type).
+   */
+  private fromParameter(decl: TS.Declaration, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin | undefined {
+    const p = this.r.parameterSource(decl)
+    if (!p) return undefined
+    const full = [...p.path, ...path]
+    const bound = env.get(p.parameter)
+    if (bound?.arg) return this.traceProperty(bound.arg, full, scope, depth + 1, shown, bound.env)
+    if (bound && p.fallback && path.length === 0) return this.trace(p.fallback, scope, depth + 1, env)
+    if (this.tagged(p.parameter) && full.length === 0) return REQUEST
+    if (full.length > 0 && this.typePathTagged(this.checker.getTypeAtLocation(p.parameter), full)) return REQUEST
+    const fn = describeFunction(this.ts, p.parameter)
+    const owner = full.length && p.parameter.type ? shortText(p.parameter.type, 30) : shortText(p.parameter.name, 30)
+    const name = `\`${owner}${full.length ? `.${full.join('.')}` : ''}\``
+    const what = p.path.length ? `destructured from a parameter${fn}` : `a parameter${fn}`
+    const why = path.length === 0 ? `\`${shortText(shown)}\` is ${what}` : `\`${shortText(shown)}\` comes from \`${shortText(p.parameter.name, 30)}\`, ${what}`
+    return no(why, FIX.parameter(name))
+  }
+
+  /** Is `type.path[0].path[1]…` declared with @requestTenant? */
+  private typePathTagged(type: TS.Type, path: readonly string[]): boolean {
+    let t = type
+    for (let i = 0; i < path.length; i++) {
+      const prop = this.checker.getNonNullableType(t).getProperty(path[i]!)
+      if (!prop) return false
+      if (i === path.length - 1) return prop.declarations?.some((d) => this.tagged(d)) ?? false
+      t = this.checker.getTypeOfSymbol(prop)
+    }
+    return false
   }
 
   /** Where `expr.path[0].path[1]…` comes from. */
-  private traceProperty(expr: TS.Expression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node): Origin {
+  private traceProperty(expr: TS.Expression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin {
     const { ts } = this
-    if (path.length === 0) return this.trace(expr, scope, depth)
+    if (path.length === 0) return this.trace(expr, scope, depth, env)
     const e = skipOuter(ts, expr)
     if (depth > MAX_DEPTH) return no(`\`${shortText(shown)}\` is too far from its source to follow`)
     const key = this.refKey(e)
     if (key !== undefined && scope.has(`${key}.${path.join('.')}`)) return REQUEST
     // The type says so: the property is declared with @requestTenant.
-    if (path.length === 1) {
-      const prop = this.checker.getNonNullableType(this.r.typeOf(e)).getProperty(path[0]!)
-      if (prop?.declarations?.some((d) => this.tagged(d))) return REQUEST
-    }
+    if (!ts.isObjectLiteralExpression(e) && this.typePathTagged(this.r.typeOf(e), path)) return REQUEST
+    // tenantfence's Express adapter keeps the request's context on `res.locals.tenant`.
+    if (path.length === 3 && path.join('.') === 'locals.tenant.tenantId' && this.isExpressResponse(e)) return REQUEST
     if (ts.isObjectLiteralExpression(e)) {
       for (let i = e.properties.length - 1; i >= 0; i--) {
         const p = e.properties[i]!
         if (ts.isSpreadAssignment(p)) return no(`\`${shortText(shown)}\` may come from the spread \`${shortText(p)}\``)
         if (!p.name || propertyNameText(ts, p.name) !== path[0]) continue
-        if (ts.isPropertyAssignment(p)) return this.traceProperty(p.initializer, path.slice(1), scope, depth + 1, shown)
-        if (ts.isShorthandPropertyAssignment(p)) return this.traceProperty(p.name, path.slice(1), scope, depth + 1, shown)
+        if (ts.isPropertyAssignment(p)) return this.traceProperty(p.initializer, path.slice(1), scope, depth + 1, shown, env)
+        if (ts.isShorthandPropertyAssignment(p)) return this.traceProperty(p.name, path.slice(1), scope, depth + 1, shown, env)
         return no(`\`${shortText(shown)}\` is a method or accessor`)
       }
       return no(`\`${shortText(shown)}\` reads a property the object does not have`)
@@ -94,35 +141,46 @@ export class TenantOrigin {
     if (ts.isIdentifier(e)) {
       const decl = this.r.declarationOf(e)
       if (!decl) return no(`\`${e.text}\` has no declaration the scan can see`)
+      const param = this.fromParameter(decl, path, scope, depth, shown, env)
+      if (param) return param
       const src = this.r.sourceOf(decl)
-      if (typeof src === 'string') return no(`\`${shortText(shown)}\` comes from \`${e.text}\`, ${src}`)
-      return this.traceProperty(src.init, [...src.path, ...path], scope, depth + 1, shown)
+      if (typeof src === 'string') return no(`\`${shortText(shown)}\` comes from \`${e.text}\`, ${src}`, src.includes('reassigned') ? FIX.let : undefined)
+      return this.traceProperty(src.init, [...src.path, ...path], scope, depth + 1, shown, env)
     }
     if (ts.isPropertyAccessExpression(e) || ts.isElementAccessExpression(e)) {
       const name = accessedName(ts, e)
-      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`)
-      return this.traceProperty(e.expression, [name, ...path], scope, depth + 1, shown)
+      if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`, FIX.computed)
+      return this.traceProperty(e.expression, [name, ...path], scope, depth + 1, shown, env)
     }
     if (ts.isCallExpression(e)) {
       if (path.length === 1 && path[0] === 'tenantId' && this.isContextCall(e, 'getTenantContext')) return REQUEST
-      return this.traceReturn(e, path, scope, depth, shown)
+      return this.traceReturn(e, path, scope, depth, shown, env)
     }
-    return no(`\`${shortText(shown)}\` is computed at run time`)
+    return no(`\`${shortText(shown)}\` is computed at run time`, FIX.computed)
   }
 
   /** A call: the declaration says so (@requestTenant on the function), or every value it returns traces. */
-  private traceReturn(call: TS.CallExpression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node = call): Origin {
+  private traceReturn(call: TS.CallExpression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin {
     const decl = this.r.declarationOf(this.ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression)
     if (path.length === 0 && decl && this.tagged(decl)) return REQUEST
     const fn = this.r.calledFunction(call)
-    if (!fn) return no(`\`${shortText(shown)}\` comes from \`${shortText(call.expression)}()\`, whose body the scan cannot see`)
+    if (!fn) return no(`\`${shortText(shown)}\` comes from \`${shortText(call.expression)}()\`, whose body the scan cannot see`, FIX.computed)
     const returned = this.r.returnedExpressions(fn)
-    if (!returned) return no(`\`${shortText(call.expression)}()\` does not always return a value`)
+    if (!returned) return no(`\`${shortText(call.expression)}()\` does not always return a value`, FIX.computed)
+    // Inside the function, its parameters are this call's arguments.
+    const inner = this.r.bind(fn, call, env)
     for (const r of returned) {
-      const o = this.traceProperty(r, path, scope, depth + 1, shown)
+      const o = this.traceProperty(r, path, scope, depth + 1, shown, inner)
       if (!o.request) return o
     }
     return REQUEST
+  }
+
+  /** An Express response (typed by @types/express), whose `locals.tenant` tenantfence's middleware sets. */
+  private isExpressResponse(e: TS.Expression): boolean {
+    const sym = this.checker.getNonNullableType(this.r.typeOf(e)).getSymbol()
+    if (sym?.name !== 'Response') return false
+    return (sym.declarations ?? []).some((d) => /[\\/]@types[\\/]express(-serve-static-core)?[\\/]/.test(d.getSourceFile().fileName))
   }
 
   /** `Number(x)`, `String(x)`, `BigInt(x)` of the standard library: x. */
@@ -160,9 +218,10 @@ export class TenantOrigin {
   private tagged(decl: TS.Node): boolean {
     const { ts } = this
     const holder = ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) ? decl.parent.parent : decl
-    const text = holder.getSourceFile().text
-    const ranges = ts.getLeadingCommentRanges(text, holder.getFullStart()) ?? []
-    return ranges.some((r) => TAG.test(text.slice(r.pos, r.end)))
+    // The trivia before the declaration holds only whitespace and comments; it includes a comment on
+    // the same line (`f(a, /** @requestTenant */ t)`), which getLeadingCommentRanges leaves out.
+    const sf = holder.getSourceFile()
+    return TAG.test(sf.text.slice(holder.getFullStart(), holder.getStart(sf)))
   }
 
   /**
@@ -188,6 +247,13 @@ export class TenantOrigin {
     }
     return undefined
   }
+}
+
+/** ` of getLinks`, or '' for an anonymous function. */
+function describeFunction(ts: typeof TS, p: TS.ParameterDeclaration): string {
+  const fn = p.parent
+  const name = fn && 'name' in fn && fn.name && ts.isIdentifier(fn.name as TS.Node) ? (fn.name as TS.Identifier).text : undefined
+  return name ? ` of ${name}` : ''
 }
 
 export function propertyNameText(ts: typeof TS, name: TS.PropertyName): string | undefined {

@@ -25,6 +25,8 @@ export interface SiteVerdict {
   readonly reasons: readonly string[]
   /** foreign keys the runtime verifies with a lookup: scoped, but only at run time */
   readonly verifiedAtRunTime: readonly string[]
+  /** unverifiable: the one change that would let the scan judge it */
+  readonly fix?: string
 }
 
 export interface QueryToJudge {
@@ -55,32 +57,57 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
   const model = q.model === undefined ? undefined : policy.models.get(q.model)
   const request = q.requestTenant ?? T
   const others = new Map<Unknown, number>()
+  const other = (u: Unknown): unknown => {
+    let n = others.get(u)
+    if (n === undefined) others.set(u, (n = OTHER - others.size))
+    return typed(u, n)
+  }
   const strictValue = (p: Placed): unknown => {
     const s = p.u.scalar
     if (p.u.origin?.request && !s?.nullable) return typed(p.u, request)
     if (s && !s.tenantLike) return s.neutral
     if (s?.nullable || p.role !== 'scalar' || !s) return OMIT
-    let n = others.get(p.u)
-    if (n === undefined) others.set(p.u, (n = OTHER - others.size))
-    return typed(p.u, n)
+    return other(p.u)
   }
   const favourableValue = (p: Placed): unknown => (p.u.scalar && !p.u.scalar.tenantLike ? p.u.scalar.neutral : p.role === 'scalar' ? typed(p.u, U) : OMIT)
-  const run = (pick: (p: Placed) => unknown, tenant: unknown): Judgement => judge(policy, q.model, q.operation, build(q.args, placed, pick), tenant)
+  // Keys of conditional spreads (`...(cond && { … })`) are judged absent and present: a verdict
+  // must hold either way.
+  const variants: readonly boolean[] = hasOptional(q.args) ? [false, true] : [true]
+  const once = (pick: (p: Placed) => unknown, tenant: unknown, withOptional: boolean): Judgement =>
+    judge(policy, q.model, q.operation, build(q.args, placed, pick, withOptional), tenant)
+  const run = (pick: (p: Placed) => unknown, tenant: unknown): Judgement => variants.map((v) => once(pick, tenant, v)).reduce((a, b) => merge(a, b))
 
-  const strict = run(strictValue, request)
-  const favourable = run(favourableValue, undefined)
+  // A value that may be null or undefined is, at worst, absent (no pin) or another tenant's (a
+  // foreign key): the strict reading tries both, so `userId: string | null` is judged as `string`.
+  const present = (p: Placed): unknown => {
+    const s = p.u.scalar
+    if (!s?.nullable || !s.tenantLike || p.role !== 'scalar') return strictValue(p)
+    return p.u.origin?.request ? typed(p.u, request) : other(p.u)
+  }
+  const strict = merge(run(strictValue, request), placed.some((p) => p.u.scalar?.nullable && p.u.scalar.tenantLike && p.role === 'scalar') ? run(present, request) : undefined)
+  // Unscoped: no value the code could hold, with or without its conditional keys, scopes it.
+  const favourableRuns = variants.map((v) => once(favourableValue, undefined, v))
+  const favourable = favourableRuns.reduce((a, b) => merge(a, b))
+  const neverScoped = favourableRuns.every((r) => r.findings.length > 0)
   const blind = placed.filter((p) => p.role === 'blind')
   const removable = placed.filter((p) => p.role === 'removable')
-  const references = strict.references.map((r) => `${r.model} (${r.path})`)
+  const references = [...new Set(strict.references.map((r) => `${r.model} (${r.path})`))]
 
   if (blind.length === 0 && removable.length === 0 && strict.findings.length === 0) return { verdict: 'scoped', reasons: [], verifiedAtRunTime: references }
-  if (blind.length === 0 && favourable.findings.length > 0) {
+  if (blind.length === 0 && neverScoped) {
     const f = favourable.findings[0]!
     const hidden = removable.map((p) => `${at(p.path)}: ${p.u.why} (it could only add findings)`)
-    return { verdict: 'unscoped', ...described(f), reasons: [explain(f, policy), ...hidden], verifiedAtRunTime: references }
+    // Every finding is named (a second unproven foreign key is often the real IDOR), once each.
+    const found = [...new Set(favourable.findings.map((x) => explain(x, policy)))]
+    return { verdict: 'unscoped', ...described(f), reasons: [...found, ...hidden], verifiedAtRunTime: references }
   }
   const reasons = [...blind, ...removable].map((p) => `${at(p.path)}: ${p.u.why}`)
-  if (strict.findings.length > 0) {
+  const fixes = [...blind, ...removable].map((p) => p.u.fix)
+  const onlyWithOptional = variants.length > 1 && once(strictValue, request, false).findings.length > 0 && once(strictValue, request, true).findings.length === 0
+  if (strict.findings.length > 0 && onlyWithOptional && blind.length === 0 && removable.length === 0) {
+    reasons.push('it pins the tenant only inside a conditional spread (`...(cond && { … })`): when the condition is false, nothing pins it')
+    fixes.push('pin the tenant outside the conditional spread')
+  } else if (strict.findings.length > 0) {
     // Which values, were they the request's tenant, would scope the query? The smallest such set
     // found by dropping one candidate at a time (ids and emails drop out, tenant pins stay).
     const candidates = placed.filter((p) => p.role === 'scalar' && p.u.scalar?.tenantLike !== false && !(p.u.origin?.request && !p.u.scalar?.nullable))
@@ -93,7 +120,10 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
         without.delete(p)
         if (asRequest(without).findings.length === 0) needed = without
       }
-      for (const p of needed) reasons.push(scalarReason(p))
+      for (const p of needed) {
+        reasons.push(scalarReason(p))
+        fixes.push(p.u.origin?.request ? FIX_UNDEFINED : p.u.fix)
+      }
     } else if (blind.length === 0 && removable.length === 0) {
       // Even with every unknown the request's tenant it fails: what remains is a literal tenant or
       // a write only allowed outside a request. (The favourable reading passed, so it is one of them.)
@@ -102,10 +132,27 @@ export function judgeSite(policy: Policy, datamodel: DataModel, q: QueryToJudge)
       reasons.push(named?.length
         ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
         : `scoped only outside a request (a job, a signup): in a request it is ${f.violation} on ${f.model}`)
+      fixes.push(named?.length ? FIX_LITERAL : undefined)
     }
   }
   // No violation kind: which one it would be depends on values the scan cannot see.
-  return { verdict: 'unverifiable', ...(model ? { severity: model.severity } : {}), reasons, verifiedAtRunTime: references }
+  const fix = fixes.find((x) => x !== undefined)
+  return { verdict: 'unverifiable', ...(model ? { severity: model.severity } : {}), reasons, verifiedAtRunTime: references, ...(fix ? { fix } : {}) }
+}
+
+const FIX_UNDEFINED = 'throw when the tenant context is missing (as a `requireTenant()` helper does), so that its type rules out undefined'
+const FIX_LITERAL = "take the tenant from the request's context instead of a literal, or run the query inside runWithTenant({ tenantId: <that literal> }, …)"
+
+/** Does the argument hold keys or items of a conditional spread anywhere? */
+function hasOptional(s: Sym): boolean {
+  if (s instanceof SymObject) return s.optional.size > 0 || [...s.props.values()].some(hasOptional)
+  if (s instanceof SymArray) return s.optional.length > 0 || s.items.some(hasOptional)
+  return false
+}
+
+/** Both strict readings' findings and references (the second only when a value may be absent). */
+function merge(a: Judgement, b: Judgement | undefined): Judgement {
+  return b ? { findings: [...a.findings, ...b.findings], references: [...a.references, ...b.references] } : a
 }
 
 function described(f: JudgedFinding): Pick<SiteVerdict, 'violation' | 'severity' | 'findingModel'> {
@@ -144,14 +191,20 @@ function place(policy: Policy, datamodel: DataModel, q: QueryToJudge): Placed[] 
   const out: Placed[] = []
   const model = q.model ? policy.models.get(q.model) : undefined
   const scalars = new Set((q.model ? datamodel.models[q.model]?.fields ?? [] : []).filter((f) => f.kind !== 'object').map((f) => f.name))
-  const pinField = model && (model.kind === 'field' || model.kind === 'root') ? model.field : undefined
+  // Columns that can take part in pinning the tenant: the tenant column (or the tenant model's id)
+  // and every column of a foreign key that includes the tenant field.
+  const pinning = new Set<string>()
+  if (model && (model.kind === 'field' || model.kind === 'root')) pinning.add(model.field)
+  for (const r of model?.relations.values() ?? []) if (r.tenantBound) for (const f of r.fields) pinning.add(f)
   const visit = (s: Sym, path: Seg[]) => {
-    if (s instanceof Unknown) out.push({ u: s, path, role: roleOf(s, path, scalars, pinField, model) })
+    if (s instanceof Unknown) out.push({ u: s, path, role: roleOf(s, path, scalars, pinning, model) })
     else if (s instanceof SymObject) {
       for (const [k, v] of s.props) visit(v, [...path, k])
-      for (const h of s.hidden) out.push({ u: h, path: [...path, '{…}'], role: roleOf(h, [...path, '{…}'], scalars, pinField, model) })
+      for (const [k, v] of s.optional) visit(v, [...path, k])
+      for (const h of s.hidden) out.push({ u: h, path: [...path, '{…}'], role: roleOf(h, [...path, '{…}'], scalars, pinning, model) })
     } else if (s instanceof SymArray) {
       s.items.forEach((v, i) => visit(v, [...path, i]))
+      s.optional.forEach((v, i) => visit(v, [...path, s.items.length + i]))
       for (const h of s.hidden) out.push({ u: h, path: [...path, '[…]'], role: 'blind' })
     }
   }
@@ -159,15 +212,22 @@ function place(policy: Policy, datamodel: DataModel, q: QueryToJudge): Placed[] 
   return out
 }
 
-function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, pinField: string | undefined, model: ModelPolicy | undefined): Placed['role'] {
+function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, pinning: ReadonlySet<string>, model: ModelPolicy | undefined): Placed['role'] {
   const last = path[path.length - 1]
   const names = path.filter((s): s is string => typeof s === 'string')
-  // A filter on one of the model's own columns, other than the one that pins the tenant, at the
-  // top of its where (or under AND/OR/NOT): whatever it holds, it cannot make the query match
-  // another tenant's rows where the rest pins T, nor pin T where the rest does not.
-  const topFilter = names[0] === 'where' && names.slice(1, -1).every((n) => LOGIC.has(n)) && names.length >= 2
-  if (topFilter && typeof last === 'string' && scalars.has(last) && last !== pinField) return u.kind === 'scalar' ? 'scalar' : 'harmless'
+  // A filter on one of the model's own columns that cannot pin the tenant, at the top of its where
+  // (or under AND/OR/NOT), compared in any way (`id: x`, `id: { in: ids }`, `createdAt: { gte: d }`):
+  // whatever it holds, it cannot make the query match another tenant's rows where the rest pins T,
+  // nor pin T where the rest does not.
+  const column = names[0] === 'where' ? names.slice(1).find((n) => !LOGIC.has(n)) : undefined
+  if (column !== undefined && scalars.has(column) && !pinning.has(column)) return u.kind === 'scalar' ? 'scalar' : 'harmless'
   if (u.kind === 'scalar') return 'scalar'
+  // A computed key that can only be some of the model's own columns (`orderBy: { [sortBy]: 'asc' }`
+  // with sortBy typed 'name' | 'createdAt'), in the query's own where (at its top) or selection:
+  // it reads or compares a column, never a relation, and not the tenant's.
+  const ownColumns = u.keys !== undefined && u.keys.every((k) => scalars.has(k) && !pinning.has(k))
+  const atTop = names.slice(1, -1).every((n) => LOGIC.has(n)) && last === '{…}'
+  if (ownColumns && atTop && (names[0] === 'where' || SELECTION.has(names[0] ?? ''))) return 'harmless'
   // `any` written to one of the model's columns: Prisma accepts only a scalar there, so it is judged as one.
   const dataColumn = model && typeof last === 'string' && scalars.has(last) && DATA_ROOTS.has(names[0] ?? '') && path.length <= 3
   if (dataColumn && u.origin) return 'scalar'
@@ -184,7 +244,7 @@ function roleOf(u: Unknown, path: readonly Seg[], scalars: ReadonlySet<string>, 
 }
 
 /** The argument with every unknown replaced by pick's value (OMIT drops the key). */
-function build(s: Sym, placed: readonly Placed[], pick: (p: Placed) => unknown): unknown {
+function build(s: Sym, placed: readonly Placed[], pick: (p: Placed) => unknown, withOptional: boolean): unknown {
   const byUnknown = new Map(placed.map((p) => [p.u, p]))
   const walk = (v: Sym): unknown => {
     if (v instanceof Unknown) {
@@ -193,13 +253,15 @@ function build(s: Sym, placed: readonly Placed[], pick: (p: Placed) => unknown):
     }
     if (v instanceof SymObject) {
       const o: Record<string, unknown> = {}
-      for (const [k, val] of v.props) {
+      const entries = withOptional ? [...v.props, ...v.optional] : v.props
+      for (const [k, val] of entries) {
         const m = walk(val)
         if (m !== OMIT) o[k] = m
+        else delete o[k]
       }
       return o
     }
-    if (v instanceof SymArray) return v.items.map(walk).filter((m) => m !== OMIT)
+    if (v instanceof SymArray) return (withOptional ? [...v.items, ...v.optional] : v.items).map(walk).filter((m) => m !== OMIT)
     return v
   }
   const args = walk(s)
