@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml, stringify } from 'yaml'
 import config from '../tenantfence.config.ts'
 import { defineConfig } from '../src/config/define.ts'
+import { durationSeconds } from '../src/config/schema.ts'
 import { generateFiles } from '../src/generate/files.ts'
 import { promtool, REPO } from './fixtures/generate/helpers.ts'
 
@@ -164,6 +165,30 @@ describe('alert scenarios (promtool, the committed rule files)', () => {
       { at: 26, alert: 'TenantInstanceNotReporting', firing: [{ instance }] },
     ], (alert) => (alert.startsWith('TenantViolation') ? labels(1)(alert) : silence(alert)))
     expect(r.status, r.output).toBe(0)
+  })
+
+  it('a rollback that misses one instance of three: one TenantFleetModeMismatch for the job after its `for`, resolved when the last one rolls back', () => {
+    const forMin = Math.round(durationSeconds(config.thresholds.fleetModeMismatchFor) / 60)
+    const rollbackAt = 10
+    const lateAt = rollbackAt + forMin + 5
+    const last = lateAt + 5
+    /** an instance in enforce until `at`, in log_only from then on */
+    const instance = (name: string, at: number) => [
+      mode('enforce', `1x${at - 1} 0x${last - at}`, { instance: name }),
+      mode('log_only', `0x${at - 1} 1x${last - at}`, { instance: name }),
+    ]
+    const fleet = (late: number) => [...instance('demo-1:3001', rollbackAt), ...instance('demo-2:3001', rollbackAt), ...instance('demo-3:3001', late)]
+    const labelsOf = () => ({ job: JOB, severity: 'warning' })
+    const missed = scenario(all, 'fleet missed one', fleet(lateAt), [
+      { at: rollbackAt + forMin - 1, alert: 'TenantFleetModeMismatch', firing: [] },
+      // one alert for the job, not one per instance
+      { at: rollbackAt + forMin, alert: 'TenantFleetModeMismatch', firing: [{}] },
+      { at: lateAt, alert: 'TenantFleetModeMismatch', firing: [] },
+    ], labelsOf)
+    expect(missed.status, missed.output).toBe(0)
+    // the same rollback reaching the third instance a minute later is a change propagating, not an alert
+    const slow = scenario(all, 'fleet one minute late', fleet(rollbackAt + 1), [{ at: rollbackAt + forMin, alert: 'TenantFleetModeMismatch', firing: [] }, { at: last, alert: 'TenantFleetModeMismatch', firing: [] }], labelsOf)
+    expect(slow.status, slow.output).toBe(0)
   })
 
   it('one Prometheus, two apps without app.job: each alerts in its own phase, per job', () => {

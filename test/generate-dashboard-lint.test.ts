@@ -113,11 +113,29 @@ describe('generate: dashboard lint', () => {
   })
 
   it('one unit for every rate of events across both dashboards: per hour', () => {
-    const rates = panels.filter(([, p]) => p.type === 'timeseries' && p.fieldConfig?.defaults?.unit !== 'percentunit' && p.fieldConfig?.defaults?.unit !== 'ms')
+    // instances by mode is a count of instances, not a rate of events
+    const counts: string[] = [ENFORCEMENT_DASHBOARD.panels.instancesByMode.title]
+    const rates = panels.filter(([, p]) => p.type === 'timeseries' && p.fieldConfig?.defaults?.unit !== 'percentunit' && p.fieldConfig?.defaults?.unit !== 'ms' && !counts.includes(p.title!))
     expect(rates.map(([, p]) => p.title).sort()).toEqual(
       [VIOLATIONS_DASHBOARD.panels.overTime.title, ENFORCEMENT_DASHBOARD.panels.errorsByModel.title, ENFORCEMENT_DASHBOARD.panels.errorsByEndpoint.title, ENFORCEMENT_DASHBOARD.panels.bypassesByReason.title].sort(),
     )
     for (const [where, p] of rates) expect(p.fieldConfig?.defaults?.unit, where).toBe('suffix: /h')
+  })
+
+  it('a mixed fleet shows: instances by mode over time, stacked, in whole instances, naming the alert and its threshold', () => {
+    const E = ENFORCEMENT_DASHBOARD
+    const p = dashboards.find((d) => d.json.uid === E.uid)!.json.panels.find((x) => x.id === E.panels.instancesByMode.id)! as Omit<DashboardPanel, 'targets'> & {
+      targets: { expr?: string; legendFormat?: string }[]
+      fieldConfig: { defaults: { unit: string; decimals?: number; custom?: { stacking?: { mode?: string } } } }
+      options?: { legend?: { displayMode?: string; calcs?: string[] } }
+    }
+    expect(p.type).toBe('timeseries')
+    expect(p.title).toBe(E.panels.instancesByMode.title)
+    expect(p.targets.map((t) => [t.expr, t.legendFormat])).toEqual([['count by (mode) (tenant_enforcement_mode{job=~"$job", instance=~"$instance"} == 1)', '{{mode}}']])
+    expect(p.fieldConfig.defaults).toMatchObject({ unit: 'short', decimals: 0, custom: { stacking: { mode: 'normal' } } })
+    expect(p.options?.legend).toMatchObject({ displayMode: 'table', calcs: ['lastNotNull', 'max'] })
+    expect(p.description).toContain('TenantFleetModeMismatch')
+    expect(p.description).toContain(config.thresholds.fleetModeMismatchFor)
   })
 
   it('the Loki panels select the app and env, and extract only the fields they show', () => {

@@ -84,9 +84,11 @@ describe('generate: alert rules follow the config', () => {
 
   it('the silence alerts are in their own file, never gated on a mode', () => {
     const rules = alertRules(files).filter((r) => r.file === 'alerts/metrics-missing.rules.yml')
-    expect(rules.map((r) => r.alert)).toEqual(['TenantMetricsMissing', 'TenantInstanceNotReporting'])
+    expect(rules.map((r) => r.alert)).toEqual(['TenantMetricsMissing', 'TenantInstanceNotReporting', 'TenantFleetModeMismatch'])
     for (const r of rules) {
-      expect(r.expr).not.toContain('and on(job)')
+      // no phase's mode gate (TenantFleetModeMismatch joins on job, but names no mode)
+      expect(r.expr).not.toContain('and on(job) (max by (job) (tenant_enforcement_mode')
+      expect(r.expr).not.toContain('mode="')
       expect(r.labels).not.toHaveProperty('phase')
     }
     expect(rules[0]!.expr).toBe(`absent(tenant_enforcement_mode{job="${config.app.job}"} == 1)`)
@@ -128,7 +130,7 @@ describe('generate: alert rules follow the config', () => {
   })
 
   it('counts print as whole numbers ("358 tenant violations", never "358.3")', () => {
-    const counts = ['TenantViolationSummary', 'TenantCriticalModelViolation', 'TenantJobQueriesBlocked', 'TenantBypassUsage', 'TenantFlagReloadFailed', 'TenantInstanceNotReporting']
+    const counts = ['TenantViolationSummary', 'TenantCriticalModelViolation', 'TenantJobQueriesBlocked', 'TenantBypassUsage', 'TenantFlagReloadFailed', 'TenantInstanceNotReporting', 'TenantFleetModeMismatch']
     const rules = alertRules(files).filter((r) => counts.includes(r.alert))
     expect(new Set(rules.map((r) => r.alert))).toEqual(new Set(counts))
     for (const r of rules) {
@@ -152,6 +154,20 @@ describe('generate: alert rules follow the config', () => {
     expect(flag.expr.split('\n')[0]).toBe(
       'count by (job) (max by (job, instance) (tenant_flag_reload_timestamp_seconds{job="tenantfence-demo", outcome="refused"}) > max by (job, instance) (tenant_flag_reload_timestamp_seconds{job="tenantfence-demo", outcome="applied"}))',
     )
+  })
+
+  it('TenantFleetModeMismatch: the instances of one job report more than one mode, for thresholds.fleetModeMismatchFor', () => {
+    const rule = alertRules(files).find((r) => r.alert === 'TenantFleetModeMismatch')!
+    expect(rule.file).toBe('alerts/metrics-missing.rules.yml')
+    const mode = 'tenant_enforcement_mode{job="tenantfence-demo"}'
+    expect(rule.expr).toBe(`count by (job) (${mode} == 1)\nand on(job) (count by (job) (count by (job, mode) (${mode} == 1)) > 1)`)
+    expect(rule.for).toBe(config.thresholds.fleetModeMismatchFor)
+    expect(rule.labels).toEqual({ severity: 'warning' })
+    expect(rule.annotations.description).toContain('The {{ $value | printf "%.0f" }} instances of job tenantfence-demo have reported more than one tenant enforcement mode')
+    // a slower flag source (a rolling restart) raises it
+    const slow = defineConfig({ ...config, thresholds: { ...config.thresholds, fleetModeMismatchFor: '20m' } })
+    const slowRule = alertRules(generateFiles(slow)).find((r) => r.alert === 'TenantFleetModeMismatch')!
+    expect([slowRule.for, slowRule.annotations.description]).toEqual(['20m', expect.stringContaining('for 20m,')])
   })
 
   it('the rollback alert names the rollback from config.rollback, for where config.rollout.flags says the app reads its flags', () => {

@@ -160,7 +160,7 @@ describe('against a real Prometheus (backfilled)', () => {
     expect(text).not.toContain('vs the 24 h before')
     expect(text).not.toContain('before)')
     // log only runs neither TenantEnforcementErrors nor the rollback: no thresholds of theirs
-    expect(data.thresholds).toEqual({ phase: 1, rollbackCommand: expect.any(Array) })
+    expect(data.thresholds).toEqual({ phase: 1, rollbackCommand: expect.arrayContaining(['TENANT_ENFORCEMENT_MODE=log_only']) })
     expect(text).toMatch(/Error rate \(1 h\)\s+0\.000 %  \(0 blocked \/ 1,200 requests; phase 1 has no error-rate alert\)/)
   })
 

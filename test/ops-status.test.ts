@@ -4,7 +4,10 @@ import { createServer, type Server } from 'node:http'
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { bucketQuantile, parseMetricsText } from '../src/ops/metrics-text.ts'
-import { paletteFor, PLAIN, ANSI } from '../src/ops/status/render.ts'
+import { paletteFor, PLAIN, ANSI, renderEnforcement } from '../src/ops/status/render.ts'
+import config from '../tenantfence.config.ts'
+import { PrometheusClient, type Sample } from '../src/ops/prometheus-client.ts'
+import { collectFromPrometheus, collectFromSamples } from '../src/ops/status/collect.ts'
 import { CHECK_DURATION_BUCKETS, METRIC } from '../src/telemetry/metric-names.ts'
 import { runCli } from './fixtures/ops/run-cli.ts'
 
@@ -81,6 +84,55 @@ describe('status --metrics', () => {
     const missing = await runCli(['status', '--metrics', `${base}/nope`])
     expect(missing.code).toBe(1)
     expect(missing.stderr).toContain('answered HTTP 404')
+  })
+})
+
+/**
+ * A Prometheus that knows only the mode gauge of the app's instances (every other query: no
+ * data), at a fixed time (so no /api/v1/alerts call). It answers the two mode queries status
+ * makes the way Prometheus would from `tenant_enforcement_mode{job, instance, mode}`.
+ */
+class FleetPrometheus extends PrometheusClient {
+  constructor(private readonly modes: Record<string, string>) {
+    super(new URL('http://prometheus.invalid:9090'), 1_700_000_000)
+  }
+  override async query(promql: string): Promise<Sample[]> {
+    const selector = `tenant_enforcement_mode{job="${config.app.job}"}`
+    if (promql === `max by (instance, mode) (${selector} == 1)`) return Object.entries(this.modes).map(([instance, mode]) => ({ metric: { instance, mode }, value: 1 }))
+    if (promql === `max by (mode) (${selector})`) return [...new Set(Object.values(this.modes))].map((mode) => ({ metric: { mode }, value: 1 }))
+    return []
+  }
+}
+
+const modeLine = async (modes: Record<string, string>) => {
+  const d = await collectFromPrometheus(new FleetPrometheus(modes), 'http://prometheus:9090', config)
+  return { d, line: renderEnforcement(d).split('\n').find((l) => l.trim().startsWith('Mode'))!.replace(/^\s*Mode\s+/, '') }
+}
+
+describe('status of a fleet (Prometheus: instances by mode)', () => {
+  it('a mixed fleet says how many instances are in the mode most report, and names the others with their mode', async () => {
+    const { d, line } = await modeLine({ 'demo-1:3001': 'enforce', 'demo-3:3001': 'log_only', 'demo-2:3001': 'enforce' })
+    expect(line).toBe('2 of 3 instances in enforce; demo-3:3001 in log_only (mixed fleet: a flag change on its way, or not applied; TenantFleetModeMismatch fires if it lasts)')
+    // judged against the thresholds of the mode most instances report
+    expect([d.mode, d.thresholds.phase]).toEqual(['enforce', 3])
+  })
+
+  it('names every other instance, grouped by mode, and cuts a long list', async () => {
+    const { line } = await modeLine({ a: 'selective', b: 'log_only', c: 'enforce', d: 'enforce', e: 'log_only' })
+    expect(line).toMatch(/^2 of 5 instances in enforce; b in log_only, e in log_only, a in selective \(mixed fleet/)
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`pod-${String(i).padStart(2, '0')}`, i < 18 ? 'enforce' : 'log_only']))
+    expect((await modeLine(many)).line).toMatch(/^18 of 30 instances in enforce; pod-18 in log_only, .*pod-27 in log_only, and 2 more \(mixed/)
+  })
+
+  it('a fleet that agrees, and a single instance, are one plain line', async () => {
+    expect((await modeLine({ 'demo-1:3001': 'enforce', 'demo-2:3001': 'enforce', 'demo-3:3001': 'enforce' })).line).toBe('enforce')
+    expect((await modeLine({ 'demo-1:3001': 'log_only' })).line).toBe('log_only')
+  })
+
+  it('one scrape (--metrics) is one instance: nothing about a fleet', () => {
+    const d = collectFromSamples([{ name: METRIC.mode, labels: { mode: 'enforce' }, value: 1 }], 'http://app:3000/metrics', config)
+    expect(d.fleet).toBeUndefined()
+    expect(renderEnforcement(d)).toMatch(/\n {2}Mode +enforce\n/)
   })
 })
 

@@ -24,6 +24,13 @@ export const DEFAULT_THRESHOLDS = {
   checkLatencyCriticalMs: 10,
   checkLatencyFor: '10m',
   metricsMissingFor: '5m',
+  // A flag change reaches the instances of a job at different moments: the file source polls
+  // each second, the kubelet syncs a mounted ConfigMap within its sync period plus its cache TTL
+  // (up to ~1-2 min by default), an OpenFeature provider within its own polling or stream delay.
+  // Add a scrape interval or two before every instance shows it: 3 minutes stays above all of
+  // that, and under the 5 minutes after which a rollback that did not reach a pod must be seen.
+  // Flags from the environment change by a rolling restart: raise it to the rollout's duration.
+  fleetModeMismatchFor: '3m',
 } as const
 
 /** The `severity` label of each alert unless a phase says otherwise. */

@@ -35,9 +35,10 @@ export type AlertName = (typeof ALERT_NAMES)[number]
 
 /**
  * Alerts of no phase, in their own rule file: they say the app's metrics are missing, which no
- * mode-gated rule can (with no mode reported, every gate is closed).
+ * mode-gated rule can (with no mode reported, every gate is closed), or that its instances
+ * disagree on the mode (a mixed fleet is between phases).
  */
-export const SILENCE_ALERT_NAMES = ['TenantMetricsMissing', 'TenantInstanceNotReporting'] as const
+export const SILENCE_ALERT_NAMES = ['TenantMetricsMissing', 'TenantInstanceNotReporting', 'TenantFleetModeMismatch'] as const
 export type SilenceAlertName = (typeof SILENCE_ALERT_NAMES)[number]
 
 /** Prometheus alert severities (the `severity` label). */
@@ -238,6 +239,8 @@ const thresholdFields = {
   checkLatencyFor: duration,
   /** TenantMetricsMissing / TenantInstanceNotReporting: how long the app may be silent. */
   metricsMissingFor: duration,
+  /** TenantFleetModeMismatch: how long the instances of one job may disagree on the mode (longer than a flag change takes to reach them all). */
+  fleetModeMismatchFor: duration,
 }
 
 /** What a config may say about thresholds: any of them, over the defaults. */

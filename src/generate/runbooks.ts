@@ -15,9 +15,9 @@ function intro(config: TenantFenceConfig, file: RuleFile): string[] {
   const phase = file.phase
   if (!phase) {
     return [
-      '# Runbook: the app\'s tenantfence metrics are missing',
+      '# Runbook: the app\'s tenantfence metrics are missing, or its instances disagree on the mode',
       '',
-      `Every phase alert fires only while the app reports its mode (\`tenant_enforcement_mode\`). The alerts below, from \`alerts/${rulesFile(file)}\`, belong to no phase: they fire when the app reports no mode at all, so that silence is never mistaken for health.`,
+      `Every phase alert fires only while the app reports its mode (\`tenant_enforcement_mode\`). The alerts below, from \`alerts/${rulesFile(file)}\`, belong to no phase: they fire when the app reports no mode at all, so that silence is never mistaken for health, or when its instances report different modes for longer than a flag change takes to reach them all.`,
       '',
     ]
   }

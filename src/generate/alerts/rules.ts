@@ -54,6 +54,6 @@ export function renderRulesFile(config: TenantFenceConfig, file: RuleFile, confi
   const p = file.phase
   const what = p
     ? `Prometheus alert rules of phase ${p.phase} (${p.name}, mode ${p.mode}): ${file.slug}. Each alert fires only while the app reports mode "${p.mode}".`
-    : `Prometheus alert rules of no phase: the app's tenantfence metrics are missing (every phase alert is gated on the mode the app reports, so none of them can say so).`
+    : `Prometheus alert rules of no phase: the app's tenantfence metrics are missing (every phase alert is gated on the mode the app reports, so none of them can say so), or its instances disagree on the mode.`
   return yamlHeader(configName, what) + stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })
 }

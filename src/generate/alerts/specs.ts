@@ -209,6 +209,8 @@ export function alertSpec(config: TenantFenceConfig, phase: PhaseConfig, name: A
  *   job that reported a mode in the last hour and stopped.
  * - TenantInstanceNotReporting (needs app.job to pick the targets): one instance of the job is
  *   down (value 0) or scraped without tenantfence's metrics (value 1).
+ * - TenantFleetModeMismatch: the instances of one job report different modes for longer than a
+ *   flag change takes to reach them all. Not a phase's alert: a mixed fleet is between phases.
  */
 export function silenceSpecs(config: TenantFenceConfig): AlertSpec[] {
   const scope = appScope(config)
@@ -252,5 +254,34 @@ export function silenceSpecs(config: TenantFenceConfig): AlertSpec[] {
       rollback: false,
     })
   }
+  specs.push(fleetModeMismatch(config))
   return specs
+}
+
+/**
+ * The instances of one job disagree on the mode: a flag change (a rollback, a phase change) did
+ * not reach some of them. Its value is the number of instances reporting a mode; it holds while
+ * they report more than one mode, for longer than the flag source's propagation time.
+ */
+function fleetModeMismatch(config: TenantFenceConfig): AlertSpec {
+  const scope = appScope(config)
+  const t = config.thresholds
+  const mode = selector(scope, METRIC.mode)
+  const job = config.app.job ? `job ${config.app.job}` : 'job {{ $labels.job }}'
+  return {
+    name: 'TenantFleetModeMismatch',
+    severity: 'warning',
+    expr: `count by (job) (${mode} == 1)\nand on(job) (count by (job) (count by (job, mode) (${mode} == 1)) > 1)`,
+    for: t.fleetModeMismatchFor,
+    summary: 'The instances of the app disagree on the tenant enforcement mode.',
+    description: `The ${COUNT} instances of ${job} have reported more than one tenant enforcement mode for ${t.fleetModeMismatchFor}, longer than a flag change takes to reach them all: a rollback or phase change has not reached some of them. \`tenantfence status\` names each instance's mode.`,
+    meaning: `A flag change reaches the instances of a job at different moments (the flag file: each poll; a mounted ConfigMap: the kubelet's sync, up to a minute or two; an OpenFeature provider: its event or poll). Mixed for longer than thresholds.fleetModeMismatchFor (${t.fleetModeMismatchFor}), some instances did not get the change: they enforce what the others no longer do, or let through what the others block. Each phase's alerts apply while any instance reports that phase's mode, so both phases' alerts may fire meanwhile.`,
+    actions: [
+      '`tenantfence status --prometheus <url> --config <config>` names the instances that are not in the mode of the others.',
+      'On those instances, check the flag source: TenantFlagReloadFailed fires if they refused the value; a ConfigMap mounted with `subPath` is never updated; an OpenFeature provider may have lost its connection (`tenant_flag_errors_total`).',
+      `If the change was a rollback, make it reach them (restart them if need be): ${rollbackCommand(config)}.`,
+    ],
+    panels: [[ENF, ENF.panels.instancesByMode], [ENF, ENF.panels.mode]],
+    rollback: false,
+  }
 }

@@ -3,7 +3,8 @@
 // make it fire; no alert one evaluation before `for` has elapsed, the alert with its full labels
 // and annotations once it has; no alert while the app reports another phase's mode; where it
 // has one, the case that must not fire (a blocked CRITICAL query, probe traffic, a job with no
-// HTTP traffic, ...). For the silence file: an app that reports no mode, and one that does.
+// HTTP traffic, ...). For the silence file: an app that reports no mode, and one that does; a
+// fleet whose instances agree, disagree for less than `for`, and disagree for `for`.
 import { stringify } from 'yaml'
 import { protectedModels, TenantConfigError } from '../../config/define.ts'
 import { durationSeconds, REPORTED_MODES, type AlertName, type PhaseConfig, type ReportedMode, type TenantFenceConfig } from '../../config/schema.ts'
@@ -339,6 +340,7 @@ function silenceTests(config: TenantFenceConfig, rules: PrometheusRule[]) {
         },
       ]
     }
+    if (rule.alert === 'TenantFleetModeMismatch') return fleetTests(config, rule, forMinutes, last)
     // TenantInstanceNotReporting: one instance reports, one is down, one is up without tenantfence's metrics
     const labels = (instance: string) => ({ instance, job, ...rule.labels })
     return [
@@ -353,6 +355,51 @@ function silenceTests(config: TenantFenceConfig, rules: PrometheusRule[]) {
       },
     ]
   })
+}
+
+/**
+ * A fleet of instances of one job, each reporting one mode of two (the gauge: 1 for its mode, 0
+ * for the other): the rollback mode and the phase mode it rolls back from.
+ */
+function fleetTests(config: TenantFenceConfig, rule: PrometheusRule, forMinutes: number, last: number) {
+  const job = testJob(config)
+  const from = config.phases[3]?.mode ?? 'enforce'
+  const to = otherModeThan(config, from)
+  /** the instance's gauges: in `to` while `inTo(minute)`, else in `from` */
+  const instance = (name: string, inTo: (minute: number) => boolean) =>
+    [from, to].map((m) => ({ series: seriesName(METRIC.mode, { job, instance: name, mode: m }), values: perMinute(last, (minute) => (inTo(minute) === (m === to) ? 1 : 0)) }))
+  const labels = { job, ...rule.labels }
+  return [
+    {
+      name: `${rule.alert} stays silent while the instances agree on the mode`,
+      interval: `${STEP_MINUTES}m`,
+      input_series: [...instance('app-1:3000', () => false), ...instance('app-2:3000', () => false)],
+      alert_rule_test: [{ eval_time: `${forMinutes}m`, alertname: rule.alert, exp_alerts: [] }, { eval_time: `${last}m`, alertname: rule.alert, exp_alerts: [] }],
+    },
+    {
+      name: `${rule.alert} stays silent while a change reaches every instance within ${rule.for}`,
+      interval: `${STEP_MINUTES}m`,
+      // app-1 rolls back at minute 0, app-2 one step before the mismatch has lasted `for`
+      input_series: [...instance('app-1:3000', () => true), ...instance('app-2:3000', (m) => m >= forMinutes - STEP_MINUTES)],
+      alert_rule_test: [{ eval_time: `${forMinutes}m`, alertname: rule.alert, exp_alerts: [] }, { eval_time: `${last}m`, alertname: rule.alert, exp_alerts: [] }],
+    },
+    {
+      name: `${rule.alert} fires ${rule.for} after the instances of a job start to disagree on the mode`,
+      interval: `${STEP_MINUTES}m`,
+      input_series: [...instance('app-1:3000', () => true), ...instance('app-2:3000', () => true), ...instance('app-3:3000', () => false)],
+      alert_rule_test: [
+        { eval_time: `${forMinutes - STEP_MINUTES}m`, alertname: rule.alert, exp_alerts: [] },
+        { eval_time: `${forMinutes}m`, alertname: rule.alert, exp_alerts: [expected(rule, labels, 3)] },
+      ],
+    },
+  ]
+}
+
+/** A reported mode other than `mode`: the config's rollback mode when it differs, else another phase's. */
+function otherModeThan(config: TenantFenceConfig, mode: string): ReportedMode {
+  const rollback = config.rollback.flags.TENANT_ENFORCEMENT_MODE
+  const candidates = [rollback, ...config.phases.map((p) => p.mode), ...REPORTED_MODES]
+  return candidates.find((m): m is ReportedMode => typeof m === 'string' && (REPORTED_MODES as readonly string[]).includes(m) && m !== mode)!
 }
 
 export function ruleFileTests(config: TenantFenceConfig, file: RuleFile) {

@@ -46,6 +46,7 @@ export const ENFORCEMENT_DASHBOARD = {
     bypassesByReason: { id: 9, title: 'Bypasses per hour by reason (rolling 1 h)' },
     flagErrors: { id: 10, title: 'Refused flag values (last 24 h)' },
     instances: { id: 11, title: 'Instances reporting a mode' },
+    instancesByMode: { id: 12, title: 'Instances by mode (a mixed fleet shows two)' },
   },
 } as const satisfies DashboardRef<string>
 

@@ -1,6 +1,6 @@
 // Phase 2+ dashboard: what enforcement does. Mode and per-model policy from the gauges, the
 // blocked share of users' requests against each phase's alert thresholds, the check's cost,
-// bypasses in their threshold's unit (per hour), and which instances report at all.
+// bypasses in their threshold's unit (per hour), which instances report at all and in which mode.
 import * as common from '@grafana/grafana-foundation-sdk/common'
 import { DashboardBuilder, DashboardCursorSync, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard'
 import * as stat from '@grafana/grafana-foundation-sdk/stat'
@@ -130,6 +130,22 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
     .colorMode(common.BigValueColorMode.None)
     .noValue('none reporting')
 
+  // A flag change reaches the instances one by one: two modes at once for a few seconds (a file
+  // poll) to a minute or two (a ConfigMap sync) is a change propagating; longer is an instance the
+  // change did not reach (TenantFleetModeMismatch).
+  const instancesByMode = describe(
+    new timeseries.PanelBuilder(),
+    P.instancesByMode,
+    `Instances of the job in each enforcement mode, stacked: one colour is a fleet that agrees. Two colours at once are a flag change on its way; for longer than ${config.thresholds.fleetModeMismatchFor} (thresholds.fleetModeMismatchFor) some instances did not get it: TenantFleetModeMismatch fires, and \`tenantfence status\` names them.`,
+    'short',
+    { w: 12, h: 8 },
+  )
+    .withTarget(promTarget('A', `count by (mode) (${selector(S, METRIC.mode)} == 1)`, '{{mode}}'))
+    .legend(tableLegend())
+    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+    .fillOpacity(30)
+    .decimals(0)
+
   const builder = new DashboardBuilder(D.title)
     .uid(D.uid)
     .description(`Tenant enforcement (phases 2 to 4): mode, per-model policy, blocked share of users' requests, check cost and bypasses. ${notice}`)
@@ -156,6 +172,7 @@ export function enforcementDashboard(config: TenantFenceConfig, notice: string):
       .withPanel(bypassesByReason)
       .withPanel(flagErrors)
       .withPanel(instances)
+      .withPanel(instancesByMode)
       .build(),
   )
 }

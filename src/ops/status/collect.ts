@@ -67,8 +67,31 @@ export interface StatusData {
   flagErrors?: number
   /** instances whose latest flag change was refused (they run on their last good flags) */
   flagsRefusedOn?: string[]
+  /**
+   * The instances reporting a mode, grouped by mode, most instances first (Prometheus only: one
+   * scrape is one instance). Two groups or more: a mixed fleet.
+   */
+  fleet?: FleetModes
   /** the app's firing alerts (Prometheus /api/v1/alerts, now); undefined when not asked (--at, or a scrape) */
   firingAlerts?: { name: string; severity: string; phase?: string; instance?: string }[]
+}
+
+export interface FleetModes {
+  /** instances that report a mode */
+  instances: number
+  /** by mode, most instances first (ties: by mode name); instances sorted */
+  byMode: { mode: string; instances: string[] }[]
+}
+
+/** The instances' modes (`max by (instance, mode) (tenant_enforcement_mode == 1)`), grouped by mode. */
+export function fleetModes(rows: { instance?: string; mode?: string }[]): FleetModes {
+  const by = new Map<string, string[]>()
+  for (const r of rows) {
+    const mode = r.mode ?? '(no mode label)'
+    by.set(mode, [...(by.get(mode) ?? []), r.instance || '(no instance label)'])
+  }
+  const byMode = [...by].map(([mode, instances]) => ({ mode, instances: instances.sort() })).sort((a, b) => b.instances.length - a.instances.length || a.mode.localeCompare(b.mode))
+  return { instances: rows.length, byMode }
 }
 
 const TOP_ENDPOINTS = 5
@@ -154,8 +177,9 @@ export async function collectFromPrometheus(prom: PrometheusClient, source: stri
   // a counter the app does not export reads nothing (no data), never 0
   const orZeroIfExported = (expr: string, metric: string) => `${expr} or on() (count(${selector(S, metric)}) * 0)`
   const at = (outcome: string) => `max by (instance) (${selector(S, METRIC.flagReloads, [eq('outcome', outcome)])})`
-  const [mode, policy, blockedModels, blockedEndpoints, requests, blockedRequests, rate, bypasses, p95, flagErrors, refusedOn, alerts] = await Promise.all([
+  const [mode, instanceModes, policy, blockedModels, blockedEndpoints, requests, blockedRequests, rate, bypasses, p95, flagErrors, refusedOn, alerts] = await Promise.all([
     prom.query(`max by (mode) (${selector(S, METRIC.mode)})`),
+    prom.query(`max by (instance, mode) (${selector(S, METRIC.mode)} == 1)`),
     prom.query(`max by (model, policy) (${selector(S, METRIC.modelPolicy)})`),
     prom.query(errors(['model'])),
     prom.query(errors(['endpoint'])),
@@ -168,7 +192,9 @@ export async function collectFromPrometheus(prom: PrometheusClient, source: stri
     prom.query(`${at('refused')} > ${at('applied')}`),
     prom.at === undefined ? firingAlerts(prom, config) : Promise.resolve(undefined),
   ])
-  const reported = mode.find((s) => s.value === 1)?.metric.mode
+  const fleet = fleetModes(instanceModes.map((s) => ({ instance: s.metric.instance, mode: s.metric.mode })))
+  // a mixed fleet is judged by the mode most of its instances report (the others are named)
+  const reported = fleet.byMode[0]?.mode ?? mode.find((s) => s.value === 1)?.metric.mode
   const blockedByModel = ranked(blockedModels.map((s) => ({ model: s.metric.model ?? '(none)', count: whole(s.value) })), (r) => r.model)
   return {
     source,
@@ -192,6 +218,7 @@ export async function collectFromPrometheus(prom: PrometheusClient, source: stri
     checkP95Ms: p95 === undefined || Number.isNaN(p95) ? undefined : round(p95),
     ...(flagErrors === undefined ? {} : { flagErrors: whole(flagErrors) }),
     flagsRefusedOn: refusedOn.map((s) => s.metric.instance ?? '(no instance label)').sort(),
+    ...(fleet.instances > 0 ? { fleet } : {}),
     ...(alerts ? { firingAlerts: alerts } : {}),
   }
 }

@@ -96,11 +96,28 @@ function flagsText(d: StatusData, w: string, p: Palette): string {
   return p.red(`${refused}; the latest change was REFUSED on ${on.join(', ')}: running on the last good flags`)
 }
 
+/** How many instances of a mixed fleet are named before "and N more". */
+const NAMED_INSTANCES = 10
+
+/**
+ * The mode: one plain line while every instance agrees (or one scrape: one instance); a mixed
+ * fleet says how many are in the mode most report, and names the others with theirs.
+ */
+export function modeText(d: StatusData, p: Palette = PLAIN): string {
+  if (!d.mode) return p.yellow(`unknown (no ${'tenant_enforcement_mode'} series)`)
+  const fleet = d.fleet
+  if (!fleet || fleet.byMode.length < 2) return p.bold(d.mode)
+  const [most, ...others] = fleet.byMode
+  const named = others.flatMap((g) => g.instances.map((i) => `${i} in ${g.mode}`))
+  const more = named.length > NAMED_INSTANCES ? `, and ${named.length - NAMED_INSTANCES} more` : ''
+  return p.yellow(`${most!.instances.length} of ${fleet.instances} instances in ${most!.mode}; ${named.slice(0, NAMED_INSTANCES).join(', ')}${more} (mixed fleet: a flag change on its way, or not applied; TenantFleetModeMismatch fires if it lasts)`)
+}
+
 export function renderEnforcement(d: StatusData, p: Palette = PLAIN): string {
   const windowed = d.kind === 'prometheus'
   const w = windowed ? '1 h' : 'since start'
   const rows: [string, string][] = []
-  rows.push(['Mode', d.mode ? p.bold(d.mode) : p.yellow(`unknown (no ${'tenant_enforcement_mode'} series)`)])
+  rows.push(['Mode', modeText(d, p)])
   rows.push(['Models', d.policies ? `${d.policies.block} enforced, ${d.policies.log} logged, ${d.policies.off} off` : 'unknown (no model policy series)'])
   rows.push([`Error rate (${w})`, errorRateText(d, p)])
   rows.push([`Blocked queries (${w})`, d.blocked > 0 ? p.yellow(n(d.blocked)) : n(d.blocked)])
