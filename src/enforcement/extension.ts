@@ -22,6 +22,7 @@ import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
 import { verifyReferences, type PendingKey } from './references.ts'
 import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
+import { requestPath } from './request-path.ts'
 import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
 
 export interface TenantEnforcementOptions {
@@ -52,6 +53,14 @@ export interface TenantEnforcementOptions {
    * `generate` writes (docs/rls.md). Refused on another provider.
    */
   rls?: boolean
+  /**
+   * Where the check runs: 'request' (default) in the client's own request path, where every query
+   * passes, at a fraction of a query extension's cost; 'query-extension' as a Prisma `query`
+   * extension. 'request' falls back to 'query-extension' by itself, with a warning
+   * (TENANT_HOOK_FALLBACK), when this Prisma version's internals are not what it expects, and
+   * without one when an extension added before tenantfence has a `query` component.
+   */
+  hook?: 'request' | 'query-extension'
 }
 
 export interface TenantEnforcementHandle {
@@ -63,7 +72,11 @@ export interface TenantEnforcementHandle {
   currentFlags(): FlagState
   /** stop watching a flag file */
   close(): void
+  /** where the check of the client built last runs ('request' or 'query extension'); undefined before any */
+  hookPath(): HookPath | undefined
 }
+
+export type HookPath = 'request' | 'query extension'
 
 type QueryFn = (args: unknown) => Promise<unknown>
 interface HookParams {
@@ -117,7 +130,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     options.flags && 'source' in options.flags ? options.flags.source : options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks)
   publish(source.current('all'))
 
-  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
+  let lastPath: HookPath | undefined
+  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close(), hookPath: () => lastPath }
 
   const extension = Prisma.defineExtension((client) => {
     const datamodel = options.datamodel ?? dataModelOfClient(client)
@@ -135,6 +149,19 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).
     const guard = extensionOrderGuard(client as never, { logger, hardened })
+    const path = options.hook === 'query-extension' ? undefined : requestPath(client, hook, guard, { lazy: carry !== undefined })
+    if (path?.kind === 'request') {
+      lastPath = 'request'
+      return path.client as typeof client
+    }
+    if (path !== undefined && !path.expected) {
+      try {
+        logger.warn({ reason: path.reason }, `TENANT_HOOK_FALLBACK: tenantfence checks queries through a Prisma query extension instead of the client's request path: ${path.reason}. Every query is still checked; each costs a few per cent more (docs/performance.md).`)
+      } catch {
+        metrics.telemetryErrors.inc({ sink: 'log' })
+      }
+    }
+    lastPath = 'query extension'
     return client.$extends({ name: 'tenantfence', query: { $allOperations: hook as never }, client: guard as {} })
   })
   return Object.assign(extension, handle)
