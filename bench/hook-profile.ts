@@ -27,17 +27,18 @@ interface CpuProfile {
   samples: number[]
   timeDeltas: number[]
 }
-interface Users {
+export interface Users {
   user: { findMany(a: unknown): PromiseLike<unknown[]> }
+  permission: { findMany(a: unknown): PromiseLike<unknown[]> }
   $extends(e: unknown): Users
 }
 type TraceMap = { new (map: unknown): unknown }
 type OriginalPositionFor = (map: unknown, pos: { line: number; column: number }) => { source: string | null; name: string | null; line: number | null }
 
-/** Opens the demo schema on SQLite in memory with the Prisma 6 or 7 client, seeded as bench/db.ts seeds. */
-async function open(prisma: '6' | '7'): Promise<{ client: Users; runtime: string }> {
+/** The demo schema on SQLite in memory with the Prisma 6 or 7 client: 10 tenants, 100 users, 10 permissions. */
+export async function openPrisma(prisma: '6' | '7'): Promise<{ client: Users; runtime: string }> {
   const dir = prisma === '6' ? join(root, 'test/prisma6') : root
-  const { PrismaClient } = (await import(prisma === '6' ? join(dir, 'generated/client.ts') : join(root, 'src/demo/generated/prisma/client.ts'))) as { PrismaClient: new (o: unknown) => Users & { $connect(): Promise<void>; tenant: { createMany(a: unknown): Promise<unknown> }; user: { createMany(a: unknown): Promise<unknown> } } }
+  const { PrismaClient } = (await import(prisma === '6' ? join(dir, 'generated/client.ts') : join(root, 'src/demo/generated/prisma/client.ts'))) as { PrismaClient: new (o: unknown) => Users & { $connect(): Promise<void>; tenant: { createMany(a: unknown): Promise<unknown> }; user: { createMany(a: unknown): Promise<unknown> }; permission: { createMany(a: unknown): Promise<unknown> } } }
   const adapterModule = (await import(prisma === '6' ? join(dir, 'node_modules/@prisma/adapter-better-sqlite3/dist/index.mjs') : '@prisma/adapter-better-sqlite3')) as Record<string, new (o: { url: string }) => { connect(): Promise<{ executeScript(sql: string): Promise<void> }> } & Record<string, unknown>>
   const Adapter = (adapterModule.PrismaBetterSqlite3 ?? adapterModule.PrismaBetterSQLite3)!
   const { readdirSync } = await import('node:fs')
@@ -49,6 +50,7 @@ async function open(prisma: '6' | '7'): Promise<{ client: Users; runtime: string
   await client.$connect()
   await client.tenant.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `t${i + 1}` })) })
   await client.user.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ tenantId: (i % 10) + 1, email: `u${i}@t.example` })) })
+  await client.permission.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, key: `perm.${i + 1}` })) })
   return { client, runtime: join(dir, 'node_modules/@prisma/client/runtime/client.js') }
 }
 
@@ -73,11 +75,12 @@ async function profile(client: Users, queries: number): Promise<CpuProfile> {
 }
 
 async function main() {
+  if (process.argv[1] !== fileURLToPath(import.meta.url)) return
   const argv = process.argv.slice(2)
   const prisma = argv[argv.indexOf('--prisma') + 1] === '6' && argv.includes('--prisma') ? '6' : '7'
   const queries = argv.includes('--queries') ? Number(argv[argv.indexOf('--queries') + 1]) : 20_000
   setEnvFlags(FLAGS.enforce)
-  const { client, runtime } = await open(prisma)
+  const { client, runtime } = await openPrisma(prisma)
   // Prisma's source functions, through the source map its runtime ships.
   const require = createRequire(import.meta.url)
   const { TraceMap: Map_, originalPositionFor } = require('@jridgewell/trace-mapping') as { TraceMap: TraceMap; originalPositionFor: OriginalPositionFor }
