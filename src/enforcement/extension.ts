@@ -239,8 +239,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
   }
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
     const { model, operation, args } = params
-    const state = hardened ? undefined : source.current()
-    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
+    // Queries no flag can make checked go through before the flags are read (an env read is a call into C++).
     if (model !== undefined) {
       const p = policy.models.get(model)
       // Nothing tenant-owned is reachable from this model: nothing to check (raw model operations aside).
@@ -248,6 +247,8 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     } else if (RAW_OPERATIONS.has(operation) && policy.rawPolicy === 'allow') {
       return pass(params, tenantStorage.getStore())
     }
+    const state = hardened ? undefined : source.current()
+    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
     const store = tenantStorage.getStore()
     // A bypass scope whose callback has settled (work it scheduled that outlived it) gets the normal check.
     if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return pass(params, store)
