@@ -67,6 +67,10 @@ describe('the request path (Prisma internals, checked at start-up)', () => {
     expect(await runWithTenant({ tenantId: 1 }, () => fenced.user.count({ where: { tenantId: 1 } }))).toBe(2)
   })
 
+  it('a bad hook option is refused, naming the valid ones', async () => {
+    await expect(fencedDatabase(ENFORCE, { hook: 'query_extension' as never })).rejects.toThrow(/hook is "query_extension"; valid: 'request', 'query-extension'/)
+  })
+
   it('hook: \'query-extension\' asks for the query extension', async () => {
     db = await fencedDatabase(ENFORCE, { hook: 'query-extension' })
     expect(db.fence.hookPath()).toBe('query extension')

@@ -77,6 +77,7 @@ export interface TenantEnforcementHandle {
 }
 
 export type HookPath = 'request' | 'query extension'
+const HOOKS: readonly string[] = ['request', 'query-extension'] satisfies NonNullable<TenantEnforcementOptions['hook']>[]
 
 type QueryFn = (args: unknown) => Promise<unknown>
 interface HookParams {
@@ -97,6 +98,9 @@ interface HookParams {
  */
 export function tenantEnforcement(options: TenantEnforcementOptions) {
   const config = ensureConfig(options.config)
+  if (options.hook !== undefined && !HOOKS.includes(options.hook)) {
+    throw new TypeError(`tenantEnforcement: hook is ${JSON.stringify(String(options.hook)).slice(0, 60)}; valid: ${HOOKS.map((h) => `'${h}'`).join(', ')} (or leave it out for 'request')`)
+  }
   const metrics = enforcementMetrics(options.registry)
   preCreateSeries(metrics, config)
   const logger = options.logger ?? defaultLogger(config.app.job)
