@@ -82,3 +82,15 @@ describe('npm run bench -- --quick', () => {
     for (const t of r.targets) expect(typeof t.met, t.name).toBe('boolean')
   })
 })
+
+describe('npm run bench:hook -- --quick', () => {
+  it('measures every client, tenantfence on both hook paths (the bench refuses a client on the wrong path)', { timeout: testTimeoutFor(DEADLINE_MS) }, async () => {
+    const file = join(dir, 'hook.json')
+    const run = await runTsx('bench/hook.ts', ['--quick', '--json', file], { deadlineMs: DEADLINE_MS, env: { ...process.env, CI: 'true' } })
+    expect(run.code, run.stderr).toBe(0)
+    const r = JSON.parse(readFileSync(file, 'utf8')) as { prisma: string; results: { id: string; p50Us: number; vsPlain: { median: number } }[] }
+    expect(r.prisma).toBe('7')
+    expect(r.results.map((x) => x.id)).toEqual(['plain', 'empty_all', 'empty_other', 'fence_ext', 'fence_req', 'perm_plain', 'perm_ext', 'perm_req'])
+    for (const x of r.results) expect(Number.isFinite(x.vsPlain.median) && x.p50Us > 0, x.id).toBe(true)
+  })
+})

@@ -77,6 +77,76 @@ describe('rls: true sets the tenant for the transaction of every query', () => {
   })
 })
 
+describe('rls: an interactive transaction sets the scope once, again only when it changes', () => {
+  /** Counts the set_config statements the carrier sends through the base client. */
+  const countSetConfig = (base: P) => {
+    const real = base.$executeRawUnsafe
+    let sent = 0
+    base.$executeRawUnsafe = (sql: string, ...values: unknown[]) => {
+      if (sql.includes('set_config')) sent++
+      return real.call(base, sql, ...values)
+    }
+    return { sent: () => sent, restore: () => void (base.$executeRawUnsafe = real) }
+  }
+
+  it('three queries of one tenant: one set_config; a bypass inside and the query after it: one each', async () => {
+    db = await rlsDatabase(logOnly)
+    const p: P = db.prisma
+    const spy = countSetConfig(db.base)
+    try {
+      const [a, b, c] = await as(1, () => p.$transaction(async (tx: P) => [await tx.user.findMany({ where: { tenantId: 1 } }), await tx.role.findMany({ where: { tenantId: 1 } }), await settingsQuery(tx)]))
+      expect([ids(a), ids(b), c[0].tenant]).toEqual([[1, 2], [1], '1'])
+      expect(spy.sent()).toBe(1)
+      const [inside, after] = await as(1, () => p.$transaction(async (tx: P) => [await withoutTenantEnforcement({ reason: 'nightly_cleanup' }, () => settingsQuery(tx)), await settingsQuery(tx)]))
+      expect(inside[0]).toMatchObject({ tenant: '1', reason: 'nightly_cleanup' })
+      expect(after[0]).toMatchObject({ tenant: '1', reason: '' })
+      expect(after[0].tx).toBe(inside[0].tx)
+      expect(spy.sent()).toBe(3)
+    } finally {
+      spy.restore()
+    }
+  })
+
+  it('a nested transaction rolled back to its savepoint: the outer query after it is sent its own scope again', async () => {
+    db = await rlsDatabase(logOnly)
+    const p: P = db.prisma
+    const bypass = <T>(fn: () => PromiseLike<T>) => withoutTenantEnforcement({ reason: 'nightly_cleanup' }, fn)
+    const [before, nested, after] = await as(1, () => p.$transaction(async (tx: P) => {
+      const outer = await bypass(() => settingsQuery(tx))
+      let inner: unknown
+      // the nested transaction sets the request's own scope, then fails: its savepoint (and that setting) is rolled back
+      await tx.$transaction(async (t: P) => {
+        inner = await settingsQuery(t)
+        throw new Error('nested failure')
+      }).catch(() => {})
+      // the same scope as inside the nested transaction, but the connection is back to the bypass
+      return [outer, inner, await settingsQuery(tx)]
+    }))
+    expect(before[0]).toMatchObject({ tenant: '1', reason: 'nightly_cleanup' })
+    expect(nested[0]).toMatchObject({ tenant: '1', reason: '' })
+    expect(after[0]).toMatchObject({ tenant: '1', reason: '' })
+    expect(after[0].tx).toBe(before[0].tx)
+  })
+
+  it('a failed transaction leaves no setting on its connection, and the next request sets its own', async () => {
+    db = await rlsDatabase(logOnly)
+    const base = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: db.pg.url('owner'), max: 1 }) })
+    const fenced: P = base.$extends(tenantEnforcement({ config, logger: captureLogger().logger, rls: true }))
+    try {
+      await expect(as(1, () => fenced.$transaction(async (tx: P) => {
+        await tx.user.findMany()
+        await tx.user.create({ data: { tenantId: 1, email: 'alice@acme.test' } }) // unique: fails
+      }))).rejects.toThrow(/Unique constraint/)
+      const [row] = await base.$queryRaw<{ tenant: string | null }[]>`SELECT current_setting('app.tenant_id', true) AS tenant`
+      expect(row!.tenant || null).toBe(null)
+      expect(await fenced.user.count()).toBe(0) // outside any context: no tenant, no row
+      expect(ids(await as(2, () => fenced.$transaction(async (tx: P) => tx.user.findMany())))).toEqual([3])
+    } finally {
+      await base.$disconnect()
+    }
+  })
+})
+
 describe('rls: a bypass carries its reason', () => {
   it('a granted bypass with a documented reason sees every tenant, the reason in the transaction', async () => {
     db = await rlsDatabase({ ...logOnly, TENANT_ENFORCEMENT_MODE: 'enforce' })

@@ -25,6 +25,7 @@ import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
 import { verifyReferences, type PendingKey } from './references.ts'
 import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
+import { requestPath } from './request-path.ts'
 import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
 
 export interface TenantEnforcementOptions {
@@ -55,6 +56,14 @@ export interface TenantEnforcementOptions {
    * `generate` writes (docs/rls.md). Refused on another provider.
    */
   rls?: boolean
+  /**
+   * Where the check runs: 'request' (default) in the client's own request path, where every query
+   * passes, at a fraction of a query extension's cost; 'query-extension' as a Prisma `query`
+   * extension. 'request' falls back to 'query-extension' by itself, with a warning
+   * (TENANT_HOOK_FALLBACK), when this Prisma version's internals are not what it expects, and
+   * without one when an extension added before tenantfence has a `query` component.
+   */
+  hook?: 'request' | 'query-extension'
 }
 
 export interface TenantEnforcementHandle {
@@ -66,7 +75,12 @@ export interface TenantEnforcementHandle {
   currentFlags(): FlagState
   /** stop watching a flag file */
   close(): void
+  /** where the check of the client built last runs ('request' or 'query extension'); undefined before any */
+  hookPath(): HookPath | undefined
 }
+
+export type HookPath = 'request' | 'query extension'
+const HOOKS: readonly string[] = ['request', 'query-extension'] satisfies NonNullable<TenantEnforcementOptions['hook']>[]
 
 type QueryFn = (args: unknown) => Promise<unknown>
 interface HookParams {
@@ -87,6 +101,9 @@ interface HookParams {
  */
 export function tenantEnforcement(options: TenantEnforcementOptions) {
   const config = ensureConfig(options.config)
+  if (options.hook !== undefined && !HOOKS.includes(options.hook)) {
+    throw new TypeError(`tenantEnforcement: hook is ${JSON.stringify(String(options.hook)).slice(0, 60)}; valid: ${HOOKS.map((h) => `'${h}'`).join(', ')} (or leave it out for 'request')`)
+  }
   const metrics = enforcementMetrics(options.registry)
   preCreateSeries(metrics, config)
   const logger = options.logger ?? defaultLogger(config.app.job)
@@ -123,7 +140,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     typeof given === 'function' ? given({ models, hooks }) : given ?? (options.flags && 'file' in options.flags ? fileFlagSource(options.flags.file, models, hooks, options.flags) : envFlagSource(models, hooks))
   publish(source.current('all'))
 
-  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close() }
+  let lastPath: HookPath | undefined
+  const handle: TenantEnforcementHandle = { config, registry: metrics.registry, metrics, logger, currentFlags: () => source.current('all'), close: () => source.close(), hookPath: () => lastPath }
 
   const extension = Prisma.defineExtension((client) => {
     const datamodel = options.datamodel ?? dataModelOfClient(client)
@@ -148,6 +166,19 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       noteQueryError(err, () => ({ model: params.model, operation: params.operation, args: reporter.sanitize(params.args) }))
       throw err
     })
+    const path = options.hook === 'query-extension' ? undefined : requestPath(client, noted, guard, { lazy: carry !== undefined })
+    if (path?.kind === 'request') {
+      lastPath = 'request'
+      return path.client as typeof client
+    }
+    if (path !== undefined && !path.expected) {
+      try {
+        logger.warn({ reason: path.reason }, `TENANT_HOOK_FALLBACK: tenantfence checks queries through a Prisma query extension instead of the client's request path: ${path.reason}. Every query is still checked; each costs a few per cent more (docs/performance.md).`)
+      } catch {
+        metrics.telemetryErrors.inc({ sink: 'log' })
+      }
+    }
+    lastPath = 'query extension'
     return client.$extends({ name: 'tenantfence', query: { $allOperations: noted as never }, client: guard as {} })
   })
   return Object.assign(extension, handle)
@@ -242,8 +273,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
   }
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
     const { model, operation, args } = params
-    const state = hardened ? undefined : source.current()
-    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
+    // Queries no flag can make checked go through before the flags are read (an env read is a call into C++).
     if (model !== undefined) {
       const p = policy.models.get(model)
       // Nothing tenant-owned is reachable from this model: nothing to check (raw model operations aside).
@@ -251,6 +281,8 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     } else if (RAW_OPERATIONS.has(operation) && policy.rawPolicy === 'allow') {
       return pass(params, tenantStorage.getStore())
     }
+    const state = hardened ? undefined : source.current()
+    if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
     const store = tenantStorage.getStore()
     // A bypass scope whose callback has settled (work it scheduled that outlived it) gets the normal check.
     if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return pass(params, store)

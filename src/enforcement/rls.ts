@@ -9,7 +9,8 @@
 //     transaction [set_config, query] instead; measured here, that costs a third more, because
 //     Prisma compiles a batch holding raw SQL without its query-plan cache;
 //   - in an interactive transaction ($transaction(async tx => …)): set_config in that transaction
-//     (the raw query joins it through the PrismaPromise's requestTransaction), then the query;
+//     (the raw query joins it through the PrismaPromise's requestTransaction) before its first
+//     query, and again only when the scope changes (a bypass inside, a nested transaction);
 //   - in a batch transaction ($transaction([…])): set_config joins the same batch, sorted first
 //     (index -1), released together with the batch's own queries. Prisma sends a batch only once
 //     each of its queries has waited on the batch's lock; the set_config waits on a gate that
@@ -59,6 +60,9 @@ export class RlsError extends Error {
   }
 }
 
+/** Interactive transactions whose scope is remembered at most (open at once, in practice). */
+const MAX_REMEMBERED = 10_000
+
 const SET_CONFIG = 'SELECT set_config($1, $2, true), set_config($3, $4, true)'
 
 /** Refuse the option where row-level security does not exist. */
@@ -79,6 +83,9 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
   const setConfig = (scope: RlsScope) => client.$executeRawUnsafe(SET_CONFIG, settings.setting, scope.tenant, settings.bypassSetting, scope.bypassReason)
   // One set_config per batch transaction, keyed by the lock its queries share.
   const batches = new WeakMap<Lock, string>()
+  // The scope last sent in each open interactive transaction, by its id (a finished transaction's
+  // entry is never looked up again; the map is emptied when it grows: a lost entry costs one resend).
+  const interactive = new Map<string, { transaction: object; key: string }>()
 
   return async function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
     const transaction = params.__internalParams?.transaction
@@ -92,7 +99,19 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
       })
     }
     if (transaction.kind === 'itx') {
-      await bind(setConfig(scope), transaction)
+      // Once per transaction, again only when the scope changes (a bypass inside, say). The cache
+      // holds the transaction object too: a nested transaction (a savepoint) shares its parent's id
+      // with an object of its own, and whatever it set may be rolled back or released with it, so
+      // a switch between the two always sends the scope again.
+      const key = `${scope.tenant}\u0000${scope.bypassReason}`
+      const sent = interactive.get(transaction.id)
+      if (sent === undefined || sent.transaction !== transaction || sent.key !== key) {
+        // Forgotten before the statement runs: if it fails, the next query sends it again.
+        interactive.delete(transaction.id)
+        await bind(setConfig(scope), transaction)
+        if (interactive.size >= MAX_REMEMBERED) interactive.clear()
+        interactive.set(transaction.id, { transaction, key })
+      }
       return params.query(params.args)
     }
     const key = `${scope.tenant}\u0000${scope.bypassReason}`

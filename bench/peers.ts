@@ -1,0 +1,154 @@
+// `npm run bench:peers [-- --quick] [--json FILE]`: tenantfence beside the tools a team might pick
+// instead, on the same queries: prisma-tenant-extension (adds the tenant filter in model-method
+// overrides) and prisma-rls (rewrites model queries in a query extension from per-model permission
+// filters). They are installed in bench/peers (its own package.json and node_modules, never the
+// package's dependencies) by the npm script. SQLite in memory, Prisma 7, one process, interleaved
+// rounds in a rotated order; per round and shape, each client's median time per query over the
+// plain client's (medians: the shapes' times differ by 20x, no one trim fits them all); the median of those ratios over the rounds (quartiles).
+//
+// Every client gets the same arguments, already scoped to the tenant (tenantfence's enforce mode
+// checks them and lets them through; the peers add their filter on top), so the SQL differs only by
+// what a peer adds. ZenStack's enhance() is not measured: see docs/performance.md ("Peers").
+import { existsSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import v8 from 'node:v8'
+import vm from 'node:vm'
+import { runWithTenant } from '../src/enforcement/context.ts'
+import { dataModelOfClient } from '../src/enforcement/datamodel.ts'
+import { tenantEnforcement } from '../src/enforcement/extension.ts'
+import { openPrisma } from './hook-profile.ts'
+import { config, FLAGS, nullLogger, setEnvFlags } from './setup.ts'
+import { fmt, pct, percentile, Samples, spread, table } from './stats.ts'
+
+const peers = join(dirname(fileURLToPath(import.meta.url)), 'peers/node_modules')
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type Client = any
+interface Shape {
+  id: string
+  label: string
+  run(c: Client, i: number): PromiseLike<unknown>
+}
+const SHAPES: Shape[] = [
+  { id: 'list', label: 'list: user.findMany, 10 rows', run: (c) => c.user.findMany({ where: { tenantId: 1 } }) },
+  { id: 'include', label: 'include two levels: users → userRoles → role', run: (c) => c.user.findMany({ where: { tenantId: 1 }, include: { userRoles: { include: { role: true } } } }) },
+  { id: 'update', label: 'update: user.update by id and tenant', run: (c) => c.user.update({ where: { id: 1, tenantId: 1 }, data: { isActive: true } }) },
+  // the nested row points at a global model, so the rows it adds never show in the include shape's result
+  { id: 'nested_create', label: 'nested create: role with a rolePermission', run: (c, i) => c.role.create({ data: { tenantId: 1, name: `r${i}`, rolePermissions: { create: { permissionId: 1 } } } }) },
+]
+
+interface Contender {
+  id: string
+  label: string
+  client: Client
+  /** enters the contender's own request context around a batch */
+  within<T>(fn: () => Promise<T>): Promise<T>
+}
+
+function gcFunction(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc
+  if (g) return g
+  v8.setFlagsFromString('--expose-gc')
+  return vm.runInNewContext('gc') as () => void
+}
+
+/** prisma-rls wants Prisma's DMMF (Prisma 7 no longer ships it in the client): rebuilt from tenantfence's data model. */
+function dmmfOf(client: Client) {
+  const dm = dataModelOfClient(client)!
+  return {
+    datamodel: {
+      models: Object.entries(dm.models).map(([name, m]) => ({
+        name,
+        primaryKey: null,
+        uniqueFields: (m.uniques ?? []).filter((u) => u.fields.length > 1).map((u) => [...u.fields]),
+        fields: m.fields.map((f) => ({ ...f, isId: m.primaryKey?.length === 1 && m.primaryKey[0] === f.name, isUnique: (m.uniques ?? []).some((u) => u.fields.length === 1 && u.fields[0] === f.name) })),
+      })),
+    },
+  }
+}
+
+async function main() {
+  const argv = process.argv.slice(2)
+  const quick = argv.includes('--quick')
+  const json = argv.includes('--json') ? argv[argv.indexOf('--json') + 1] : undefined
+  const { rounds, queries, warmup } = quick ? { rounds: 3, queries: 30, warmup: 10 } : { rounds: 20, queries: 60, warmup: 10 }
+  if (!existsSync(join(peers, 'prisma-rls'))) throw new Error('bench:peers: bench/peers/node_modules is missing: run `npm run bench:peers` (it installs them)')
+  setEnvFlags(FLAGS.enforce)
+  const plain: Client = (await openPrisma('7')).client
+  await plain.role.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, tenantId: i + 1, name: 'member' })) })
+  await plain.userRole.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ userId: i + 1, roleId: (i % 10) + 1 })) })
+
+  const { createTenantContext, createTenantExtension } = await import(join(peers, 'prisma-tenant-extension/dist/index.js'))
+  const { createRlsExtension } = await import(join(peers, 'prisma-rls/dist/index.js'))
+  const tenantContext = createTenantContext()
+  const ownTenant = { tenantId: { equals: 1 } }
+  const viaUser = { user: { tenantId: { equals: 1 } } }
+  const viaRole = { role: { tenantId: { equals: 1 } } }
+  const all = (filter: object) => ({ read: filter, create: true, update: filter, delete: filter })
+  const permissions = {
+    Tenant: all({ id: { equals: 1 } }), User: all(ownTenant), Role: all(ownTenant), AuditLog: all(ownTenant), SecurityAlert: all(ownTenant),
+    RefreshToken: all(viaUser), PasswordResetToken: all(viaUser), MfaBackupCode: all(viaUser), UserRole: all(viaUser), RolePermission: all(viaRole),
+    Permission: { read: true, create: true, update: true, delete: true },
+  }
+  const log = nullLogger()
+  const direct = <T>(fn: () => Promise<T>) => fn()
+  const contenders: Contender[] = [
+    { id: 'plain', label: 'plain client', client: plain, within: direct },
+    { id: 'tenantfence', label: 'tenantfence enforce (request path)', client: plain.$extends(tenantEnforcement({ config, logger: log.logger, audit: false })), within: direct },
+    { id: 'tenantfence_ext', label: 'tenantfence enforce (query extension)', client: plain.$extends(tenantEnforcement({ config, logger: log.logger, audit: false, hook: 'query-extension' })), within: direct },
+    { id: 'pte', label: 'prisma-tenant-extension 0.1.5', client: plain.$extends(createTenantExtension({ context: tenantContext, tenantField: 'tenantId' })), within: (fn) => tenantContext.run({ tenantId: 1 }, fn) },
+    { id: 'prisma_rls', label: 'prisma-rls 1.0.1', client: plain.$extends(createRlsExtension({ dmmf: dmmfOf(plain), permissionsConfig: permissions, context: {} })), within: direct },
+  ]
+  const ctx = { tenantId: 1, userId: 1, endpoint: '/bench', method: 'GET' }
+  let n = 0
+  for (const c of contenders) for (const s of SHAPES) await runWithTenant(ctx, () => c.within(() => Promise.resolve(s.run(c.client, n++))))
+
+  const gc = gcFunction()
+  const key = (c: Contender, s: Shape) => `${c.id}/${s.id}`
+  const ratios = new Map<string, number[]>()
+  const lat = new Map<string, Samples>()
+  const loadStart = loadavg()[0]!
+  for (let r = 0; r < rounds; r++) {
+    const mean = new Map<string, number>()
+    for (const s of SHAPES) {
+      for (let k = 0; k < contenders.length; k++) {
+        const c = contenders[(k + r) % contenders.length]!
+        gc()
+        const round = new Samples(queries)
+        const samples = lat.get(key(c, s)) ?? lat.set(key(c, s), new Samples(rounds * queries)).get(key(c, s))!
+        await runWithTenant(ctx, () => c.within(async () => {
+          for (let i = 0; i < warmup; i++) await s.run(c.client, n++)
+          for (let i = 0; i < queries; i++) {
+            const t0 = performance.now()
+            await s.run(c.client, n++)
+            const dt = performance.now() - t0
+            samples.push(dt)
+            round.push(dt)
+          }
+        }))
+        mean.set(key(c, s), percentile(round.sorted(), 50))
+      }
+      for (const c of contenders) (ratios.get(key(c, s)) ?? ratios.set(key(c, s), []).get(key(c, s))!).push(mean.get(key(c, s))! / mean.get(key(contenders[0]!, s))!)
+    }
+  }
+  const loadEnd = loadavg()[0]!
+  const results = SHAPES.map((s) => ({
+    shape: s.id,
+    label: s.label,
+    contenders: contenders.map((c) => {
+      const sorted = lat.get(key(c, s))!.sorted()
+      return { id: c.id, label: c.label, p50Us: sorted[Math.floor(sorted.length / 2)]! * 1000, vsPlain: spread(ratios.get(key(c, s))!) }
+    }),
+  }))
+  console.log(`Prisma 7 + SQLite in memory, ${rounds} interleaved rounds x ${queries} queries per shape and client, load average ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end`)
+  console.log(table(['shape', ...contenders.slice(1).map((c) => c.label)], results.map((r) => [r.label, ...r.contenders.slice(1).map((c) => `${pct(c.vsPlain.median)} (${pct(c.vsPlain.q1)} … ${pct(c.vsPlain.q3)})`)])))
+  console.log(table(['shape: p50 µs', ...contenders.map((c) => c.label)], results.map((r) => [r.shape, ...r.contenders.map((c) => fmt(c.p50Us))])))
+  if (json) writeFileSync(json, JSON.stringify({ node: process.version, loadStart, loadEnd, rounds, queries, results }, null, 2))
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})
