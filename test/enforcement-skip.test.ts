@@ -4,11 +4,13 @@
 // never a pin and never an over-block. Prisma 6.19 hands any query extension a copy of the arguments
 // in which the Skip instance has become a plain `{}` (its own behaviour, with any extension: the query
 // then fails its validation or reads `{}` as an empty filter); tenantfence reads `{}` as what it is, an
-// empty object that pins nothing, so nothing is let through. The full both-ways cases are in
+// empty object that pins nothing, so nothing is let through. On the client's request path (the default
+// since issue 20) the check sees the arguments before that copy: the Skip instance, on both versions.
+// The full both-ways cases are in
 // isolation-keys-skip.test.ts.
 import { skip } from '@prisma/client/runtime/client'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { isSkip } from '../src/enforcement/inspect.ts'
+import { inspect, isSkip } from '../src/enforcement/inspect.ts'
 import { runWithTenant } from '../src/index.ts'
 import { isolationDatabase, stable, T1, type AnyClient, type IsolationDb } from './helpers/isolation-db.ts'
 import { snapshot } from './helpers/isolation-truth.ts'
@@ -17,6 +19,8 @@ let db: IsolationDb
 let seed: string
 /** what a query extension receives for Prisma.skip on this Prisma version */
 let received: unknown
+/** what tenantfence's check receives: on the client's request path (issue 20) the arguments as the app wrote them */
+let checked: unknown
 beforeAll(async () => {
   db = await isolationDatabase({ TENANT_ENFORCEMENT_MODE: 'enforce' })
   seed = stable(await snapshot(db.base))
@@ -29,6 +33,13 @@ beforeAll(async () => {
     },
   })
   await spy.user.findMany({ where: { tenantId: skip } })
+  const watched = db.fenced({
+    inspector: (policy, model, operation, args, tenantId) => {
+      checked = (args as { where?: { tenantId?: unknown } }).where?.tenantId
+      return inspect(policy, model, operation, args, tenantId)
+    },
+  })
+  await runWithTenant(T1, () => watched.user.findMany({ where: { tenantId: skip } })).catch(() => undefined)
 })
 afterAll(async () => {
   await db?.close()
@@ -67,7 +78,9 @@ describe('Prisma.skip, as this Prisma version passes it to a query extension', (
   })
 
   // Prisma 7 only: on Prisma 6.19 the same queries fail Prisma's own validation through any query extension
-  const passesOnThisVersion = () => received === skip
+  // Prisma 7 hands the Skip instance to every hook; Prisma 6.19 only to the request path (issue 20), a
+  // query extension gets `{}` there
+  const passesOnThisVersion = () => checked === skip
   type Hook = { args: unknown; query: (a: unknown) => Promise<unknown> }
 
   it('is absent beside a pin: user: { is: skip, tenantId: 1 } and update data tenantId: skip pass (Prisma 7)', async () => {
