@@ -8,17 +8,25 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 
 const LONGEST = [
   'enforcement-shapes-pg',
-  'stack-e2e',
   'demo-run',
   'rls-agreement',
-  'scan-guard',
+  'generate-promtool',
+  'alerts-scenarios',
+  'generate-cli',
   'scan-cli',
   'rls-bench',
-  'generate-promtool',
+  'enforcement-bypass',
+  'ops-prometheus',
+  'isolation-app-fuzz',
   'enforcement-shapes',
   'pg-schema-drift',
   'flag-file-exit',
   'isolation-fuzz',
+  // the slow project (npm run test:slow)
+  'scan-real-apps.slow',
+  'fleet.slow',
+  'stack-e2e.slow',
+  'scan-guard.slow',
 ]
 
 const rank = (spec: TestSpecification): number => {
