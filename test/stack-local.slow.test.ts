@@ -18,9 +18,9 @@ describe('npm run stack:local', () => {
   it('Prometheus scrapes the demo as config.app.job with every rule file; the log file feeds report', { timeout: 120_000 }, async () => {
     requirePrometheus()
     const dir = tempDir('tf-stack-local-')
-    const [port, promPort] = [await freePort(), await freePort()]
+    const [port, metricsPort, promPort] = [await freePort(), await freePort(), await freePort()]
     const base = `http://127.0.0.1:${promPort}`
-    const run = main(['--port', String(port), '--prometheus-port', String(promPort), '--duration', '15', '--dir', dir, '--dotenv', join(dir, 'none.env'), '--rps', '10'])
+    const run = main(['--port', String(port), '--metrics-port', String(metricsPort), '--prometheus-port', String(promPort), '--duration', '15', '--dir', dir, '--dotenv', join(dir, 'none.env'), '--rps', '10'])
     // polled states, never a time: the run itself ends after its duration
     let up: string | undefined
     let mode: string | undefined

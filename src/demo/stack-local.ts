@@ -16,7 +16,7 @@ import { runTraffic } from './traffic.ts'
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 
-const USAGE = `npm run stack:local -- [--port 3001] [--prometheus-port 9090] [--rps 20] [--duration SECONDS] [--dotenv .env] [--dir .tmp/stack-local]
+const USAGE = `npm run stack:local -- [--port 3001] [--metrics-port 9464] [--prometheus-port 9090] [--rps 20] [--duration SECONDS] [--dotenv .env] [--dir .tmp/stack-local]
 
 The demo API under traffic and a local Prometheus with the generated alert rules, no Docker.
 Needs \`prometheus\` on PATH (apt-get install -y prometheus); without it, the demo and traffic only.
@@ -75,7 +75,7 @@ async function startPrometheus(config: string, port: number, dir: string): Promi
 
 export async function main(argv: string[]): Promise<number> {
   const text = { type: 'string' } as const
-  const options = { port: text, 'prometheus-port': text, rps: text, duration: text, dotenv: text, dir: text, help: { type: 'boolean', short: 'h' } } as const
+  const options = { port: text, 'metrics-port': text, 'prometheus-port': text, rps: text, duration: text, dotenv: text, dir: text, help: { type: 'boolean', short: 'h' } } as const
   const { values } = parseArgs({ args: argv, options })
   if (values.help) {
     console.log(USAGE)
@@ -93,10 +93,11 @@ export async function main(argv: string[]): Promise<number> {
   mkdirSync(dir, { recursive: true })
   const logFile = join(dir, 'demo.log')
   const shipping = createLogger({ app: appLabel(demoConfig), env: 'demo', destination: logFile, lokiUrl: '' })
-  const server = await startDemoServer({ port: num(values.port, 3001), logger: shipping.logger })
-  // The scrape target is what the server reports (one place for its port and metrics path).
-  const reported = (server as { metricsUrl?: unknown }).metricsUrl
-  const metrics = new URL(typeof reported === 'string' ? reported : `${server.url}/metrics`)
+  // --metrics-port, else METRICS_PORT, else 9464 (the demo server's own default)
+  const metricsPort = values['metrics-port'] === undefined ? undefined : num(values['metrics-port'], 9464)
+  const server = await startDemoServer({ port: num(values.port, 3001), metricsPort, logger: shipping.logger })
+  // The scrape target is the server's metrics listener (METRICS_PORT): one place for its port and path.
+  const metrics = new URL(server.metricsUrl)
   const promPort = num(values['prometheus-port'], 9090)
   let prometheus: ChildProcess | undefined
   try {
