@@ -32,7 +32,8 @@ export function stringifyFlags(flags: Record<string, string | number | boolean>)
  */
 export function protectedModels(config: TenantFenceConfig): ReadonlyArray<{ readonly name: string; readonly severity: Severity }> {
   const list = Object.entries(config.models).map(([name, m]) => ({ name, severity: m.severity }))
-  if (config.tenant.model) list.push({ name: config.tenant.model, severity: config.tenant.severity })
+  if (config.levels) for (const l of config.levels) list.push({ name: l.model, severity: l.severity })
+  else if (config.tenant.model) list.push({ name: config.tenant.model, severity: config.tenant.severity })
   return list
 }
 

@@ -90,8 +90,13 @@ export const modelPolicySchema = z
      * may be the back side of a one-to-one whose unique key the owner holds (DocumentMeta through `envelope`).
      */
     via: identifier.optional(),
-    /** The model's own tenant field when it differs from `tenant.field`. */
+    /** The model's own tenant field when it differs from `tenant.field` (two levels: the field of its level). */
     field: identifier.optional(),
+    /**
+     * Two levels of tenancy (`levels`): the level the model's rows belong to, by name. Optional: else
+     * the level whose field its `field` names, else its `via` target's, else the lower level (the stricter).
+     */
+    level: identifier.optional(),
     description: z.string().optional(),
     /** Set by 'TO_REVIEW' (so a validated config validates again to the same value); not for hand use. */
     severityToReview: z.literal(true).optional(),
@@ -312,6 +317,27 @@ const appSchema = z.strictObject({
   probeRoutes: z.array(z.string().min(1)).default(['/healthz', '/metrics']),
 })
 
+/**
+ * One level of tenancy of a two-level app (docs/levels.md): an organisation above its teams. The
+ * first level is the upper one; the second names the relation from its model to the first's.
+ */
+export const levelSchema = z.strictObject({
+  /** The level's name: the context key of its id (`tenantIds: { organization, team }`), the `level` of models, the metric label. */
+  name: identifier,
+  /** The level's own model (Organization, Team): its rows are the level's tenants. */
+  model: identifier,
+  /** The field of the level's models that holds its id (organizationId, teamId). */
+  field: identifier,
+  idField: identifier.default('id'),
+  /** Severity of violations on the level model's own rows. */
+  severity: z.enum(SEVERITIES).default('HIGH'),
+  /** Lower level only: the relation on `model` to the upper level's model (Team.organization). */
+  parent: identifier.optional(),
+  /** PostgreSQL row-level security: the setting that carries this level's id (default app.<name>_id). */
+  rlsSetting: settingName.optional(),
+})
+export type TenantLevelConfig = z.output<typeof levelSchema>
+
 /** The config's fields as written (before defaults are merged and cross-checks run). */
 export const configFieldsSchema = z.strictObject({
   app: appSchema.default({ name: 'app', probeRoutes: ['/healthz', '/metrics'] }),
@@ -332,6 +358,12 @@ export const configFieldsSchema = z.strictObject({
       createInRequest: z.enum(['allow', 'violation']).default('allow'),
     })
     .default({ field: 'tenantId', idField: 'id', severity: 'HIGH', createInRequest: 'allow' }),
+  /**
+   * Two levels of tenancy instead of `tenant.model`/`tenant.field` (docs/levels.md): the upper level
+   * first (organization), then the lower one (team) with `parent`, its relation to the upper model.
+   * `tenant.createInRequest` still applies (to both level models).
+   */
+  levels: z.array(levelSchema).min(2, 'list two levels (the upper one first); with one level use tenant.model/tenant.field').max(2, 'tenantfence supports two levels of tenancy').optional(),
   models: z.record(identifier, modelPolicySchema).refine((m) => Object.keys(m).length > 0, 'name at least one tenant-owned model'),
   /** Models reviewed and found not tenant-owned; the audit does not report them. */
   globalModels: z.array(identifier).default([]),
@@ -380,6 +412,12 @@ export const configSchema = configFieldsSchema
       const where = cfg.models[root] ? 'models' : 'globalModels'
       ctx.addIssue({ code: 'custom', path: [where], message: `${root} is the tenant model (tenant.model): its rows are protected as the tenant's own; remove it from ${where} (set its severity with tenant.severity)` })
     }
+    if (cfg.levels) levelIssues(cfg, ctx)
+    else {
+      for (const [name, policy] of Object.entries(cfg.models)) {
+        if (policy.level !== undefined) ctx.addIssue({ code: 'custom', path: ['models', name, 'level'], message: `${name}: "level" needs two levels of tenancy (levels); this config has one (tenant)` })
+      }
+    }
   })
   .transform((cfg, ctx) => {
     // Validate a merged part and report its issues under its path in the config.
@@ -391,7 +429,8 @@ export const configSchema = configFieldsSchema
     }
     const thresholds = check(thresholdsSchema, { ...DEFAULT_THRESHOLDS, ...cfg.thresholds }, ['thresholds'])
     const protectedList = Object.entries(cfg.models).map(([name, m]) => ({ name, severity: m.severity as string }))
-    if (cfg.tenant.model) protectedList.push({ name: cfg.tenant.model, severity: cfg.tenant.severity })
+    if (cfg.levels) for (const l of cfg.levels) protectedList.push({ name: l.model, severity: l.severity })
+    else if (cfg.tenant.model) protectedList.push({ name: cfg.tenant.model, severity: cfg.tenant.severity })
     const given: [number, unknown][] = Array.isArray(cfg.phases) ? cfg.phases.map((p, i) => [i, p]) : Object.entries(cfg.phases ?? {}).map(([k, p]) => [Number(k), p])
     const patches: (z.output<typeof phasePatchSchema> | undefined)[] = []
     for (const [i, p] of given) {
@@ -416,6 +455,43 @@ export const configSchema = configFieldsSchema
     if (!thresholds || phases.some((p) => p === undefined)) return z.NEVER
     return { ...cfg, thresholds, phases: phases as PhaseConfig[], rollback: (cfg.rollback ?? DEFAULT_ROLLBACK) as RollbackConfig }
   })
+
+/** What `levels` must agree with: the rest of the config (the schema is checked by compileLevels). */
+function levelIssues(cfg: z.output<typeof configFieldsSchema>, ctx: z.RefinementCtx): void {
+  const levels = cfg.levels!
+  const names = levels.map((l) => l.name)
+  const [upper, lower] = [levels[0]!, levels[1]!]
+  if (cfg.tenant.model !== undefined || cfg.tenant.field !== 'tenantId' || cfg.tenant.idField !== 'id') {
+    ctx.addIssue({ code: 'custom', path: ['tenant'], message: 'with levels, each level names its model, field and idField: remove tenant.model, tenant.field and tenant.idField (tenant.createInRequest still applies)' })
+  }
+  if (names[0] === names[1]) ctx.addIssue({ code: 'custom', path: ['levels', 1, 'name'], message: `the two levels have the same name "${names[0]}"` })
+  if (upper.model === lower.model) ctx.addIssue({ code: 'custom', path: ['levels', 1, 'model'], message: `the two levels have the same model ${upper.model}` })
+  if (upper.field === lower.field) ctx.addIssue({ code: 'custom', path: ['levels', 1, 'field'], message: `the two levels have the same field "${upper.field}": a model's field must tell its level` })
+  if (upper.parent !== undefined) ctx.addIssue({ code: 'custom', path: ['levels', 0, 'parent'], message: `the first level (${upper.name}) is the upper one: it has no parent` })
+  if (lower.parent === undefined) ctx.addIssue({ code: 'custom', path: ['levels', 1, 'parent'], message: `the lower level (${lower.name}) needs "parent": the relation on ${lower.model} to ${upper.model} (such as "${upper.name}")` })
+  for (const l of levels) {
+    if (cfg.models[l.model] || cfg.globalModels.includes(l.model)) {
+      const where = cfg.models[l.model] ? 'models' : 'globalModels'
+      ctx.addIssue({ code: 'custom', path: [where], message: `${l.model} is the model of the level "${l.name}" (levels): its rows are protected as that level's own; remove it from ${where} (set its severity in levels)` })
+    }
+  }
+  const settings = levels.map((l) => l.rlsSetting ?? defaultLevelSetting(l.name))
+  if (settings[0] === settings[1]) ctx.addIssue({ code: 'custom', path: ['levels', 1, 'rlsSetting'], message: `the two levels carry their ids in the same setting "${settings[0]}"` })
+  for (const [name, policy] of Object.entries(cfg.models)) {
+    if (policy.level !== undefined && !names.includes(policy.level)) {
+      ctx.addIssue({ code: 'custom', path: ['models', name, 'level'], message: `${name}: ${describeInvalid('level', policy.level, names)}` })
+    }
+    const byField = policy.field === undefined ? undefined : levels.find((l) => l.field === policy.field)?.name
+    if (policy.level !== undefined && byField !== undefined && byField !== policy.level) {
+      ctx.addIssue({ code: 'custom', path: ['models', name], message: `${name}: its field "${policy.field}" is the ${byField} level's, but it says level "${policy.level}"` })
+    }
+  }
+}
+
+/** The row-level security setting of a level that names none: app.<name>_id. */
+export function defaultLevelSetting(name: string): string {
+  return `app.${name.replace(/[^A-Za-z0-9_]/g, '_')}_id`
+}
 
 export type TenantFenceConfigInput = z.input<typeof configSchema>
 export type TenantFenceConfig = z.output<typeof configSchema>
