@@ -3,13 +3,14 @@
 // return bad values or never answer keep the last good flags, are counted in
 // tenant_flag_errors_total, and never hold up a query.
 import { randomUUID } from 'node:crypto'
-import { InMemoryProvider, NOOP_PROVIDER, OpenFeature, OpenFeatureEventEmitter, ProviderEvents, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk'
+import { InMemoryProvider, NOOP_PROVIDER, OpenFeature, ProviderEvents, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk'
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runWithTenant, tenantEnforcement } from '../src/index.ts'
 import { openFeatureFlags, type OpenFeatureFlagsOptions } from '../src/openfeature/index.ts'
 import { captureLogger, config, seed } from './helpers/fence.ts'
 import { seededDatabase } from './helpers/sqlite-copy.ts'
+import { TestProvider } from './helpers/openfeature-provider.ts'
 
 // generous: the machine runs many suites at once
 const POLL = { timeout: 10_000, interval: 10 }
@@ -26,36 +27,23 @@ function served(flags: Record<string, string | boolean | number>) {
 
 type Behaviour = 'answer' | 'throw' | 'hang'
 /** A provider under the test's control: answers from `values`, throws, or never answers; emits change events on demand. */
-class ControlledProvider implements Provider {
+class ControlledProvider extends TestProvider {
   readonly metadata = { name: 'controlled' }
-  readonly runsOn = 'server' as const
-  readonly events = new OpenFeatureEventEmitter()
   behaviour: Behaviour = 'answer'
   pending = 0
-  constructor(public values: Record<string, JsonValue>) {}
+  constructor(public values: Record<string, JsonValue>) {
+    super()
+  }
   changed() {
     this.events.emit(ProviderEvents.ConfigurationChanged)
   }
-  private resolve<T>(key: string, fallback: T): Promise<ResolutionDetails<T>> {
+  protected resolve<T>(key: string, fallback: T): Promise<ResolutionDetails<T>> {
     if (this.behaviour === 'throw') return Promise.reject(new Error('connection refused by flags.internal:8013?token=s3cr3t'))
     if (this.behaviour === 'hang') {
       this.pending++
       return new Promise<never>(() => {})
     }
-    if (!(key in this.values)) return Promise.resolve({ value: fallback, errorCode: 'FLAG_NOT_FOUND' as never, reason: 'ERROR' })
-    return Promise.resolve({ value: this.values[key] as T, reason: 'STATIC' })
-  }
-  resolveBooleanEvaluation(key: string, fallback: boolean) {
-    return this.resolve(key, fallback)
-  }
-  resolveStringEvaluation(key: string, fallback: string) {
-    return this.resolve(key, fallback)
-  }
-  resolveNumberEvaluation(key: string, fallback: number) {
-    return this.resolve(key, fallback)
-  }
-  resolveObjectEvaluation<T extends JsonValue>(key: string, fallback: T) {
-    return this.resolve(key, fallback)
+    return this.answer(this.values, key, fallback)
   }
 }
 

@@ -4,19 +4,20 @@
 // response open, each line a complete set of flags (JSON), and emits PROVIDER_CONFIGURATION_CHANGED
 // on every line after the first. Test code, not a provider to ship.
 import type { AddressInfo } from 'node:net'
-import { OpenFeature, OpenFeatureEventEmitter, ProviderEvents, type JsonValue, type Provider, type ResolutionDetails } from '@openfeature/server-sdk'
+import { OpenFeature, ProviderEvents, type JsonValue, type ResolutionDetails } from '@openfeature/server-sdk'
 import { pino } from 'pino'
 import { createDemo } from '../../src/demo/harness.ts'
 import { metricsListener } from '../../src/http/metrics-listener.ts'
 import { openFeatureFlags } from '../../src/openfeature/index.ts'
+import { TestProvider } from './openfeature-provider.ts'
 
-class StreamingProvider implements Provider {
+class StreamingProvider extends TestProvider {
   readonly metadata = { name: 'test-stream' }
-  readonly runsOn = 'server' as const
-  readonly events = new OpenFeatureEventEmitter()
   private values: Record<string, JsonValue> = {}
   private abort = new AbortController()
-  constructor(private readonly url: string) {}
+  constructor(private readonly url: string) {
+    super()
+  }
 
   async initialize(): Promise<void> {
     const res = await fetch(this.url, { signal: this.abort.signal })
@@ -45,21 +46,8 @@ class StreamingProvider implements Provider {
   async onClose(): Promise<void> {
     this.abort.abort()
   }
-  private resolve<T>(key: string, fallback: T): Promise<ResolutionDetails<T>> {
-    if (!(key in this.values)) return Promise.resolve({ value: fallback, errorCode: 'FLAG_NOT_FOUND' as never, reason: 'ERROR' })
-    return Promise.resolve({ value: this.values[key] as T, reason: 'STATIC' })
-  }
-  resolveBooleanEvaluation(key: string, fallback: boolean) {
-    return this.resolve(key, fallback)
-  }
-  resolveStringEvaluation(key: string, fallback: string) {
-    return this.resolve(key, fallback)
-  }
-  resolveNumberEvaluation(key: string, fallback: number) {
-    return this.resolve(key, fallback)
-  }
-  resolveObjectEvaluation<T extends JsonValue>(key: string, fallback: T) {
-    return this.resolve(key, fallback)
+  protected resolve<T>(key: string, fallback: T): Promise<ResolutionDetails<T>> {
+    return this.answer(this.values, key, fallback)
   }
 }
 
