@@ -11,6 +11,7 @@ import { openFeatureFlags, type OpenFeatureFlagsOptions } from '../src/openfeatu
 import { captureLogger, config, seed } from './helpers/fence.ts'
 import { seededDatabase } from './helpers/sqlite-copy.ts'
 import { TestProvider } from './helpers/openfeature-provider.ts'
+import { flagLabel } from '../src/config/flags.ts'
 
 // generous: the machine runs many suites at once
 const POLL = { timeout: 10_000, interval: 10 }
@@ -165,6 +166,13 @@ describe('OpenFeature: providers that misbehave', () => {
     provider.changed()
     await expect.poll(() => f.fence.currentFlags().mode, POLL).toBe('log_only')
     expect(f.invalid()).toHaveLength(1)
+  })
+
+  it('an evaluation that throws is the flag service\'s error (label service), not a flag file\'s', async () => {
+    const broken = new Proxy({}, { get: () => () => { throw new Error('client torn down') } }) as never
+    await expect(openFeatureFlags({ client: broken, refreshMs: 0 })).rejects.toMatchObject({ flag: 'service', message: expect.stringContaining('the evaluation threw') })
+    expect(flagLabel('service')).toBe('service')
+    expect(flagLabel('openfeature')).toBe('file')
   })
 
   it('a provider that never answers: queries run on the last good flags meanwhile, the hang is counted, and the next round still runs', async () => {

@@ -45,12 +45,17 @@ export class TenantFlagError extends Error {
 
 /**
  * The `flag` label of tenant_flag_errors_total (and the `flag` field of TENANT_FLAG_INVALID): a known
- * flag name, else `file` (a flag file that does not parse, names an unknown key or cannot be read).
+ * flag name, `service` (a flag service whose evaluation threw), else `file` (a flag file that does not
+ * parse, names an unknown key or cannot be read).
  * Never a key or path someone wrote: labels stay bounded and carry nothing of a file's contents.
  */
-export function flagLabel(flag: string | undefined): FlagName | 'file' {
+export function flagLabel(flag: string | undefined): FlagName | 'file' | 'service' {
+  if (flag === FLAG_SERVICE) return FLAG_SERVICE
   return (FLAG_NAMES as readonly string[]).includes(flag as string) ? (flag as FlagName) : 'file'
 }
+
+/** The `flag` of a refusal that is the flag service's as a whole (an evaluation that threw): not a file. */
+export const FLAG_SERVICE = 'service'
 
 const TRUE = ['true', '1', 'yes', 'on']
 const FALSE = ['false', '0', 'no', 'off']

@@ -7,7 +7,7 @@
 import { ProviderEvents, type Client, type EvaluationContext, type EvaluationDetails, type FlagValue } from '@openfeature/server-sdk'
 import { assertCompleteFlags } from '../config/flag-file.ts'
 import { flagState, type FlagSource, type FlagSourceContext, type FlagSourceFactory, type FlagState } from '../config/flag-source.ts'
-import { FLAG_NAMES, TenantFlagError, type FlagName, type RawFlags } from '../config/flags.ts'
+import { FLAG_NAMES, FLAG_SERVICE, TenantFlagError, type FlagName, type RawFlags } from '../config/flags.ts'
 import { describeInvalid } from '../config/suggest.ts'
 
 export interface OpenFeatureFlagsOptions {
@@ -153,7 +153,7 @@ async function evaluateRound(
     const late = FLAG_NAMES.find((n) => !answered.has(n)) ?? 'TENANT_ENFORCEMENT_MODE'
     return fail(late, `flag service: no answer for ${late} (key ${keys[late] ?? late}) within ${timeoutMs} ms; keeping the last good flags`)
   }
-  if (!Array.isArray(all)) return fail('openfeature', 'flag service: the evaluation threw; keeping the last good flags')
+  if (!Array.isArray(all)) return fail(FLAG_SERVICE, 'flag service: the evaluation threw; keeping the last good flags')
   const raw: RawFlags = {}
   for (const [name, details] of all as (readonly [FlagName, EvaluationDetails<FlagValue>])[]) {
     if (details.errorCode === 'FLAG_NOT_FOUND') continue // unset: the flag's default, unless the set is incomplete (below)

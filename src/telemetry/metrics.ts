@@ -13,7 +13,8 @@ import { FastCounter } from './fast-counter.ts'
 import { CHECK_DURATION_BUCKETS, METRIC, VIOLATION_KINDS } from './metric-names.ts'
 
 /** The `flag` label of refused flags: a flag name, or `file` for a flag file that did not parse (never a path or a line). */
-export const FLAG_ERROR_LABELS = [...FLAG_NAMES, 'file'] as const
+/** The `flag` label: a flag's name, `file` (the flag file as a whole), `service` (a flag service, such as OpenFeature, as a whole). */
+export const FLAG_ERROR_LABELS = [...FLAG_NAMES, 'file', 'service'] as const
 /** The `endpoint` of queries outside any request (jobs, scripts). */
 export const NO_REQUEST_ENDPOINT = 'unknown'
 /** The pseudo-model of raw SQL. */
