@@ -7,7 +7,7 @@ import { InMemoryProvider, NOOP_PROVIDER, OpenFeature, ProviderEvents, type Json
 import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runWithTenant, tenantEnforcement } from '../src/index.ts'
-import { openFeatureFlags, type OpenFeatureFlagsOptions } from '../src/openfeature/index.ts'
+import { MAX_UNANSWERED, openFeatureFlags, type OpenFeatureFlagsOptions } from '../src/openfeature/index.ts'
 import { captureLogger, config, seed } from './helpers/fence.ts'
 import { seededDatabase } from './helpers/sqlite-copy.ts'
 import { TestProvider } from './helpers/openfeature-provider.ts'
@@ -192,6 +192,27 @@ describe('OpenFeature: providers that misbehave', () => {
     provider.changed()
     await expect.poll(() => f.fence.currentFlags().mode, POLL).toBe('log_only')
     expect(await f.unscopedUser()).toBe('allowed')
+  })
+
+  it('a provider hung for good: evaluations left pending are bounded, then no new round starts (refused as the service\'s)', async () => {
+    const provider = new ControlledProvider({ TENANT_ENFORCEMENT_MODE: 'enforce' })
+    const f = await featureFenced(provider, { timeoutMs: 1 })
+    provider.behaviour = 'hang'
+    // Each change starts a round (one at a time) that ends at timeoutMs with every ask still pending:
+    // changes until the bound is reached (however slow the machine), with a ceiling far above it.
+    const refusedAtBound = () => f.invalid().some((l) => JSON.stringify(l).includes('were never answered'))
+    for (let i = 0; i < 20 * MAX_UNANSWERED && !refusedAtBound(); i++) {
+      provider.changed()
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    expect(refusedAtBound()).toBe(true)
+    expect(provider.pending).toBe(MAX_UNANSWERED)
+    const before = provider.pending
+    provider.changed()
+    await new Promise((r) => setTimeout(r, 20))
+    expect(provider.pending).toBe(before) // no new asks
+    expect(await f.flagErrors('service')).toBeGreaterThanOrEqual(1)
+    expect(f.fence.currentFlags().mode).toBe('enforce') // the last good flags
   })
 
   it('without change events, the refresh picks a change up; close() removes its event handlers', async () => {

@@ -55,7 +55,15 @@ export async function openFeatureFlags(options: OpenFeatureFlagsOptions): Promis
   for (const name of Object.keys(options.keys ?? {})) {
     if (!(FLAG_NAMES as readonly string[]).includes(name)) throw refuse(describeInvalid('keys', name, FLAG_NAMES))
   }
-  const evaluate = () => evaluateRound(options.client, options.keys ?? {}, options.context, timeoutMs)
+  // Evaluations a hung provider never answered stay pending for good (a promise cannot be
+  // cancelled): bounded, so a provider hung for days cannot grow the heap without end.
+  const pending = { count: 0 }
+  const evaluate = (): Promise<Round> => {
+    if (pending.count >= MAX_UNANSWERED) {
+      return Promise.resolve(fail(FLAG_SERVICE, `flag service: ${pending.count} evaluations were never answered; no new round until they are (the last good flags stay; restart the app once the flag service is fixed)`))
+    }
+    return evaluateRound(options.client, options.keys ?? {}, options.context, timeoutMs, pending)
+  }
   const first = await evaluate()
   if (!first.ok) throw first.error
 
@@ -129,12 +137,16 @@ export async function openFeatureFlags(options: OpenFeatureFlagsOptions): Promis
   }
 }
 
+/** Evaluations left unanswered (across rounds) after which no new round starts: 100 rounds of every flag. */
+export const MAX_UNANSWERED = 100 * FLAG_NAMES.length
+
 /** Every flag at once; the first failure in FLAG_NAMES order decides the error (its `flag` is the label). */
 async function evaluateRound(
   client: Client,
   keys: Partial<Record<FlagName, string>>,
   context: EvaluationContext | undefined,
   timeoutMs: number,
+  pending: { count: number },
 ): Promise<Round> {
   let timer: NodeJS.Timeout | undefined
   const hung = new Promise<'hung'>((resolve) => {
@@ -143,9 +155,14 @@ async function evaluateRound(
   })
   const answered = new Set<FlagName>()
   const asks = FLAG_NAMES.map(async (name) => {
-    const details = await evaluateOne(client, name, keys[name] ?? name, context)
-    answered.add(name)
-    return [name, details] as const
+    pending.count++
+    try {
+      const details = await evaluateOne(client, name, keys[name] ?? name, context)
+      answered.add(name)
+      return [name, details] as const
+    } finally {
+      pending.count--
+    }
   })
   const all = await Promise.race([Promise.all(asks), hung]).catch((err: unknown) => err)
   clearTimeout(timer)
