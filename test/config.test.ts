@@ -6,6 +6,7 @@ import { auditModels, compilePolicy, defineConfig, parseSchema, type TenantFence
 import * as mainEntry from '../src/index.ts'
 import { dataModelOfClient, type DataModel } from '../src/enforcement/datamodel.ts'
 import config from '../tenantfence.config.ts'
+import { rollbackCommand, rollbackLines } from '../src/generate/rollback.ts'
 import { runCli } from './helpers/cli.ts'
 
 const schema = parseSchema(readFileSync('prisma/schema.prisma', 'utf8'))
@@ -89,10 +90,21 @@ describe('rollout.flags: how flags reach the app (what every printed rollback us
     const k8s = { source: 'kubernetes', deployment: 'api', namespace: 'shop', container: 'app' } as const
     expect(defineConfig({ ...minimal, rollout: { flags: k8s } }).rollout?.flags).toEqual(k8s)
     expect(defineConfig({ ...minimal, rollout: { flags: { source: 'env' } } }).rollout?.flags).toEqual({ source: 'env' })
+    const service = { source: 'service', name: 'flagd, flags.json in the platform repo', keys: { TENANT_ENFORCEMENT_MODE: 'tenant-mode' } } as const
+    expect(defineConfig({ ...minimal, rollout: { flags: service } }).rollout?.flags).toEqual(service)
+  })
+
+  it('a flag service: the rollback says where and which keys, no command to guess', () => {
+    const c = defineConfig({ ...minimal, rollout: { flags: { source: 'service', name: 'LaunchDarkly, project shop', keys: { TENANT_ENFORCEMENT_MODE: 'tenant-mode' } } } })
+    expect(rollbackLines(c)).toEqual(['# set these flags in LaunchDarkly, project shop: the app follows the flag service\'s change, no restart', '#   tenant-mode = log_only'])
+    expect(rollbackCommand(c)).toBe('set tenant-mode = log_only in LaunchDarkly, project shop (the app follows the change, no restart)')
+    expect(() => defineConfig({ ...minimal, rollout: { flags: { source: 'service', name: 'x', keys: { TENANT_ENFORCEMENT_MOD: 'm' } } } })).toThrow(/rollout\.flags\.keys: .*"TENANT_ENFORCEMENT_MOD".*did you mean "TENANT_ENFORCEMENT_MODE"/)
   })
 
   it.each([
-    ['a source typo', { source: 'files' }, /rollout\.flags\.source: source names "files": did you mean "file"\? Valid: file, kubernetes, env/],
+    ['a source typo', { source: 'files' }, /rollout\.flags\.source: source names "files": did you mean "file"\? Valid: file, kubernetes, env, service/],
+    ['a service without its name', { source: 'service' }, /rollout\.flags\.name: source "service" needs name/],
+    ['a service name on two lines', { source: 'service', name: 'a\nb' }, /rollout\.flags\.name: must be one line/],
     ['a file without its path', { source: 'file' }, /rollout\.flags\.path: source "file" needs path/],
     ['a relative path (relative to what?)', { source: 'file', path: 'flags.env' }, /rollout\.flags\.path: must be the absolute path of the flag file the app watches/],
     ['a deployment without its namespace', { source: 'kubernetes', deployment: 'api' }, /rollout\.flags\.namespace: source "kubernetes" needs namespace/],

@@ -64,6 +64,12 @@ export function parseConfig(input: unknown): TenantFenceConfig {
   }
   config.phases.forEach((p) => checkFlags(`phases[${p.phase}].flags`, p.flags))
   checkFlags('rollback.flags', config.rollback.flags)
+  const delivery = config.rollout?.flags
+  if (delivery?.source === 'service') {
+    for (const key of Object.keys(delivery.keys ?? {})) {
+      if (!(FLAG_NAMES as readonly string[]).includes(key)) problems.push(`rollout.flags.keys: ${describeInvalid('flag', key, FLAG_NAMES)}`)
+    }
+  }
   if (problems.length) throw new TenantConfigError(`tenantfence config is invalid:\n${problems.map((p) => `  ✖ ${p}`).join('\n')}`)
   return Object.freeze(config) as TenantFenceConfig
 }

@@ -169,9 +169,10 @@ const required = (field: string, source: string) => (issue: { input?: unknown })
 /**
  * How flags reach the app, so a printed rollback changes what the app reads (no guessed name):
  * a flag file the app watches (flags: { file } in tenantEnforcement), the env of a Kubernetes
- * deployment (kubectl set env restarts its pods), or the environment of a process you restart.
+ * deployment (kubectl set env restarts its pods), the environment of a process you restart, or a
+ * flag service the app follows (tenantfence/openfeature: OpenFeature with flagd, LaunchDarkly, …).
  */
-export const FLAG_SOURCES = ['file', 'kubernetes', 'env'] as const
+export const FLAG_SOURCES = ['file', 'kubernetes', 'env', 'service'] as const
 export const flagDeliverySchema = z.discriminatedUnion(
   'source',
   [
@@ -188,6 +189,13 @@ export const flagDeliverySchema = z.discriminatedUnion(
       container: kubernetesName('container').optional(),
     }),
     z.strictObject({ source: z.literal('env') }),
+    z.strictObject({
+      source: z.literal('service'),
+      /** Where on-call sets the flags, in words they recognise: "LaunchDarkly, project shop, environment production". */
+      name: z.string({ error: required('name', 'service') }).trim().min(1, 'must say where the flags are set, such as "flagd, flags.json in the platform repo"').max(200).regex(/^[^\n\r]*$/, 'must be one line'),
+      /** The service's key of each flag, when it differs from the flag's name (as openFeatureFlags({ keys })). */
+      keys: z.record(z.string(), z.string().min(1)).optional(), // names checked in parseConfig (flags.ts imports this file)
+    }),
   ],
   {
     error: (issue) =>

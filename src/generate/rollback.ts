@@ -12,7 +12,7 @@ type EnvFlags = Record<string, string>
 
 /** What to set in the config to get exact commands (named in every generic rollback). */
 export const SET_ROLLOUT_FLAGS =
-  "rollout.flags in the config says where the app reads its flags ({ source: 'file', path } | { source: 'kubernetes', deployment, namespace } | { source: 'env' })"
+  "rollout.flags in the config says where the app reads its flags ({ source: 'file', path } | { source: 'kubernetes', deployment, namespace } | { source: 'env' } | { source: 'service', name })"
 
 /**
  * The rollback as a complete set of flags, for a flag file (a file replaces every flag: one
@@ -44,6 +44,11 @@ export function kubectlCommand(
   return renderEnv(flags, { kubectl: `${t.workload}${container}`, unsetOthers }).trimEnd().replace(/^kubectl /, `kubectl ${ns}`)
 }
 
+/** A flag service's keys and values: its own key of each flag (rollout.flags.keys), else the flag's name. An empty list reads as "" (set, empty). */
+function serviceFlags(delivery: Extract<FlagDelivery, { source: 'service' }>, flags: EnvFlags): Array<[string, string]> {
+  return Object.entries(flags).map(([k, v]) => [delivery.keys?.[k] ?? k, v === '' ? '""' : v])
+}
+
 const PLACEHOLDER_FILE = '<flag file>'
 const PLACEHOLDER_K8S = { deployment: '<deployment>', namespace: '<namespace>' }
 
@@ -59,6 +64,12 @@ function applyLines(delivery: FlagDelivery | undefined, file: EnvFlags, overlay:
       return [`# kubectl set env restarts the deployment's pods with these flags`, kubectlCommand(delivery, overlay, unsetOthers)]
     case 'env':
       return ["# set these in the app's environment and restart it (a running process cannot see a changed environment)", ...renderEnv(overlay).trimEnd().split('\n')]
+    case 'service':
+      return [
+        `# set these flags in ${delivery.name}: the app follows the flag service's change, no restart`,
+        ...serviceFlags(delivery, overlay).map(([k, v]) => `#   ${k} = ${v}`),
+        ...(unsetOthers ? ['#   and delete every other TENANT_ENFORCEMENT_* flag there (an unset flag is its default)'] : []),
+      ]
     case undefined:
       return [
         `# ${SET_ROLLOUT_FLAGS}: until it does, the forms with placeholders.`,
@@ -97,6 +108,8 @@ export function rollbackCommand(config: TenantFenceConfig, from?: PhaseConfig): 
       return `run \`${kubectlCommand(delivery, overlay)}\``
     case 'env':
       return `set ${pairs} in the app's environment and restart it`
+    case 'service':
+      return `set ${serviceFlags(delivery, overlay).map(([k, v]) => `${k} = ${v}`).join(', ')} in ${delivery.name} (the app follows the change, no restart)`
     case undefined:
       return [
         `set ${pairs} where the app reads its flags (a watched flag file: rewrite it whole, then mv it into place;`,
