@@ -8,6 +8,8 @@ import { dirname, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { USAGE } from '../src/cli.ts'
+import { FLAG_NAMES } from '../src/config/flags.ts'
+import { VIOLATION_KINDS } from '../src/telemetry/metric-names.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const pages = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
@@ -84,6 +86,20 @@ describe('the README and docs/', () => {
     const known = new Set([...commands, 'help', '--help', '--version'])
     const unknown = pages.flatMap((page) => cliWords(read(page)).filter((w) => !known.has(w)).map((w) => `${page}: tenantfence ${w}`))
     expect(unknown).toEqual([])
+  })
+
+  it("the README's flag table names exactly the flags the code reads", () => {
+    const table = [...read('README.md').matchAll(/^\| `(TENANT_ENFORCEMENT_[A-Z_]+)` \|/gm)].map((m) => m[1])
+    expect(table).toEqual([...FLAG_NAMES])
+  })
+
+  it('the README names every violation kind, and docs/isolation.md has a row for each', () => {
+    const readme = read('README.md')
+    const isolation = read('docs/isolation.md')
+    for (const kind of VIOLATION_KINDS) {
+      expect(readme, kind).toContain(`\`${kind}\``)
+      expect(isolation, kind).toMatch(new RegExp(`^\\| \`${kind}\` \\|`, 'm'))
+    }
   })
 
   it('the README gives the commands a fresh machine starts with', () => {
