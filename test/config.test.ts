@@ -75,7 +75,7 @@ describe('defineConfig', () => {
   })
 })
 
-/** What the README's "Use it in your app" shows: no app, no thresholds, no phases. */
+/** The README's quick-start config (docs/config.md has the rest), with Role: no app, no thresholds, no phases. */
 const minimal: TenantFenceConfigInput = {
   tenant: { field: 'tenantId', model: 'Tenant' },
   models: { User: { severity: 'CRITICAL' }, RefreshToken: { severity: 'CRITICAL', via: 'user' }, Role: { severity: 'HIGH' }, RolePermission: { severity: 'MEDIUM', via: 'role' } },
