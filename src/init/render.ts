@@ -45,7 +45,7 @@ ${models.join('\n')}
 
 // Thresholds, the five phases (flags, alerts, success criteria) and the rollback are the rollout
 // document's: phase 2 blocks the CRITICAL models and logs the others. Override any part here
-// (see the README, "The config").
+// (see docs/config.md).
 export default defineConfig({
   app: { name: '${o.appName.replace(/'/g, "\\'")}', job: '${job}' }, // job: your Prometheus scrape job; add runbookBaseUrl: your runbook wiki
   tenant,
