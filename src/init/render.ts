@@ -26,8 +26,8 @@ export function renderConfig(p: Proposal, o: RenderOptions): string {
     if (levels && p.bothKeys?.includes(m)) {
       const [upper, lower] = levels
       note =
-        `review: holds keys of both levels (${upper.model} and ${lower.model}): put at the ${lower.name} level, the stricter; ` +
-        `its rows need their ${lower.name} (an ${upper.name}-wide scope proves them by the ${upper.name})`
+        `review: holds keys of both levels (to ${upper.model} and to ${lower.model}): put at the ${lower.name} level, ` +
+        `the stricter (each ${lower.name} reads only its own rows)`
     }
     models.push(`  ${m}: ${entry}, // ${note}`)
   }
@@ -42,8 +42,8 @@ export function renderConfig(p: Proposal, o: RenderOptions): string {
   const globals = p.globalCandidates.map((g) => `    '${g.model}', // review: ${g.note}`)
   const modelType = `{ severity: Severity | 'TO_REVIEW'; via?: string; field?: string${levels ? '; level?: string' : ''} }`
   const tenancy = levels
-    ? `// Two levels of tenancy: ${levels[0].model} above ${levels[1].model} (each ${levels[1].model} holds a required key to its
-// ${levels[0].model}, and the data is keyed on ${levels[1].model}). A request names one id per level
+    ? `// Two levels of tenancy: ${levels[0].model} above ${levels[1].model} (${levels[1].model}.${levels[1].parent} leads to its
+// ${levels[0].model}). A request names one id per level
 // (tenantIds: { ${levels[0].name}, ${levels[1].name} }); see the docs on two levels. To keep one level, run init
 // again with --tenant-model ${levels[1].model} (or ${levels[0].model}).
 const levels: Array<{ name: string; model: string; field: string; idField: string; severity: Severity; parent?: string }> = [
