@@ -84,10 +84,13 @@ export async function run(argv: string[]): Promise<number> {
     for (const l of levels) console.log(`    ${l.name}: ${l.model}.${l.idField}, field "${l.field}"${l.parent ? `, parent ${l.model}.${l.parent}` : ''}`)
   } else console.log(`  tenant: ${tenant.model}.${tenant.idField}, field "${tenant.field}"${given.tenantModel ? ' (--tenant-model)' : ''}`)
   console.log(`  candidates (models reaching each through required keys):\n${ranking(proposal.ranking, 5)}`)
-  if (levels) for (const l of levels) console.log(`  ${l.name} level: ${fieldScoped.filter((m) => levelOf[m] === l.name).length} model(s) with ${l.field}: ${fieldList(fieldScoped.filter((m) => levelOf[m] === l.name))}`)
-  else console.log(`  ${fieldScoped.length} model(s) with ${tenant.field}: ${fieldList(fieldScoped)}`)
-  const viaLevel = (l: string | undefined) => (l ? `, ${l}` : '')
-  console.log(`  ${relationScoped.length} through a relation: ${relationScoped.map((r) => `${r.model} via ${r.via}${r.ownerKey ? ` (one-to-one held by ${r.target}: review${viaLevel(r.level)})` : r.level ? ` (${r.level})` : ''}`).join(', ') || '-'}`)
+  for (const l of levels ?? [{ name: '', field: tenant.field }]) {
+    const at = levels ? fieldScoped.filter((m) => levelOf[m] === l.name) : fieldScoped
+    console.log(`  ${levels ? `${l.name} level: ` : ''}${at.length} model(s) with ${l.field}: ${fieldList(at)}`)
+  }
+  const note = (r: (typeof relationScoped)[number]) =>
+    r.ownerKey ? ` (one-to-one held by ${r.target}: review${r.level ? `, ${r.level}` : ''})` : r.level ? ` (${r.level})` : ''
+  console.log(`  ${relationScoped.length} through a relation: ${relationScoped.map((r) => `${r.model} via ${r.via}${note(r)}`).join(', ') || '-'}`)
   if (levels && bothKeys.length) {
     console.log(`  review: ${bothKeys.length} model(s) hold keys of both levels, put at the ${levels[1].name} level (the stricter): ${bothKeys.join(', ')}`)
   }

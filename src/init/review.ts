@@ -157,7 +157,8 @@ function reviewLevels(config: TenantFenceConfig, datamodel: DataModel): ReviewFi
       kind: 'org_scope_unproven',
       reason:
         `is a ${lower.name}-level row the ${upper.name}-wide scope cannot prove (${how}): every query on it is refused in that scope (scope: '${upper.name}'). ` +
-        `To let ${upper.name} admins read it: add ${upper.field} or a relation to ${lower.model}${better.length ? `, or give it ${better.join(' or ')} (then its rows are proven through that relation, in every scope, not by their ${cfg.field ?? lower.field})` : ''}`,
+        `To let ${upper.name} admins read it: add ${upper.field} or a relation to ${lower.model}` +
+        (better.length ? `, or give it ${better.join(' or ')} (then its rows are proven through that relation, in every scope, not by their ${cfg.field ?? lower.field})` : ''),
     })
   }
   return out
