@@ -230,10 +230,13 @@ function handConfig(app: RealApp, change: (c: { tenant: { model: string; field: 
 }
 
 describe('init and audit on real apps', () => {
-  it.each(Object.keys(realApps))('%s: init chooses the tenant the hand classification expects, or refuses naming exactly the candidates', async (folder) => {
+  it.each(Object.keys(realApps))('%s: init chooses the tenant the hand classification expects, proposes its two levels, or refuses naming exactly the candidates', async (folder) => {
     const { app, datamodel } = await realSchema(folder)
     if ('chooses' in app.init) {
       expect(proposeConfig(datamodel).tenant.model).toBe(app.init.chooses)
+      expect(proposeConfig(datamodel).levels).toBeUndefined()
+    } else if ('levels' in app.init) {
+      expect(proposeConfig(datamodel).levels?.map((l) => l.model)).toEqual(app.init.levels)
     } else {
       let refused: unknown
       try {
@@ -249,6 +252,7 @@ describe('init and audit on real apps', () => {
   it.each(Object.keys(realApps))('%s: with the tenant named, init classifies every model as the hand classification does', async (folder) => {
     const { app, datamodel } = await realSchema(folder)
     const p = proposeConfig(datamodel, { tenantModel: app.tenant.model })
+    expect(p.levels).toBeUndefined() // --tenant-model keeps one level
     expect(p.tenant.field).toBe(app.tenant.field)
     expect(classification(p)).toEqual(expectedClassification(app))
   })
@@ -268,7 +272,8 @@ describe('init and audit on real apps', () => {
     })
     const choice = reviewConfig(userConfig, datamodel).filter((f) => f.kind === 'tenant_choice')
     expect(choice).toHaveLength(1)
-    expect(choice[0]!.reason).toContain(`the schema's relations support ${'chooses' in app.init ? app.init.chooses : app.init.refuses.join(' or ')}`)
+    const supported = 'chooses' in app.init ? [app.init.chooses] : 'levels' in app.init ? app.init.levels : app.init.refuses
+    expect(choice[0]!.reason).toContain(`the schema's relations support ${supported.join(' or ')}`)
   })
 
   it('audit: a one-to-one row left global is owned (review), and global rows pointed at many-to-one are listed as shared', async () => {
@@ -296,19 +301,27 @@ describe('init and audit on real apps', () => {
   it('init refuses on a real app whose tenant is not clear, printing the ranking and the exact lines to run; writes nothing', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tf-init-'))
     dirs.push(dir)
-    const schema = join(realAppsDir, 'langfuse/schema.prisma')
+    // Organization above Project above RuntimeEnvironment: three levels, not a parent/child pair.
+    const schema = join(realAppsDir, 'trigger.dev/schema.prisma')
     const r = await cli(dir, 'init', '--schema', schema)
     expect(r.code).toBe(1)
-    expect(r.out).toContain('tenantfence init: the tenant model is not clear from the schema: Organization sits above Project')
-    expect(r.out).toContain('    Organization: 19 model(s) reach it; 4 hold a key to it (orgId ×4)')
-    expect(r.out).toContain('    Project: 15 model(s) reach it; 13 hold a key to it (projectId ×13)')
-    expect(r.out).toContain(`  npx tenantfence init --schema ${schema} --tenant-model Organization`)
-    expect(r.out).toContain(`  npx tenantfence init --schema ${schema} --tenant-model Project`)
+    expect(r.out).toContain('tenantfence init: the tenant model is not clear from the schema: Organization sits above Project and RuntimeEnvironment')
+    expect(r.out).toContain('    Organization: 11 model(s) reach it; 4 hold a key to it (organizationId ×4)')
+    expect(r.out).toContain('    Project: 8 model(s) reach it; 7 hold a key to it (projectId ×7)')
+    for (const m of ['Organization', 'Project', 'RuntimeEnvironment']) expect(r.out).toContain(`  npx tenantfence init --schema ${schema} --tenant-model ${m}`)
+    // and the pairs that could be two levels (the lower holds a single key to the upper)
+    expect(r.out).toContain(`  npx tenantfence init --schema ${schema} --levels Organization,Project`)
+    expect(r.out).toContain(`  npx tenantfence init --schema ${schema} --levels Project,RuntimeEnvironment`)
     expect(existsSync(join(dir, 'tenantfence.config.ts'))).toBe(false)
 
-    const chosen = await cli(dir, 'init', '--schema', schema, '--tenant-model', 'Project')
+    const chosen = await cli(dir, 'init', '--schema', schema, '--tenant-model', 'Organization')
     expect(chosen.code).toBe(0)
-    expect(chosen.out).toContain('tenant: Project.id, field "projectId" (--tenant-model)')
+    expect(chosen.out).toContain('tenant: Organization.id, field "organizationId" (--tenant-model)')
+    // Langfuse, two levels by the schema, keeps one level when the tenant is named
+    const langfuse = await cli(dir, 'init', '--force', '--schema', join(realAppsDir, 'langfuse/schema.prisma'), '--tenant-model', 'Project')
+    expect(langfuse.code).toBe(0)
+    expect(langfuse.out).toContain('tenant: Project.id, field "projectId" (--tenant-model)')
+    expect(readFileSync(join(dir, 'tenantfence.config.ts'), 'utf8')).not.toContain('levels')
   })
 
   it('init on a multi-file schema prints the ranking it chose from, and proposes the owned side of a one-to-one for review', async () => {

@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.ts'
 import { findSchema } from '../config/schema-files.ts'
 import { auditModels } from './audit.ts'
 import { parseSchema } from './datamodel.ts'
-import { reviewConfig } from '../init/review.ts'
+import { REVIEW_NOTES, reviewConfig, type ReviewFinding } from '../init/review.ts'
 
 export const summary = 'check the config against the schema: unclassified models, stale entries, the tenant choice, unset severities, owned rows left global'
 
@@ -16,8 +16,12 @@ Checks the config against the Prisma schema and exits 1 when it finds a problem:
     are neither in "models" nor in "globalModels", and config entries naming models the schema lacks;
   - a tenant model that is not the candidate the schema's relations support best (as init ranks them);
   - models whose severity is still init's 'TO_REVIEW';
-  - global models that a tenant-owned model holds a unique key to (a one-to-one: owned, review).
-It also lists, without failing, the global models tenant-owned rows point at many-to-one (shared).
+  - global models that a tenant-owned model holds a unique key to (a one-to-one: owned, review);
+  - two levels: a model whose level cannot be resolved or is inconsistent (its via leads to a row
+    of the other level), or a parent relation the schema does not have.
+It also lists, without failing, the global models tenant-owned rows point at many-to-one (shared),
+and with two levels: upper-level models that hold the lower level's key too (review), and
+lower-level models the organization-wide scope cannot prove (refused in an org admin's scope).
 
   --config FILE       the config (default: tenantfence.config.ts, .mts, .cts, .mjs, .js, .cjs or .json)
   --schema FILE|DIR   the Prisma schema: a file, or a folder of .prisma files (default: where Prisma
@@ -36,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
   const datamodel = parseSchema(source.text)
   const findings = [...auditModels(config, datamodel), ...reviewConfig(config, datamodel)]
   const shared = findings.filter((f) => f.kind === 'shared')
-  const problems = findings.filter((f) => f.kind !== 'shared')
+  const problems = findings.filter((f) => !REVIEW_NOTES.has(f.kind as ReviewFinding['kind']))
   if (problems.length === 0) console.log(`audit: every model of ${where} is classified (tenant-owned or global).`)
   else {
     console.log(`audit: ${problems.length} problem(s) with ${where}:`)
@@ -48,6 +52,14 @@ export async function run(argv: string[]): Promise<number> {
     for (const f of shared) byModel.set(f.model, [...(byModel.get(f.model) ?? []), f.reason])
     for (const [model, links] of byModel) console.log(`  - ${model} ${links.join(', ')}`)
   }
+  const notes = (kind: ReviewFinding['kind'], heading: string) => {
+    const list = findings.filter((f) => f.kind === kind)
+    if (list.length === 0) return
+    console.log(heading)
+    for (const f of list) console.log(`  - ${f.model} ${f.reason}`)
+  }
+  notes('level_review', 'Two levels, to review: upper-level models that hold a key of the lower level too:')
+  notes('org_scope_unproven', 'Two levels: models the organization-wide scope cannot prove (every query on them is refused there):')
   return problems.length === 0 ? 0 : 1
 }
 
@@ -57,4 +69,5 @@ const FIX: Record<string, string> = {
   tenant_choice: '',
   severity_unset: '',
   owned_global: '',
+  level_unresolved: '',
 }
