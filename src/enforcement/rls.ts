@@ -16,12 +16,19 @@
 //     each of its queries has waited on the batch's lock; the set_config waits on a gate that
 //     opens when the lock opens for the query that brought it, so all reach Prisma's request
 //     loader in the same turn and run in one transaction, set_config first.
-import type { RlsConfig } from '../config/schema.ts'
-
-/** What the transaction is told: the request's tenant ('' for none) and a granted bypass's reason ('' for none). */
+/**
+ * What the transaction is told: one value per setting of the carrier, in the same order (the
+ * request's tenant of each level, '' for none) and a granted bypass's reason ('' for none).
+ */
 export interface RlsScope {
-  tenant: string
+  tenants: readonly string[]
   bypassReason: string
+}
+
+/** The settings a carrier sets: one per tenant value of the scope, then the bypass reason's. */
+export interface RlsSettings {
+  settings: readonly string[]
+  bypassSetting: string
 }
 
 interface Lock {
@@ -63,8 +70,6 @@ export class RlsError extends Error {
 /** Interactive transactions whose scope is remembered at most (open at once, in practice). */
 const MAX_REMEMBERED = 10_000
 
-const SET_CONFIG = 'SELECT set_config($1, $2, true), set_config($3, $4, true)'
-
 /** Refuse the option where row-level security does not exist. */
 export function assertRlsProvider(provider: string | undefined): void {
   if (provider !== 'postgresql' && provider !== 'postgres') {
@@ -79,8 +84,16 @@ export type RlsCarrier = (params: RlsQueryParams, scope: RlsScope) => Promise<un
  * transaction. `client` is the client the extension extends: its raw queries do not pass
  * through the extension.
  */
-export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 'setting' | 'bypassSetting'>): RlsCarrier {
-  const setConfig = (scope: RlsScope) => client.$executeRawUnsafe(SET_CONFIG, settings.setting, scope.tenant, settings.bypassSetting, scope.bypassReason)
+export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }: RlsSettings): RlsCarrier {
+  if (settings.length === 0) throw new RlsError('no tenant setting to carry: pass at least one (config.rls.setting)')
+  const names = [...settings, bypassSetting]
+  // One statement sets them all: set_config($1, $2, true), set_config($3, $4, true), …
+  const sql = `SELECT ${names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`
+  const setConfig = (scope: RlsScope) => {
+    if (scope.tenants.length !== settings.length) throw new RlsError(`the scope has ${scope.tenants.length} tenant value(s) for ${settings.length} setting(s) (${settings.join(', ')})`)
+    const values = [...scope.tenants, scope.bypassReason]
+    return client.$executeRawUnsafe(sql, ...names.flatMap((name, i) => [name, values[i]]))
+  }
   // One set_config per batch transaction, keyed by the lock its queries share.
   const batches = new WeakMap<Lock, string>()
   // The scope last sent in each open interactive transaction, by its id (a finished transaction's
@@ -103,7 +116,7 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
       // holds the transaction object too: a nested transaction (a savepoint) shares its parent's id
       // with an object of its own, and whatever it set may be rolled back or released with it, so
       // a switch between the two always sends the scope again.
-      const key = `${scope.tenant}\u0000${scope.bypassReason}`
+      const key = scopeKey(scope)
       const sent = interactive.get(transaction.id)
       if (sent === undefined || sent.transaction !== transaction || sent.key !== key) {
         // Forgotten before the statement runs: if it fails, the next query sends it again.
@@ -114,7 +127,7 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
       }
       return params.query(params.args)
     }
-    const key = `${scope.tenant}\u0000${scope.bypassReason}`
+    const key = scopeKey(scope)
     const seen = batches.get(transaction.lock)
     if (seen !== undefined) {
       if (seen !== key) throw new RlsError('the queries of one batch transaction run with different tenants or bypasses; run them in separate transactions')
@@ -132,6 +145,10 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
     const [, value] = await Promise.all([done, result])
     return value
   }
+}
+
+function scopeKey(scope: RlsScope): string {
+  return `${scope.tenants.join('\u0000')}\u0000${scope.bypassReason}`
 }
 
 function bind(raw: RawPromise, transaction: Transaction): PromiseLike<unknown> {
