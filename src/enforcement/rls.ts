@@ -4,10 +4,13 @@
 // transaction: a pooled connection never hands them to the next request.
 //
 // Where the query runs decides how (Prisma 7 internals, checked by test/rls-extension.test.ts):
-//   - on its own: an interactive transaction that runs set_config, then the query (bound to it
-//     through requestTransaction). Prisma's own row-level-security example uses a batch
-//     transaction [set_config, query] instead; measured here, that costs a third more, because
-//     Prisma compiles a batch holding raw SQL without its query-plan cache;
+//   - on its own: the driver adapter runs it in a transaction of its own, set_config first
+//     (rls-adapter.ts), when the client's adapter could be wrapped and the query is one Prisma
+//     sends at once. Otherwise (findUnique/findUniqueOrThrow, which Prisma may merge across callers;
+//     an adapter the wrapper does not reach) an interactive transaction that runs set_config, then
+//     the query (bound to it through requestTransaction). Prisma's own row-level-security example
+//     uses a batch transaction [set_config, query] instead; measured here, that costs a third more,
+//     because Prisma compiles a batch holding raw SQL without its query-plan cache;
 //   - in an interactive transaction ($transaction(async tx => …)): set_config in that transaction
 //     (the raw query joins it through the PrismaPromise's requestTransaction) before its first
 //     query, and again only when the scope changes (a bypass inside, a nested transaction);
@@ -16,6 +19,8 @@
 //     each of its queries has waited on the batch's lock; the set_config waits on a gate that
 //     opens when the lock opens for the query that brought it, so all reach Prisma's request
 //     loader in the same turn and run in one transaction, set_config first.
+import { DEFERRED, reachesWrappedAdapter, runCarried, setConfigQuery, wrapAdapterFactory } from './rls-adapter.ts'
+
 /**
  * What the transaction is told: one value per setting of the carrier, in the same order (the
  * request's tenant of each level, '' for none) and a granted bypass's reason ('' for none).
@@ -54,6 +59,8 @@ export interface RlsClient {
 
 /** The slice of the query hook's parameters the carrier uses (Prisma's `$allOperations` params). */
 export interface RlsQueryParams {
+  /** the model operation or raw method: decides whether Prisma may defer and merge the query */
+  operation?: string
   args: unknown
   query(args: unknown, internalParams?: unknown): RawPromise
   __internalParams?: { transaction?: Transaction }
@@ -89,11 +96,23 @@ export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }:
   const names = [...settings, bypassSetting]
   // One statement sets them all: set_config($1, $2, true), set_config($3, $4, true), …
   const sql = `SELECT ${names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`
-  const setConfig = (scope: RlsScope) => {
+  const valuesOf = (scope: RlsScope) => {
     if (scope.tenants.length !== settings.length) throw new RlsError(`the scope has ${scope.tenants.length} tenant value(s) for ${settings.length} setting(s) (${settings.join(', ')})`)
-    const values = [...scope.tenants, scope.bypassReason]
+    return [...scope.tenants, scope.bypassReason]
+  }
+  const setConfig = (scope: RlsScope) => {
+    const values = valuesOf(scope)
     return client.$executeRawUnsafe(sql, ...names.flatMap((name, i) => [name, values[i]]))
   }
+  // A query on its own goes through the wrapped driver adapter once a probe has shown that this
+  // client's engine uses it (undefined: not known yet; the probe runs with the first such query).
+  const wrapped = wrapAdapterFactory(client)
+  let direct: boolean | undefined = wrapped ? undefined : false
+  let probing: Promise<boolean> | undefined
+  const probe = (): Promise<boolean> => (probing ??= reachesWrappedAdapter(() => client.$executeRawUnsafe('SELECT 1')).then(
+    (seen) => (direct = seen),
+    () => ((probing = undefined), false),
+  ))
   // One set_config per batch transaction, keyed by the lock its queries share.
   const batches = new WeakMap<Lock, string>()
   // The scope last sent in each open interactive transaction, by its id (a finished transaction's
@@ -103,6 +122,9 @@ export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }:
   return async function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
     const transaction = params.__internalParams?.transaction
     if (transaction === undefined) {
+      if (direct !== false && params.operation !== undefined && !DEFERRED.has(params.operation) && (direct ?? (await probe()))) {
+        return runCarried(setConfigQuery(sql, names, valuesOf(scope)), () => params.query(params.args))
+      }
       return client.$transaction(async (tx) => {
         // The transaction this client is bound to: its promise factory hands it to the callback.
         if (typeof tx._createPrismaPromise !== 'function') throw new RlsError('this Prisma version hides the interactive transaction: the tenant cannot join it')
