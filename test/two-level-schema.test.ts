@@ -45,9 +45,11 @@ describe('the two-level fixture', () => {
     // the ground truth's owner of a row: orgId (or the organisation itself) → organisation, projectId → project
     const expected: Record<string, string> = {}
     for (const [name, info] of Object.entries(TWO_LEVEL_MODELS)) {
-      if (info.scope.kind === 'global') continue
-      if (info.scope.kind === 'via') expected[name] = 'project' // through its prompt
-      else expected[name] = (info.scope.field ?? TWO_LEVEL.tenantField) === 'orgId' ? 'organization' : 'project'
+      const { scope } = info
+      if (scope.kind === 'global') continue
+      if (scope.kind === 'field' || scope.kind === 'tenant')
+        expected[name] = (scope.field ?? TWO_LEVEL.tenantField) === 'orgId' ? 'organization' : 'project'
+      else expected[name] = 'project' // through its prompt
     }
     expected.Project = 'project' // the lower level's own model; the ground truth counts it its organisation's row
     expect(levels).toEqual(expected)

@@ -533,3 +533,17 @@ export const TWO_LEVEL_WIDE: IsolationSchema = {
   }),
 }
 
+
+/** The organisation only and no scope: o_acme's organisation-level and Project rows, no project's rows. */
+export const TWO_LEVEL_ORG_ONLY: IsolationSchema = {
+  ...base,
+  name: 'the two-level app schema as an organisation without a project (test/fixtures/two-level-app)',
+  request: { tenantId: ORG_A, userId: 'u_alice', endpoint: ORG_ONLY_CONTEXT.endpoint, method: ORG_ONLY_CONTEXT.method },
+  context: ORG_ONLY_CONTEXT,
+  others: [ORG_B],
+  visible: [ORG_A],
+  fieldTenants: { orgId: [ORG_A, ORG_B, ORG_B], projectId: [P_A1, P_A2, P_B1] },
+  deleteOthers: () => [...ORG_TABLES_SQL(`'${ORG_A}'`), ...PROJECT_TABLES.map((t) => `DELETE FROM "${t}"`)],
+  alterOthers: () => [...ALTER_ORGS_SQL(`'${ORG_A}'`), ...ALTER_PROJECTS_SQL('true')],
+  gen: gen(PROJECT_TEMPLATES, () => []),
+}
