@@ -124,7 +124,8 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           ...(ctx?.tenantIds !== undefined ? { tenantIds: loggableIds(ctx.tenantIds) } : {}),
           // the tenants the query named: ids by shape only (an e-mail under tenantId is redacted)
           ...(f.queryTenantIds ? { queryTenantIds: f.queryTenantIds.slice(0, 5).map((t) => loggable(t) ?? '[redacted]') } : {}),
-          ...(f.path ? { path: safePath(f.path, known) } : {}),
+          // `context`: the request context itself (two levels: its ids), a path of tenantfence's, not of the query
+          ...(f.path ? { path: f.path === 'context' ? f.path : safePath(f.path, known) } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
           ...(f.detail ? { detail: f.detail } : {}),
           ...(related && related.length > 0
