@@ -7,6 +7,7 @@ import { expect, it } from 'vitest'
 import { runWithTenant } from '../../src/index.ts'
 import type { AnyClient, IsolationDb } from './isolation-db.ts'
 import type { GenQuery } from './isolation-gen.ts'
+import { contextOf } from './isolation-schema.ts'
 import { groundTruth, runQuery, snapshotOf, type TruthDatabases } from './isolation-truth.ts'
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -57,7 +58,9 @@ export function bothWays(
 ): void {
   const client = () => opts.client?.() ?? env().db.prisma
   const inContext = <T>(fn: () => Promise<T>) =>
-    opts.context === false ? fn() : runWithTenant(env().db.schema.request, fn)
+    opts.context === false
+      ? fn()
+      : runWithTenant(contextOf(env().db.schema) as Parameters<typeof runWithTenant>[0], fn)
   const exec = (run: Run, p: AnyClient) => (typeof run === 'function' ? run(p) : runQuery(p, run, env().db.schema))
   const judged = (run: Run) => typeof run !== 'function' && opts.context !== false
 

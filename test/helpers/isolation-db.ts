@@ -7,7 +7,15 @@ import { tenantEnforcement, type TenantEnforcementOptions } from '../../src/inde
 import type { TenantFenceConfig } from '../../src/config/index.ts'
 import { captureLogger, config, setFlags } from './fence.ts'
 import { DEMO } from './isolation-demo.ts'
-import { modelOf, type IsolationSchema, type Row, type RowId, type TenantId, type Tables } from './isolation-schema.ts'
+import {
+  modelOf,
+  visibleOwners,
+  type IsolationSchema,
+  type Row,
+  type RowId,
+  type TenantId,
+  type Tables,
+} from './isolation-schema.ts'
 
 export { config, setFlags }
 export { FUTURE, INSERT_ORDER, PAST, SEED, T1 } from './isolation-demo.ts'
@@ -48,7 +56,7 @@ export function tenantOfRow(
     case 'tenant':
       return row.id
     case 'field':
-      return row[schema.tenantField] as TenantId
+      return row[info.scope.field ?? schema.tenantField] as TenantId
     case 'via': {
       const rel = info.relations.find((r) => r.name === (info.scope as { relation: string }).relation)!
       const parent = tables[rel.model]?.find((p) => p.id === row[rel.fk!])
@@ -87,15 +95,17 @@ export function otherTenantsFootprint(
   created: ReadonlySet<unknown> = new Set(),
 ): string {
   const own = ownership(tables, schema)
-  const foreign = (owner: TenantId | null | undefined) => owner !== null && owner !== tenant && !created.has(owner)
+  // two levels: the request may touch more than one owner (its project and its organisation)
+  const mine = schema.visible ? visibleOwners(schema) : new Set([tenant])
+  const foreign = (owner: TenantId | null | undefined) => owner !== null && !mine.has(owner) && !created.has(owner)
   const parts: string[] = []
   for (const name of schema.insertOrder) {
     const info = modelOf(schema, name)
     for (const row of tables[name] ?? []) {
-      const mine = own.get(name)!.get(row.id)
+      const owner = own.get(name)!.get(row.id)
       const links = info.relations.filter((r) => r.fk && row[r.fk] !== null && row[r.fk] !== undefined)
       const linksForeign = links.some((r) => foreign(own.get(r.model)?.get(row[r.fk!] as RowId)))
-      if (foreign(mine) || linksForeign) parts.push(`${name}:${stable(row)}`)
+      if (foreign(owner) || linksForeign) parts.push(`${name}:${stable(row)}`)
     }
   }
   for (const link of schema.linkTables)
@@ -112,7 +122,8 @@ export function ownFootprint(
   schema: IsolationSchema = DEMO,
 ): string {
   const own = ownership(tables, schema)
-  const visible = (owner: TenantId | null | undefined) => owner === tenant || owner === null
+  const mine = schema.visible ? visibleOwners(schema) : new Set([tenant])
+  const visible = (owner: TenantId | null | undefined) => owner === null || mine.has(owner)
   const parts: string[] = []
   for (const name of schema.insertOrder)
     for (const row of tables[name] ?? []) if (visible(own.get(name)!.get(row.id))) parts.push(`${name}:${stable(row)}`)

@@ -4,7 +4,7 @@
 // whose answer differs from Prisma's, over-blocking and the mix, with a summary that says how to
 // replay the run.
 import { inspect } from 'node:util'
-import type { AnyClient } from './isolation-db.ts'
+import { stable, type AnyClient } from './isolation-db.ts'
 import { QueryGenerator, Rng, type GenQuery } from './isolation-gen.ts'
 import { fencedRun, groundTruth, normalize, type TruthDatabases } from './isolation-truth.ts'
 
@@ -38,6 +38,8 @@ export interface FuzzResult {
   altered: string[]
   /** safe queries tenantfence blocked */
   overBlocked: string[]
+  /** of those, the schema's scoped templates run untwisted: plainly scoped shapes, which must pass */
+  overBlockedTemplates: string[]
   summary: string
 }
 
@@ -63,8 +65,10 @@ export async function runDifferentialFuzz(opts: {
     missed: [],
     altered: [],
     overBlocked: [],
+    overBlockedTemplates: [],
     summary: '',
   }
+  const templates = new Set(truth.schema.gen.templates.map((t) => stable(t)))
   for (let i = 0; i < runs; i++) {
     const q = gen.query()
     const verdict = await groundTruth(truth, q)
@@ -79,10 +83,11 @@ export async function runDifferentialFuzz(opts: {
       if (!blocked) r.missed.push(`#${i} ${showQuery(q)}\n    leaks: ${verdict.leaks.join('\n    ')}`)
     } else if (!verdict.invalid) {
       r.safe++
-      if (blocked && !fenced.ok)
-        r.overBlocked.push(
-          `#${i} ${q.model}.${q.op} blocked as ${fenced.blocked?.violation} on ${fenced.blocked?.model}`,
-        )
+      if (blocked && !fenced.ok) {
+        const line = `#${i} ${q.model}.${q.op} blocked as ${fenced.blocked?.violation} on ${fenced.blocked?.model}`
+        r.overBlocked.push(line)
+        if (templates.has(stable(q))) r.overBlockedTemplates.push(`${line}: ${showQuery(q)}`)
+      }
     }
     // a query let through must do exactly what Prisma does without the extension
     if (!blocked && normalize(fenced) !== normalize(verdict.outcome))

@@ -7,7 +7,7 @@
 // filters), `{ set: x, increment: undefined | skip }`, integer keys changed by arithmetic
 // (`id: { increment: 2 }`, nested too) and links to keys no row holds.
 import { skip } from '@prisma/client/runtime/client'
-import { seedIds as ownedIds } from './isolation-db.ts'
+import { tenantOfRow } from './isolation-db.ts'
 import { DEMO } from './isolation-demo.ts'
 import { mutate } from './isolation-mutate.ts'
 import {
@@ -15,8 +15,12 @@ import {
   type IsolationSchema,
   type ModelInfo,
   type Relation,
+  type Row,
   type RowId,
+  type Tables,
   type TenantId,
+  tenantFieldOf,
+  visibleOwners,
 } from './isolation-schema.ts'
 
 /** mulberry32: small, fast, and the same sequence for the same seed on every machine. */
@@ -98,14 +102,25 @@ const WEIGHTED_WRITES = [...WRITE_OPS, 'create', 'update', 'update', 'update', '
 export class QueryGenerator {
   private fresh = 0
   private risk = 0.5
-  private readonly tenants: readonly TenantId[]
-  private readonly tf: string
+  private readonly tenants: Readonly<Record<string, readonly TenantId[]>>
+  private readonly visible: ReadonlySet<unknown>
   constructor(
     private readonly g: Rng,
     private readonly s: IsolationSchema = DEMO,
   ) {
-    this.tenants = [s.request.tenantId, ...s.others]
-    this.tf = s.tenantField
+    this.tenants = s.fieldTenants ?? { [s.tenantField]: [s.request.tenantId, ...s.others] }
+    this.visible = visibleOwners(s)
+  }
+
+  /** The tenant field of a model (two levels: its level's). */
+  private tf(m: string): string {
+    return tenantFieldOf(this.s, this.model(m))
+  }
+
+  private tenantsOf(field: string): readonly TenantId[] {
+    const t = this.tenants[field]
+    if (!t) throw new Error(`${this.s.name}: no tenant values for the field ${field} (fieldTenants)`)
+    return t
   }
 
   private model(name: string): ModelInfo {
@@ -146,9 +161,9 @@ export class QueryGenerator {
   // ---- values ----------------------------------------------------------------------------------
 
   /** A tenant value in a filter: mostly the request's, sometimes another, a list, an operator, undefined. */
-  private tenantFilterValue(): unknown {
+  private tenantFilterValue(field: string): unknown {
     const g = this.g
-    const [t1, t2, t3] = this.tenants
+    const [t1, t2, t3] = this.tenantsOf(field)
     if (!this.risky()) return g.pick<unknown>([t1, t1, t1, { equals: t1 }, { in: [t1] }])
     const r = g.next()
     if (r < 0.5) return t1
@@ -166,18 +181,24 @@ export class QueryGenerator {
   }
 
   /** A tenant value in write data or a compound unique input: a plain id. */
-  private tenantValue(): TenantId {
-    const [t1, t2, t3] = this.tenants
+  private tenantValue(field: string): TenantId {
+    const [t1, t2, t3] = this.tenantsOf(field)
     return this.risky() ? this.g.pick([t2!, t3!, t1!]) : t1!
   }
 
   /** an id of this model: the request tenant's row (or a global one) unless risky, then any row or one that does not exist */
   private id(m: string): RowId {
     if (!this.risky()) {
-      const own = this.model(m).scope.kind === 'global' ? this.seedIds(m) : ownedIds(m, this.s.request.tenantId, this.s)
+      const own = this.model(m).scope.kind === 'global' ? this.seedIds(m) : this.ownedIds(m)
       if (own.length) return this.g.pick(own)
     }
     return this.g.chance(0.1) ? this.s.gen.missingId : this.g.pick(this.seedIds(m))
+  }
+
+  /** Seed rows of this model the request may touch (its tenant's; two levels: its project's and its organisation's). */
+  private ownedIds(m: string): RowId[] {
+    const rows = this.s.seed as Record<string, readonly Row[]>
+    return (rows[m] ?? []).filter((r) => this.visible.has(tenantOfRow(rows as Tables, m, r, this.s))).map((r) => r.id)
   }
 
   private freshString(prefix: string): string {
@@ -190,11 +211,14 @@ export class QueryGenerator {
   /** What pins this model to a tenant (the rule's proof), built for a random tenant value. */
   private pin(m: string): Obj {
     const info = this.model(m)
+    // two levels: a model may be pinned other ways too (a project by its id, a row through its project)
+    const extra = this.s.gen.extraPins?.(m, (field) => this.tenantFilterValue(field)) ?? []
+    if (extra.length && this.g.chance(0.5)) return this.g.pick(extra)
     switch (info.scope.kind) {
       case 'field':
-        return { [this.tf]: this.tenantFilterValue() }
+        return { [this.tf(m)]: this.tenantFilterValue(this.tf(m)) }
       case 'tenant':
-        return { id: this.tenantFilterValue() }
+        return { id: this.tenantFilterValue(this.tf(m)) }
       case 'global':
         return {}
       case 'via':
@@ -239,9 +263,10 @@ export class QueryGenerator {
       }))
     }
     for (const b of info.booleans) options.push(() => ({ [b]: g.pick([true, false, { not: true }]) }))
-    if (info.scope.kind === 'field') options.push(() => ({ [this.tf]: this.tenantFilterValue() }))
+    const tf = this.tf(m)
+    if (info.scope.kind === 'field') options.push(() => ({ [tf]: this.tenantFilterValue(tf) }))
     for (const rel of info.relations)
-      if (rel.fk && rel.fk !== this.tf)
+      if (rel.fk && rel.fk !== tf)
         options.push(() => ({
           [rel.fk!]: g.pick([this.id(rel.model), { in: [this.id(rel.model), this.id(rel.model)] }]),
         }))
@@ -293,7 +318,7 @@ export class QueryGenerator {
     if (compound) {
       const values: Obj = {}
       for (const f of compound.fields) {
-        if (f === this.tf) values[f] = this.tenantValue()
+        if (f === this.tf(m)) values[f] = this.tenantValue(f)
         else if (info.strings[f]) values[f] = g.pick(info.strings[f])
         else if (f === 'id') values[f] = this.id(m)
         else values[f] = this.id(info.relations.find((r) => r.fk === f)!.model)
@@ -315,7 +340,8 @@ export class QueryGenerator {
    * relation filter (`cursor: { id, user: { tenantId } }`), so relation-scoped models get the id alone.
    */
   private cursor(m: string): Obj {
-    const w: Obj = this.model(m).scope.kind === 'field' && !this.risky() ? { [this.tf]: this.tenantFilterValue() } : {}
+    const tf = this.tf(m)
+    const w: Obj = this.model(m).scope.kind === 'field' && !this.risky() ? { [tf]: this.tenantFilterValue(tf) } : {}
     w.id = this.id(m)
     return w
   }
@@ -359,7 +385,7 @@ export class QueryGenerator {
     if (useSelect) {
       shape.id = true
       for (const f of [...Object.keys(info.strings), ...info.booleans]) if (g.chance(0.4)) shape[f] = true
-      if (info.scope.kind === 'field' && g.chance(0.5)) shape[this.tf] = true
+      if (info.scope.kind === 'field' && g.chance(0.5)) shape[this.tf(m)] = true
     }
     for (const rel of info.relations) {
       if (!g.chance(0.4)) continue
@@ -399,7 +425,7 @@ export class QueryGenerator {
       case 'aggregate':
         return { where: this.where(m, 0), _count: { _all: true }, _max: { id: true } }
       case 'groupBy': {
-        const by = g.pick([...(info.scope.kind === 'field' ? [this.tf] : []), 'id', ...Object.keys(info.strings)])
+        const by = g.pick([...(info.scope.kind === 'field' ? [this.tf(m)] : []), 'id', ...Object.keys(info.strings)])
         return { by: [by], where: this.where(m, 0), _count: { _all: true }, orderBy: { [by]: 'asc' } }
       }
       default: {
@@ -445,20 +471,26 @@ export class QueryGenerator {
     const { inherited, without, flat = false } = opts
     const checked = opts.checked ?? (!flat && g.chance(0.5))
     const d: Obj = { ...this.newScalars(m) }
-    const tenantRel = info.relations.find((r) => r.fk === this.tf)
+    const tf = this.tf(m)
+    const tenantRel = info.relations.find((r) => r.fk === tf)
     // a composite key to the parent carries the tenant too: Prisma's unchecked input leaves it out
     const tenantInherited =
       !checked && inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
     if (info.scope.kind === 'field' && (!tenantRel || inherited !== tenantRel.name) && !tenantInherited) {
       if (tenantRel && checked) {
-        const id = this.tenantValue()
+        const id = this.tenantValue(tf)
         d[tenantRel.name] = g.chance(0.7)
           ? { connect: { id } }
-          : { connectOrCreate: { where: { id }, create: this.s.gen.newTenant(id, (p) => this.freshString(p)) } }
-      } else if (g.chance(0.97)) d[this.tf] = this.tenantValue()
+          : {
+              connectOrCreate: {
+                where: { id },
+                create: this.s.gen.newTenant(id, (p) => this.freshString(p), tenantRel.model),
+              },
+            }
+      } else if (g.chance(0.97)) d[tf] = this.tenantValue(tf)
     }
     for (const rel of info.relations) {
-      if (!rel.fk || rel.fk === this.tf || rel.name === inherited) continue
+      if (!rel.fk || rel.fk === tf || rel.name === inherited) continue
       if (rel.optional && g.chance(0.5)) continue
       if (!checked) d[rel.fk] = this.id(rel.model)
       else d[rel.name] = this.toOneCreateWrite(m, rel, depth)
@@ -550,8 +582,9 @@ export class QueryGenerator {
       if (g.chance(0.4)) d[field] = info.fresh?.includes(field) ? this.freshString('x') : g.pick(values)
     for (const b of info.booleans) if (g.chance(0.4)) d[b] = g.chance(0.5)
     if (info.scope.kind === 'tenant' && g.chance(0.5)) d.name = this.freshString('T')
-    if (info.scope.kind === 'field' && g.chance(0.15)) d[this.tf] = this.absentBeside(g.pick(this.s.gen.tenantUpdates))
-    else if (info.scope.kind === 'field' && g.chance(0.05)) d[this.tf] = skip
+    const tf = this.tf(m)
+    if (info.scope.kind === 'field' && g.chance(0.15)) d[tf] = this.absentBeside(g.pick(this.tenantUpdates(tf)))
+    else if (info.scope.kind === 'field' && g.chance(0.05)) d[tf] = skip
     const id = key ? this.keyChange(m) : undefined
     if (id !== undefined) d.id = id
     if (!Object.keys(d).length) {
@@ -559,6 +592,13 @@ export class QueryGenerator {
       if (f) d[f] = this.freshString('y')
     }
     return d
+  }
+
+  /** What update data may set a tenant field to: the schema's values for its tenant field, the request's and others' for another. */
+  private tenantUpdates(field: string): readonly unknown[] {
+    if (field === this.s.tenantField) return this.s.gen.tenantUpdates
+    const [t1, t2, t3] = this.tenantsOf(field)
+    return [t1, t2, { set: t1 }, { set: t2 }, { set: t3 }]
   }
 
   /** `{ set: x }` now and then with an absent key beside it (`increment: undefined` or Prisma.skip): it still sets x. */
@@ -597,15 +637,16 @@ export class QueryGenerator {
     const checked = g.chance(0.5)
     // Prisma's checked update input (relation writes) has no autoincrement id
     const d: Obj = { ...this.scalarUpdate(m, !checked) }
-    const tenantRel = info.relations.find((r) => r.fk === this.tf)
+    const tf = this.tf(m)
+    const tenantRel = info.relations.find((r) => r.fk === tf)
     if (tenantRel && checked && inherited !== tenantRel.name) {
-      delete d[this.tf]
-      if (g.chance(0.2)) d[tenantRel.name] = { connect: { id: this.tenantValue() } }
+      delete d[tf]
+      if (g.chance(0.2)) d[tenantRel.name] = { connect: { id: this.tenantValue(tf) } }
     }
     const compositeParent = inherited !== undefined && info.relations.find((r) => r.name === inherited)?.composite
-    if (inherited === tenantRel?.name || (compositeParent && !checked)) delete d[this.tf]
+    if (inherited === tenantRel?.name || (compositeParent && !checked)) delete d[tf]
     for (const rel of info.relations) {
-      if (!rel.fk || rel.fk === this.tf || rel.name === inherited || !g.chance(0.5)) continue
+      if (!rel.fk || rel.fk === tf || rel.name === inherited || !g.chance(0.5)) continue
       if (!checked) d[rel.fk] = rel.optional && g.chance(0.2) ? null : this.id(rel.model)
       else d[rel.name] = this.toOneUpdateWrite(m, rel, depth)
     }

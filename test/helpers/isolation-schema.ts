@@ -9,10 +9,10 @@ export type TenantId = number | string
 export type RowId = number | string
 
 export type Scope =
-  | { kind: 'field' } // its own tenant column (the schema's tenantField)
+  | { kind: 'field'; field?: string } // its own tenant column (`field`, default the schema's tenantField)
   | { kind: 'via'; relation: string } // the row its relation points at
   | { kind: 'owner'; relation: string; model: string; fk: string } // the `model` row whose `fk` holds its id (a 1:1 whose key the owner holds; `relation` is the back side); none: no tenant yet
-  | { kind: 'tenant' } // the tenant model: its id is the tenant
+  | { kind: 'tenant'; field?: string } // the tenant model: its id is the tenant (of `field`, default the schema's tenantField)
   | { kind: 'global' } // nobody's
 
 export interface Relation {
@@ -62,7 +62,7 @@ export interface GenHooks {
   /** required scalars of a new row (no foreign key, no tenant) */
   newScalars(model: string, g: Rng, fresh: (prefix: string) => string): Obj
   /** a new tenant row with this id (a connectOrCreate's create) */
-  newTenant(id: TenantId, fresh: (prefix: string) => string): Obj
+  newTenant(id: TenantId, fresh: (prefix: string) => string, model: string): Obj
   /** what update data may set the tenant field to (the request's, others', operators) */
   tenantUpdates: readonly unknown[]
   /** an id no row has */
@@ -75,6 +75,8 @@ export interface GenHooks {
   weightedModels: readonly string[]
   /** scoped queries of the request's tenant, twisted into near misses */
   templates: readonly GenQuery[]
+  /** more ways to pin a model than its scope gives (a lower-level model by its own id, a row through its project), built with `value(field)` */
+  extraPins?(model: string, value: (field: string) => unknown): readonly Obj[]
   /** a template value that is an id or a tenant (twisted more often than the shape around it) */
   twistable(key: string | number, value: unknown): boolean
   /** another id or tenant in its place */
@@ -90,6 +92,17 @@ export interface IsolationSchema {
   request: { tenantId: TenantId; userId: TenantId; endpoint: string; method: string }
   /** the other tenants of the seed */
   others: readonly TenantId[]
+  /**
+   * Two levels: what runWithTenant gets (`tenantIds`, `scope`; typed loosely: the tests build the
+   * context the contract names). Default: `request`.
+   */
+  context?: object
+  /** the owners whose rows the request may read and write besides global rows (default: the request's tenant) */
+  visible?: readonly TenantId[]
+  /** the values of each tenant field, the request's first (default: the tenantField's, request then others) */
+  fieldTenants?: Readonly<Record<string, readonly TenantId[]>>
+  /** models whose rows a create makes into new tenants (default: the models of scope `tenant`) */
+  tenantModels?: readonly string[]
   seed: Record<string, readonly Row[]>
   /** models in an order that satisfies foreign keys when inserting (reverse it to delete) */
   insertOrder: readonly string[]
@@ -125,4 +138,19 @@ export function relationOf(schema: IsolationSchema, from: string, name: string):
 /** SQL text of a value (ids and tenants are integers or strings). */
 export function sqlValue(v: TenantId): string {
   return typeof v === 'number' ? String(v) : `'${v.replaceAll("'", "''")}'`
+}
+
+/** The tenant column of a model scoped by its own field. */
+export function tenantFieldOf(schema: IsolationSchema, info: ModelInfo): string {
+  return (info.scope.kind === 'field' || info.scope.kind === 'tenant' ? info.scope.field : undefined) ?? schema.tenantField
+}
+
+/** The owners whose rows the request may touch (global rows aside). */
+export function visibleOwners(schema: IsolationSchema): ReadonlySet<unknown> {
+  return new Set(schema.visible ?? [schema.request.tenantId])
+}
+
+/** The context runWithTenant gets for this schema's request. */
+export function contextOf(schema: IsolationSchema): object {
+  return schema.context ?? schema.request
 }

@@ -10,6 +10,7 @@ import {
   ownFootprint,
   ownership,
   runtimeModels,
+  tenantOfRow,
   seedIsolation,
   tableOf,
   type AnyClient,
@@ -18,7 +19,15 @@ import {
 } from './isolation-db.ts'
 import { DEMO } from './isolation-demo.ts'
 import { isWrite, type GenQuery } from './isolation-gen.ts'
-import { modelOf, sqlValue, type IsolationSchema, type RowId, type TenantId } from './isolation-schema.ts'
+import {
+  contextOf,
+  modelOf,
+  sqlValue,
+  visibleOwners,
+  type IsolationSchema,
+  type RowId,
+  type TenantId,
+} from './isolation-schema.ts'
 
 export type Outcome =
   { ok: true; value: unknown } | { ok: false; error: string; blocked?: { model: string; violation: string } }
@@ -182,7 +191,7 @@ export function foreignRowsIn(
   /** tenants the query itself created */
   created: ReadonlySet<unknown> = new Set(),
 ): string[] {
-  const tenant = schema.request.tenantId
+  const mine = visibleOwners(schema)
   const found: string[] = []
   const walk = (v: unknown, m: string) => {
     if (Array.isArray(v)) return v.forEach((x) => walk(x, m))
@@ -190,7 +199,7 @@ export function foreignRowsIn(
     const obj = v as Record<string, unknown>
     if (typeof obj.id === 'number' || typeof obj.id === 'string') {
       const owner = owners.map((o) => o.get(m)?.get(obj.id as RowId)).find((x) => x !== undefined)
-      if (owner !== null && owner !== undefined && owner !== tenant && !created.has(owner)) found.push(`${m}#${obj.id} (tenant ${owner})`)
+      if (owner !== null && owner !== undefined && !mine.has(owner) && !created.has(owner)) found.push(`${m}#${obj.id} (tenant ${owner})`)
     }
     for (const rel of modelOf(schema, m).relations) if (rel.name in obj) walk(obj[rel.name], rel.model)
   }
@@ -266,9 +275,19 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Tru
   // A top-level create of the tenant model makes a new tenant of the request's own (tenant.createInRequest:
   // 'allow'): its rows are not another tenant's. Rows it takes from any existing tenant still are.
   const created = new Set<unknown>()
-  if (outcome.ok && TENANT_CREATES.has(q.op) && modelOf(schema, q.model).scope.kind === 'tenant') {
-    const existed = new Set((before[q.model] ?? []).map((r) => r.id))
-    for (const r of after[q.model] ?? []) if (!existed.has(r.id)) created.add(r.id)
+  const tenantModels = schema.tenantModels ?? schema.insertOrder.filter((m) => modelOf(schema, m).scope.kind === 'tenant')
+  if (outcome.ok && TENANT_CREATES.has(q.op) && tenantModels.includes(q.model)) {
+    // two levels: a new organisation's new projects are new tenants too, and so is a new project of
+    // the request's organisation; a new project of another organisation is that organisation's row
+    const mine = visibleOwners(schema)
+    for (const m of tenantModels) {
+      const existed = new Set((before[m] ?? []).map((r) => r.id))
+      for (const r of after[m] ?? []) {
+        if (existed.has(r.id)) continue
+        const owner = modelOf(schema, m).scope.kind === 'tenant' ? r.id : tenantOfRow(after, m, r, schema)
+        if (owner === r.id || mine.has(owner) || created.has(owner)) created.add(r.id)
+      }
+    }
   }
   const others = (t: Tables) => otherTenantsFootprint(t, tenant, schema, created)
   // A failed write changes nothing outside this wrapper transaction (Prisma runs it atomically).
@@ -313,7 +332,8 @@ export async function fencedRun(
   direct: boolean,
   schema: IsolationSchema = DEMO,
 ): Promise<Outcome> {
-  const ctx = schema.request
+  // two levels: the context names one id per level (and the scope); typed loosely until the core's context lands
+  const ctx = contextOf(schema) as Parameters<typeof runWithTenant>[0]
   if (direct && !isWrite(q.op)) return runWithTenant(ctx, () => settle(() => runQuery(prisma, q, schema)))
   return runWithTenant(ctx, () => settle(() => rolledBack(prisma, (tx) => runQuery(tx, q, schema))))
 }
