@@ -19,7 +19,7 @@ export { sanitizeArgs } from './telemetry/sanitize.ts'
 // tenantfence/web), so that importing the runtime never asks for a framework's types.
 export { httpMetrics, HTTP_DURATION_BUCKETS, type HttpMetrics } from './http/http-metrics.ts'
 export { UNMATCHED_ROUTE } from './http/labels.ts'
-export { tenantAuthenticator, type TenantAuthOptions, type TenantClaims, type IdType, type AuthFailure, type AuthOutcome } from './http/core.ts'
+export { tenantAuthenticator, type TenantAuthOptions, type TenantClaims, type IdType, type AuthFailure, type AuthOutcome, type ResolvedTenant } from './http/core.ts'
 export { createLogger, type CreateLoggerOptions, type ShippingLogger } from './telemetry/log-shipping.ts'
 // Adapter names taken from the main entry by habit: stubs that name the subpath (see moved-exports.ts).
 export { TenantMovedExportError, tenantContext, requestMetrics, metricsHandler, tenantErrorHandler, trackRoute, fastifyRoute, webTenantContext, withTenant, honoTenantContext, allowTenantViolations } from './moved-exports.ts'

@@ -115,6 +115,33 @@ describe('valid contexts', () => {
   })
 })
 
+describe('two levels: tenantIds and scope', () => {
+  it.each([
+    ['an array', { tenantIds: ['o1', 't1'] }, 'tenantIds', 'an array'],
+    ['an empty object', { tenantIds: {} }, 'tenantIds', 'an empty object'],
+    ['a Map', { tenantIds: new Map([['organization', 'o1']]) }, 'tenantIds', 'an object (Map)'],
+    ['a key that is not a level name', { tenantIds: { 'org id': 'o1' } }, 'tenantIds', 'a key that is not a level name'],
+    ['a bad id', { tenantIds: { organization: 'o1', team: -1 } }, 'tenantIds.team', 'a negative number'],
+    ['a blank id', { tenantIds: { organization: ' ' } }, 'tenantIds.organization', 'a blank string'],
+    ['a bad tenantId next to tenantIds', { tenantId: null, tenantIds: { organization: 'o1' } }, 'tenantId', 'null'],
+    ['a scope no id names', { tenantIds: { team: 't1' }, scope: 'organization' }, 'scope', '"organization", not a key of tenantIds'],
+    ['a scope without tenantIds', { tenantId: 1, scope: 'organization' }, 'scope', '"organization", not a key of tenantIds'],
+    ['a scope that is not a string', { tenantIds: { organization: 'o1' }, scope: 1 }, 'scope', 'a number'],
+  ])('refuses %s', (_name, context, field, got) => {
+    expect(() => run(context)).toThrow(expect.objectContaining({ code: 'TENANT_CONTEXT_INVALID', field, got }))
+  })
+
+  it('runs a context with one id per level (and a scope), frozen down to its ids', async () => {
+    const ids = { organization: 'o1', team: 7 }
+    const seen = await run({ tenantIds: ids, scope: 'organization', userId: 'u1' }, async () => {
+      ids.team = 8
+      const c = getTenantContext()!
+      return { tenantIds: c.tenantIds, scope: c.scope, frozen: Object.isFrozen(c.tenantIds) }
+    })
+    expect(seen).toEqual({ tenantIds: { organization: 'o1', team: 7 }, scope: 'organization', frozen: true })
+  })
+})
+
 describe('withoutTenantEnforcement checks its options', () => {
   it.each([
     ['options that are not an object', null, 'bypass options'],

@@ -5,7 +5,7 @@ import express from 'express'
 import request from 'supertest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getTenantContext } from '../src/enforcement/context.ts'
-import { requestMetrics, tenantContext, tenantErrorHandler, type TenantContextOptions } from '../src/http/index.ts'
+import { requestMetrics, tenantContext, tenantErrorHandler, type ResolvedTenant, type TenantContextOptions } from '../src/http/index.ts'
 import { fencedDatabase } from './helpers/fence.ts'
 import { ALICE, requestSeries, SECRET, token } from './helpers/http-adapters.ts'
 
@@ -26,6 +26,10 @@ function app(options: Partial<TenantContextOptions> = {}) {
   a.get('/teams/:team/users', async (req, res) => {
     const { tenantId } = getTenantContext()!
     res.json((await db.prisma.user.findMany({ where: { tenantId: Number(tenantId) }, orderBy: { id: 'asc' } })).map((u) => u.id))
+  })
+  a.get('/levels', (_req, res) => {
+    const c = getTenantContext()!
+    res.json({ tenantId: c.tenantId ?? null, tenantIds: c.tenantIds, scope: c.scope ?? null })
   })
   a.use(tenantErrorHandler())
   return a
@@ -84,6 +88,18 @@ describe('resolveTenant', () => {
     const res = await get(app({ resolveTenant: () => 1.5 }), '/whoami', await token({}, '1'))
     expect(res.status).toBe(500)
     expect(res.body).toEqual({ error: 'INTERNAL_ERROR' })
+  })
+
+  it('two levels: resolveTenant returns one id per level and a scope, validated as runWithTenant validates them', async () => {
+    const t = await token({}, '1')
+    const org = await get(app({ resolveTenant: () => ({ tenantIds: { organization: 1 }, scope: 'organization' }) }), '/levels', t)
+    expect([org.status, org.body]).toEqual([200, { tenantId: null, tenantIds: { organization: 1 }, scope: 'organization' }])
+    const team = await get(app({ resolveTenant: () => ({ tenantIds: { organization: 1, team: 'b' } }) }), '/levels', t)
+    expect(team.body).toEqual({ tenantId: null, tenantIds: { organization: 1, team: 'b' }, scope: null })
+    for (const bad of [{ tenantIds: { organization: -1 } }, { tenantIds: {} }, { tenantIds: { team: 1 }, scope: 'organization' }] as ResolvedTenant[]) {
+      const res = await get(app({ resolveTenant: () => bad }), '/levels', t)
+      expect([JSON.stringify(bad), res.status, res.body]).toEqual([JSON.stringify(bad), 500, { error: 'INTERNAL_ERROR' }])
+    }
   })
 
   it('an unscoped membership lookup is blocked in enforce, and passes through resolveTenantBypass, audited', async () => {

@@ -6,6 +6,7 @@ import { PrismaPg } from '@prisma/adapter-pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PrismaClient as PgPrismaClient } from '../src/demo/generated/prisma-pg/client.ts'
 import { runWithTenant, tenantEnforcement, withoutTenantEnforcement } from '../src/index.ts'
+import { createRlsCarrier, type RlsClient, type RlsQueryParams } from '../src/enforcement/rls.ts'
 import { captureLogger, config, fencedDatabase } from './helpers/fence.ts'
 import { rlsDatabase, runSql } from './helpers/rls.ts'
 
@@ -144,6 +145,19 @@ describe('rls: an interactive transaction sets the scope once, again only when i
     } finally {
       await base.$disconnect()
     }
+  })
+})
+
+describe('rls: the carrier sets one value per setting (two levels of tenancy)', () => {
+  it('each setting gets its own value in the same transaction as the query, the bypass reason after them', async () => {
+    db = await rlsDatabase(logOnly, {}, { rls: false })
+    const base: P = db.base
+    const carry = createRlsCarrier(base as RlsClient, { settings: ['app.org_id', 'app.project_id', 'tenantfence.scope'], bypassSetting: 'tenantfence.bypass_reason' })
+    const read = (): RlsQueryParams => ({ args: undefined, query: () => base.$queryRawUnsafe("SELECT current_setting('app.org_id', true) AS org, current_setting('app.project_id', true) AS project, current_setting('tenantfence.scope', true) AS scope, current_setting('tenantfence.bypass_reason', true) AS reason") })
+    expect(await carry(read(), { tenants: ['o1', 'p7', ''], bypassReason: 'nightly_cleanup' })).toEqual([{ org: 'o1', project: 'p7', scope: '', reason: 'nightly_cleanup' }])
+    expect(await carry(read(), { tenants: ['o2', '', 'organization'], bypassReason: '' })).toEqual([{ org: 'o2', project: '', scope: 'organization', reason: '' }])
+    // a scope that does not match the settings is refused, naming them
+    await expect(carry(read(), { tenants: ['o1'], bypassReason: '' })).rejects.toThrow(/1 tenant value\(s\) for 3 setting\(s\) \(app.org_id, app.project_id, tenantfence.scope\)/)
   })
 })
 

@@ -112,7 +112,7 @@ type Id = string | number | bigint
 export interface BypassRequest {
   readonly actor: string
   readonly reason: string
-  readonly context: { readonly tenantId: Id; readonly userId?: Id; readonly method?: string } | undefined
+  readonly context: { readonly tenantId?: Id; readonly tenantIds?: Readonly<Record<string, Id>>; readonly userId?: Id; readonly method?: string } | undefined
 }
 /** Returns true to let this actor bypass; anything else (false, a throw, a promise) refuses. Synchronous. */
 export type BypassAuthorize = (request: BypassRequest) => boolean

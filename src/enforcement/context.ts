@@ -7,7 +7,18 @@ import { TenantContextInvalidError } from './errors.ts'
 export type TenantId = string | number | bigint
 
 export interface TenantContext {
-  tenantId: TenantId
+  /** the request's tenant (one level of tenancy). With two levels (config.levels) give tenantIds instead */
+  tenantId?: TenantId
+  /**
+   * Two levels of tenancy: one id per level name (`{ organization: 'o1', team: 't1' }`); a level
+   * left out proves none of its rows. A one-level config reads `tenantId ?? tenantIds.tenant`.
+   */
+  tenantIds?: Readonly<Record<string, TenantId>>
+  /**
+   * The level the request works on as a whole (an org admin's `'organization'`): its rows and every
+   * lower-level row proven through it (docs/levels.md). One of the keys of tenantIds.
+   */
+  scope?: string
   userId?: TenantId
   /** route template (`/api/users/:id`), or a function resolving it when a violation is reported */
   endpoint?: string | (() => string | undefined)
@@ -99,7 +110,17 @@ export function assertTenantContext(context: unknown): asserts context is Tenant
     throw new TenantContextInvalidError('context', describe(context), 'an object such as { tenantId: 1, userId: 5 }')
   }
   const c = context as Record<string, unknown>
-  if (!isTenantId(c.tenantId)) throw new TenantContextInvalidError('tenantId', describeId(c.tenantId), ID_EXPECTED)
+  if (c.tenantIds === undefined || c.tenantId !== undefined) {
+    if (!isTenantId(c.tenantId)) throw new TenantContextInvalidError('tenantId', describeId(c.tenantId), ID_EXPECTED)
+  }
+  if (c.tenantIds !== undefined) assertTenantIds(c.tenantIds)
+  if (c.scope !== undefined) {
+    const names = c.tenantIds === undefined ? [] : Object.keys(c.tenantIds as object)
+    if (typeof c.scope !== 'string' || !names.includes(c.scope)) {
+      const got = typeof c.scope === 'string' ? (LEVEL_NAME.test(c.scope) ? `"${c.scope}", not a key of tenantIds` : 'a string that is not a level name') : describe(c.scope)
+      throw new TenantContextInvalidError('scope', got, names.length ? `one of the levels of tenantIds (${names.join(', ')}), or left out` : 'a level named in tenantIds, or left out')
+    }
+  }
   if (c.userId !== undefined && !isTenantId(c.userId)) {
     throw new TenantContextInvalidError('userId', describeId(c.userId), `${ID_EXPECTED}, or left out`)
   }
@@ -108,6 +129,22 @@ export function assertTenantContext(context: unknown): asserts context is Tenant
   }
   if (c.method !== undefined && typeof c.method !== 'string') {
     throw new TenantContextInvalidError('method', describe(c.method), 'a string')
+  }
+}
+
+/** A level name (the keys of tenantIds): an identifier, as in the config's `levels[].name`. */
+const LEVEL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+function assertTenantIds(ids: unknown): void {
+  if (typeof ids !== 'object' || ids === null || Array.isArray(ids) || Object.getPrototypeOf(ids) !== Object.prototype) {
+    throw new TenantContextInvalidError('tenantIds', describe(ids), 'a plain object with one id per level, such as { organization: 1, team: 7 }')
+  }
+  const entries = Object.entries(ids)
+  if (entries.length === 0) throw new TenantContextInvalidError('tenantIds', 'an empty object', 'one id per level, such as { organization: 1, team: 7 }')
+  for (const [name, id] of entries) {
+    // The key is the app's code, but it is not echoed: only whether it could be a level name.
+    if (!LEVEL_NAME.test(name)) throw new TenantContextInvalidError('tenantIds', 'a key that is not a level name', 'keyed by level names (identifiers such as organization, team)')
+    if (!isTenantId(id)) throw new TenantContextInvalidError(`tenantIds.${name}`, describeId(id), ID_EXPECTED)
   }
 }
 
@@ -120,7 +157,7 @@ export function assertTenantContext(context: unknown): asserts context is Tenant
 export function runWithTenant<T>(context: TenantContext, fn: () => T | PromiseLike<T>): Promise<Awaited<T>> {
   assertTenantContext(context)
   // A frozen copy: the caller mutating its object later cannot change, or invalidate, the running context.
-  const frozen = Object.freeze({ ...context })
+  const frozen = Object.freeze(context.tenantIds === undefined ? { ...context } : { ...context, tenantIds: Object.freeze({ ...context.tenantIds }) })
   return tenantStorage.run({ context: frozen, bypass: undefined }, async (): Promise<Awaited<T>> => await fn())
 }
 

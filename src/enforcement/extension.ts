@@ -155,7 +155,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     let carry: RlsCarrier | undefined
     if (options.rls) {
       assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
-      carry = createRlsCarrier(client as unknown as RlsClient, config.rls ?? RLS_DEFAULTS)
+      const rls = config.rls ?? RLS_DEFAULTS
+      carry = createRlsCarrier(client as unknown as RlsClient, { settings: [rls.setting], bypassSetting: rls.bypassSetting })
     }
     const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).
@@ -216,7 +217,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     if (carry === undefined) return params.query(params.args)
     const granted = store?.bypass?.active === true && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, params.model ?? RAW_MODEL, params.operation)
     const tenantId = store?.context?.tenantId
-    return carry(params, { tenant: tenantId === undefined ? '' : String(tenantId), bypassReason: granted ? store!.bypass!.reason : '' })
+    return carry(params, { tenants: [tenantId === undefined ? '' : String(tenantId)], bypassReason: granted ? store!.bypass!.reason : '' })
   }
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.

@@ -4,10 +4,13 @@
 // transaction: a pooled connection never hands them to the next request.
 //
 // Where the query runs decides how (Prisma 7 internals, checked by test/rls-extension.test.ts):
-//   - on its own: an interactive transaction that runs set_config, then the query (bound to it
-//     through requestTransaction). Prisma's own row-level-security example uses a batch
-//     transaction [set_config, query] instead; measured here, that costs a third more, because
-//     Prisma compiles a batch holding raw SQL without its query-plan cache;
+//   - on its own: the driver adapter runs it in a transaction of its own, set_config first
+//     (rls-adapter.ts), when the client's adapter could be wrapped and the query is one Prisma
+//     sends at once. Otherwise (findUnique/findUniqueOrThrow, which Prisma may merge across callers;
+//     an adapter the wrapper does not reach) an interactive transaction that runs set_config, then
+//     the query (bound to it through requestTransaction). Prisma's own row-level-security example
+//     uses a batch transaction [set_config, query] instead; measured here, that costs a third more,
+//     because Prisma compiles a batch holding raw SQL without its query-plan cache;
 //   - in an interactive transaction ($transaction(async tx => …)): set_config in that transaction
 //     (the raw query joins it through the PrismaPromise's requestTransaction) before its first
 //     query, and again only when the scope changes (a bypass inside, a nested transaction);
@@ -16,12 +19,21 @@
 //     each of its queries has waited on the batch's lock; the set_config waits on a gate that
 //     opens when the lock opens for the query that brought it, so all reach Prisma's request
 //     loader in the same turn and run in one transaction, set_config first.
-import type { RlsConfig } from '../config/schema.ts'
+import { DEFERRED, reachesWrappedAdapter, runCarried, setConfigQuery, wrapAdapterFactory } from './rls-adapter.ts'
 
-/** What the transaction is told: the request's tenant ('' for none) and a granted bypass's reason ('' for none). */
+/**
+ * What the transaction is told: one value per setting of the carrier, in the same order (the
+ * request's tenant of each level, '' for none) and a granted bypass's reason ('' for none).
+ */
 export interface RlsScope {
-  tenant: string
+  tenants: readonly string[]
   bypassReason: string
+}
+
+/** The settings a carrier sets: one per tenant value of the scope, then the bypass reason's. */
+export interface RlsSettings {
+  settings: readonly string[]
+  bypassSetting: string
 }
 
 interface Lock {
@@ -47,6 +59,8 @@ export interface RlsClient {
 
 /** The slice of the query hook's parameters the carrier uses (Prisma's `$allOperations` params). */
 export interface RlsQueryParams {
+  /** the model operation or raw method: decides whether Prisma may defer and merge the query */
+  operation?: string
   args: unknown
   query(args: unknown, internalParams?: unknown): RawPromise
   __internalParams?: { transaction?: Transaction }
@@ -63,8 +77,6 @@ export class RlsError extends Error {
 /** Interactive transactions whose scope is remembered at most (open at once, in practice). */
 const MAX_REMEMBERED = 10_000
 
-const SET_CONFIG = 'SELECT set_config($1, $2, true), set_config($3, $4, true)'
-
 /** Refuse the option where row-level security does not exist. */
 export function assertRlsProvider(provider: string | undefined): void {
   if (provider !== 'postgresql' && provider !== 'postgres') {
@@ -79,8 +91,28 @@ export type RlsCarrier = (params: RlsQueryParams, scope: RlsScope) => Promise<un
  * transaction. `client` is the client the extension extends: its raw queries do not pass
  * through the extension.
  */
-export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 'setting' | 'bypassSetting'>): RlsCarrier {
-  const setConfig = (scope: RlsScope) => client.$executeRawUnsafe(SET_CONFIG, settings.setting, scope.tenant, settings.bypassSetting, scope.bypassReason)
+export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }: RlsSettings): RlsCarrier {
+  if (settings.length === 0) throw new RlsError('no tenant setting to carry: pass at least one (config.rls.setting)')
+  const names = [...settings, bypassSetting]
+  // One statement sets them all: set_config($1, $2, true), set_config($3, $4, true), …
+  const sql = `SELECT ${names.map((_, i) => `set_config($${2 * i + 1}, $${2 * i + 2}, true)`).join(', ')}`
+  const valuesOf = (scope: RlsScope) => {
+    if (scope.tenants.length !== settings.length) throw new RlsError(`the scope has ${scope.tenants.length} tenant value(s) for ${settings.length} setting(s) (${settings.join(', ')})`)
+    return [...scope.tenants, scope.bypassReason]
+  }
+  const setConfig = (scope: RlsScope) => {
+    const values = valuesOf(scope)
+    return client.$executeRawUnsafe(sql, ...names.flatMap((name, i) => [name, values[i]]))
+  }
+  // A query on its own goes through the wrapped driver adapter once a probe has shown that this
+  // client's engine uses it (undefined: not known yet; the probe runs with the first such query).
+  const wrapped = wrapAdapterFactory(client)
+  let direct: boolean | undefined = wrapped ? undefined : false
+  let probing: Promise<boolean> | undefined
+  const probe = (): Promise<boolean> => (probing ??= reachesWrappedAdapter(() => client.$executeRawUnsafe('SELECT 1')).then(
+    (seen) => (direct = seen),
+    () => ((probing = undefined), false),
+  ))
   // One set_config per batch transaction, keyed by the lock its queries share.
   const batches = new WeakMap<Lock, string>()
   // The scope last sent in each open interactive transaction, by its id (a finished transaction's
@@ -90,6 +122,9 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
   return async function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
     const transaction = params.__internalParams?.transaction
     if (transaction === undefined) {
+      if (direct !== false && params.operation !== undefined && !DEFERRED.has(params.operation) && (direct ?? (await probe()))) {
+        return runCarried(setConfigQuery(sql, names, valuesOf(scope)), () => params.query(params.args))
+      }
       return client.$transaction(async (tx) => {
         // The transaction this client is bound to: its promise factory hands it to the callback.
         if (typeof tx._createPrismaPromise !== 'function') throw new RlsError('this Prisma version hides the interactive transaction: the tenant cannot join it')
@@ -103,7 +138,7 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
       // holds the transaction object too: a nested transaction (a savepoint) shares its parent's id
       // with an object of its own, and whatever it set may be rolled back or released with it, so
       // a switch between the two always sends the scope again.
-      const key = `${scope.tenant}\u0000${scope.bypassReason}`
+      const key = scopeKey(scope)
       const sent = interactive.get(transaction.id)
       if (sent === undefined || sent.transaction !== transaction || sent.key !== key) {
         // Forgotten before the statement runs: if it fails, the next query sends it again.
@@ -114,7 +149,7 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
       }
       return params.query(params.args)
     }
-    const key = `${scope.tenant}\u0000${scope.bypassReason}`
+    const key = scopeKey(scope)
     const seen = batches.get(transaction.lock)
     if (seen !== undefined) {
       if (seen !== key) throw new RlsError('the queries of one batch transaction run with different tenants or bypasses; run them in separate transactions')
@@ -132,6 +167,10 @@ export function createRlsCarrier(client: RlsClient, settings: Pick<RlsConfig, 's
     const [, value] = await Promise.all([done, result])
     return value
   }
+}
+
+function scopeKey(scope: RlsScope): string {
+  return `${scope.tenants.join('\u0000')}\u0000${scope.bypassReason}`
 }
 
 function bind(raw: RawPromise, transaction: Transaction): PromiseLike<unknown> {

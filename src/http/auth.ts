@@ -5,7 +5,7 @@ import { tenantStorage } from '../enforcement/context.ts'
 import { publicMatcher, requestStore, tenantAuthenticator, type TenantAuthOptions } from './core.ts'
 import { probeRoute, rememberRoute, routeTemplate, trackRoute } from './route.ts'
 
-export type { AuthFailure, IdType, TenantClaims, TenantId } from './core.ts'
+export type { AuthFailure, IdType, ResolvedTenant, TenantClaims, TenantId } from './core.ts'
 
 export interface TenantContextOptions extends TenantAuthOptions<Request> {
   /**

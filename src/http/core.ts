@@ -66,8 +66,10 @@ export interface TenantAuthOptions<Req> {
    * is then optional. It runs before any tenant is known, outside any tenant context: a membership
    * lookup that pins the requested tenant (`membership.findFirst({ where: { userId, tenantId } })`)
    * passes the check as it is; one that does not, needs `resolveTenantBypass`.
+   * Two levels of tenancy (config.levels): return `{ tenantIds: { organization, team }, scope? }`
+   * (docs/levels.md); validated as runWithTenant validates them.
    */
-  resolveTenant?: (req: Req, claims: TenantClaims) => TenantId | null | undefined | PromiseLike<TenantId | null | undefined>
+  resolveTenant?: (req: Req, claims: TenantClaims) => ResolvedTenant | null | undefined | PromiseLike<ResolvedTenant | null | undefined>
   /**
    * Run resolveTenant inside `withoutTenantEnforcement({ reason, actor: "user:<id>" })`: audited
    * (counted, logged with its stack), granted only while ALLOW_BYPASS is on, and in hardened mode
@@ -80,8 +82,14 @@ export interface TenantAuthOptions<Req> {
 /** Why a request was refused before it reached a route. */
 export type AuthFailure = 'missing_token' | 'invalid_token' | 'token_expired' | 'missing_claim' | 'invalid_claim'
 
+/** What resolveTenant returns: the tenant, or (two levels) one id per level and the scope. */
+export type ResolvedTenant = TenantId | { readonly tenantIds: Readonly<Record<string, TenantId>>; readonly scope?: string }
+
+/** The tenant part of an authenticated request: one tenant, or one id per level (two levels). */
+export type RequestTenant = { tenantId: TenantId } | { tenantId?: undefined; tenantIds: Readonly<Record<string, TenantId>>; scope?: string }
+
 export type AuthOutcome =
-  | { ok: true; tenantId: TenantId; userId: string | number }
+  | ({ ok: true; userId: string | number } & RequestTenant)
   | { ok: false; status: 401 | 403; body: Record<string, string>; headers: Record<string, string> }
 
 /**
@@ -148,6 +156,12 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
       const bypass = resolveTenantBypass && { reason: resolveTenantBypass.reason, actor: `user:${String(userId)}` }
       const resolved = await tenantStorage.exit(async () => (bypass ? await withoutTenantEnforcement(bypass, run) : await run()))
       if (resolved === null || resolved === undefined) return refused('TENANT_FORBIDDEN')
+      if (isLevelIds(resolved)) {
+        // The same rule as runWithTenant's (a bad id is the app's bug: a 500 naming nothing to the client).
+        const tenant = { tenantIds: resolved.tenantIds, ...(resolved.scope === undefined ? undefined : { scope: resolved.scope }) }
+        assertTenantContext(tenant)
+        return { ok: true, ...tenant, userId }
+      }
       if (!isTenantId(resolved)) {
         const valid = 'a non-empty string, an integer or a bigint (or null when the user is not a member)'
         throw new TypeError(`tenantContext: resolveTenant returned ${describe(resolved)}; return ${valid}`)
@@ -165,17 +179,25 @@ export function tenantAuthenticator<Req>(options: TenantAuthOptions<Req>): Authe
 
 const ID_TYPES: readonly IdType[] = ['number', 'string', 'none']
 
+/** resolveTenant's two-level answer: a plain object with tenantIds (anything else is judged as one id). */
+function isLevelIds(v: unknown): v is { tenantIds: Readonly<Record<string, TenantId>>; scope?: string } {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'tenantIds' in v
+}
+
 /**
  * The store every adapter runs an authenticated request in: its context checked by
  * assertTenantContext (the rule runWithTenant applies) and frozen, so no adapter can enter a
  * context that runWithTenant would refuse, and no handler can change the tenant mid-request.
  */
 export function requestStore(
-  outcome: { tenantId: TenantId; userId: string | number },
+  outcome: { userId: string | number } & RequestTenant,
   method: string,
   endpoint: TenantContext['endpoint'],
 ): TenantStore {
-  const context: TenantContext = { tenantId: outcome.tenantId, userId: outcome.userId, method, endpoint }
+  const context: TenantContext =
+    outcome.tenantId !== undefined
+      ? { tenantId: outcome.tenantId, userId: outcome.userId, method, endpoint }
+      : { tenantIds: Object.freeze({ ...outcome.tenantIds }), ...(outcome.scope === undefined ? undefined : { scope: outcome.scope }), userId: outcome.userId, method, endpoint }
   assertTenantContext(context)
   return { context: Object.freeze(context), bypass: undefined }
 }
