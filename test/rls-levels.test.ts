@@ -1,15 +1,20 @@
 // Row-level security for two levels of tenancy (issue 22; docs/rls.md, "Two levels"): the policies
 // `generate` writes for organisations above projects (golden file), the settings they read checked in
 // the config, and the SQL applied to a real PostgreSQL where a role that is neither superuser nor owner,
-// setting the settings by hand as the extension would, sees exactly its level's rows.
+// setting the settings by hand as the extension would, sees exactly its level's rows: on a schema of
+// our own (casts, back-side via), and on the two-level fixture (Langfuse reduced, its seed) against
+// the ownership of every seeded row.
 import { readFileSync } from 'node:fs'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parseConfig } from '../src/config/index.ts'
-import type { TenantFenceConfigInput } from '../src/config/schema.ts'
+import { parseConfig, tenantLevels } from '../src/config/index.ts'
+import { RLS_DEFAULTS, type TenantFenceConfigInput } from '../src/config/schema.ts'
 import { parseSchema } from '../src/enforcement/datamodel.ts'
 import { renderRlsMigration, renderRlsRollback, rlsTables } from '../src/generate/rls.ts'
-import { createTestDatabase, ROLES, type TestDatabase } from './helpers/postgres.ts'
+import fixtureConfig from './fixtures/two-level-app/tenantfence.config.ts'
+import { createTestDatabase, ROLES, runSql, type TestDatabase } from './helpers/postgres.ts'
+import { ORG_A, ORG_B, P_A1, P_A2, P_B1, TWO_LEVEL_SEED } from './helpers/two-level-app.ts'
+import { TWO_LEVEL_PG_MIGRATION, TWO_LEVEL_SCHEMA } from './helpers/two-level-client.ts'
 
 const schemaText = readFileSync('test/fixtures/rls/levels.prisma', 'utf8')
 const schema = parseSchema(schemaText)
@@ -179,5 +184,89 @@ describe('applied to a real PostgreSQL, the settings set by hand', () => {
     } finally {
       await owner.query(renderRlsMigration(config, schema, 'x'))
     }
+  })
+})
+
+describe('the two-level fixture (Langfuse reduced): every seeded row seen exactly by its owners', () => {
+  const config = { ...fixtureConfig, rls: RLS_DEFAULTS }
+  const schema = parseSchema(readFileSync(TWO_LEVEL_SCHEMA, 'utf8'))
+  const [upper, lower] = tenantLevels(config)
+  type Row = Readonly<Record<string, unknown>>
+  const seed = TWO_LEVEL_SEED as unknown as Readonly<Record<string, readonly Row[]>>
+  const promptProject = new Map(seed.Prompt!.map((p) => [p.id, p.projectId]))
+  /**
+   * The ground truth, by hand from the fixture's ownership: may a request of these organisations and
+   * projects (an org-wide one: every project of its organisation) see this row?
+   */
+  function owned(model: string, row: Row, orgs: readonly string[], projects: readonly string[]): boolean {
+    if (model === 'User') return true
+    if (model === 'Organization') return orgs.includes(row.id as string)
+    if (model === 'Project') return orgs.includes(row.orgId as string) || projects.includes(row.id as string)
+    if (model === 'PromptDependency') return projects.includes(promptProject.get(row.parentId) as string)
+    if ('projectId' in row && !('orgId' in row)) return projects.includes(row.projectId as string)
+    return orgs.includes(row.orgId as string) // organisation level (AuditLog, MembershipInvitation also name a project)
+  }
+  const tableOf = (model: string) => schema.models[model]!.dbName ?? model
+  const columnOf = (model: string, field: string) => schema.models[model]!.fields.find((f) => f.name === field)!.dbName ?? field
+  let db: TestDatabase
+  let app: pg.Client
+  beforeAll(async () => {
+    db = await createTestDatabase({ template: 'template0' })
+    const inserts = Object.entries(seed).flatMap(([model, rows]) =>
+      rows.map((row) => {
+        const fields = Object.keys(row)
+        const values = fields.map((f) => (row[f] === null ? 'NULL' : typeof row[f] === 'number' ? String(row[f]) : `'${String(row[f]).replace(/'/g, "''")}'`))
+        return `INSERT INTO "${tableOf(model)}" (${fields.map((f) => `"${columnOf(model, f)}"`).join(', ')}) VALUES (${values.join(', ')});`
+      }),
+    )
+    await runSql(db.url('owner'), [
+      readFileSync(TWO_LEVEL_PG_MIGRATION, 'utf8'),
+      ...inserts,
+      `GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${ROLES.app};`,
+      renderRlsMigration(config, schema, 'tenantfence.config.ts'),
+    ].join('\n'))
+    app = new pg.Client({ connectionString: db.url('app') })
+    await app.connect()
+  })
+  afterAll(async () => {
+    await app?.end()
+    await db?.drop()
+  })
+
+  /** Every table's ids seen by the app role with these settings, and what the ground truth expects. */
+  async function seenAndOwned(settings: Record<string, string>, orgs: readonly string[], projects: readonly string[]) {
+    await app.query('BEGIN')
+    try {
+      for (const [k, v] of Object.entries(settings)) await app.query('SELECT set_config($1, $2, true)', [k, v])
+      const seen: Record<string, string[]> = {}
+      const expected: Record<string, string[]> = {}
+      for (const [model, rows] of Object.entries(seed)) {
+        seen[model] = (await app.query(`SELECT id FROM "${tableOf(model)}" ORDER BY id`)).rows.map((r) => r.id)
+        expected[model] = rows.filter((r) => owned(model, r, orgs, projects)).map((r) => r.id as string).sort()
+      }
+      return { seen, expected }
+    } finally {
+      await app.query('ROLLBACK')
+    }
+  }
+
+  it.each([
+    ["a project's request", { org: ORG_A, project: P_A1, scope: '' }, [ORG_A], [P_A1]],
+    ['its sibling project', { org: ORG_A, project: P_A2, scope: '' }, [ORG_A], [P_A2]],
+    ['a project of the other organisation', { org: ORG_B, project: P_B1, scope: '' }, [ORG_B], [P_B1]],
+    ["an org admin (scope 'organization')", { org: ORG_A, project: '', scope: 'organization' }, [ORG_A], [P_A1, P_A2]],
+    ['the organisation only, no scope', { org: ORG_A, project: '', scope: '' }, [ORG_A], []],
+    ['nothing set', { org: '', project: '', scope: '' }, [], []],
+  ] as const)('%s', async (_name, ctx, orgs, projects) => {
+    const { seen, expected } = await seenAndOwned({ [upper!.rlsSetting]: ctx.org, [lower!.rlsSetting]: ctx.project, [config.rls.scopeSetting]: ctx.scope }, orgs, projects)
+    expect(seen).toEqual(expected)
+    // the truth is not vacuous: both levels' rows are in it, and some rows are outside it
+    if (orgs.length) expect(seen.AuditLog!.length * (projects.length ? seen.Dataset!.length : 1)).toBeGreaterThan(0)
+    expect(Object.values(seen).flat().length).toBeLessThan(Object.values(seed).flat().length)
+  })
+
+  it('a documented bypass reason sees every row', async () => {
+    const { seen } = await seenAndOwned({ [config.rls.bypassSetting]: config.bypass.reasons[0]! }, [], [])
+    expect(seen).toEqual(Object.fromEntries(Object.entries(seed).map(([m, rows]) => [m, rows.map((r) => r.id as string).sort()])))
   })
 })
