@@ -11,6 +11,7 @@ import { parseConfig, tenantLevels } from '../src/config/index.ts'
 import { RLS_DEFAULTS, type TenantFenceConfigInput } from '../src/config/schema.ts'
 import { parseSchema } from '../src/enforcement/datamodel.ts'
 import { renderRlsMigration, renderRlsRollback, rlsTables } from '../src/generate/rls.ts'
+import { checkRlsDatabase } from '../src/ops/rls-check.ts'
 import fixtureConfig from './fixtures/two-level-app/tenantfence.config.ts'
 import { createTestDatabase, ROLES, runSql, type TestDatabase } from './helpers/postgres.ts'
 import { ORG_A, ORG_B, P_A1, P_A2, P_B1, TWO_LEVEL_SEED } from './helpers/two-level-app.ts'
@@ -263,6 +264,12 @@ describe('the two-level fixture (Langfuse reduced): every seeded row seen exactl
     // the truth is not vacuous: both levels' rows are in it, and some rows are outside it
     if (orgs.length) expect(seen.AuditLog!.length * (projects.length ? seen.Dataset!.length : 1)).toBeGreaterThan(0)
     expect(Object.values(seen).flat().length).toBeLessThan(Object.values(seed).flat().length)
+  })
+
+  it('phase check 4 finds every table of both levels enabled, forced and with its policies', async () => {
+    const result = await checkRlsDatabase(config, readFileSync(TWO_LEVEL_SCHEMA, 'utf8'), db.url('app'))
+    expect(result.tables.map((t) => t.model)).toEqual([...Object.keys(config.models), 'Organization', 'Project'])
+    expect(result.passed).toBe(true)
   })
 
   it('a documented bypass reason sees every row', async () => {
