@@ -1,0 +1,71 @@
+// The scan with two levels of tenancy (issue 22): Langfuse's schema as Organization → Project, and
+// query functions written after its organization and project procedures
+// (test/fixtures/real-apps/langfuse/levels/). Each query carries its expected verdict, violation and
+// level in an `// expect:` comment above it. The one-level scan's own table is test/scan-shapes.test.ts.
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { parseConfig } from '../src/config/index.ts'
+import { parseSchema } from '../src/enforcement/datamodel.ts'
+import { scan, type ScanReport, type ScanSite } from '../src/scan/scan.ts'
+import { ensureRealAppClient } from './helpers/real-app-client.ts'
+
+const FIXTURE = 'test/fixtures/real-apps/langfuse/levels/queries.ts'
+const source = readFileSync(FIXTURE, 'utf8').split('\n')
+
+const config = parseConfig({
+  levels: [
+    { name: 'organization', model: 'Organization', field: 'orgId' },
+    { name: 'project', model: 'Project', field: 'projectId', parent: 'organization' },
+  ],
+  models: {
+    OrganizationMembership: { severity: 'HIGH', field: 'orgId' },
+    Dataset: { severity: 'HIGH' },
+    DatasetItem: { severity: 'MEDIUM' },
+    Prompt: { severity: 'HIGH' },
+  },
+  globalModels: ['User'],
+})
+
+/** line (1-based) of each query → its expectation, from the comment on the line above. */
+const expected = new Map<number, string>()
+source.forEach((text, i) => {
+  const m = text.match(/\/\/ expect: (.+)$/)
+  if (m) expected.set(i + 2, m[1]!.trim())
+})
+const lineOf = (needle: string) => source.findIndex((l) => l.includes(needle)) + 1
+
+let report: ScanReport
+const at = (needle: string): ScanSite => {
+  const line = lineOf(needle)
+  const site = report.sites.find((s) => s.file === FIXTURE && s.line === line)
+  if (!site) throw new Error(`no query found on line ${line} (${needle})`)
+  return site
+}
+
+beforeAll(async () => {
+  const appDir = await ensureRealAppClient('langfuse')
+  const datamodel = parseSchema(readFileSync(join(appDir, 'schema.prisma'), 'utf8'))
+  report = await scan({ config, datamodel, paths: [FIXTURE] })
+}, 120_000)
+
+describe('tenantfence scan with two levels (Organization → Project)', () => {
+  it('judges each query with each level and names the level that fails', () => {
+    expect(expected.size).toBeGreaterThan(10)
+    const got = new Map(report.sites.filter((s) => s.file === FIXTURE).map((s) => [s.line, [s.verdict, s.verdict === 'unscoped' ? s.violation : undefined, s.level].filter(Boolean).join(' ')]))
+    expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected))
+  })
+
+  it('says in each reason which level failed, and why a value is not the level it pins', () => {
+    expect(at("where: { role: 'OWNER' }").reasons).toEqual([
+      'missing_tenant_id on OrganizationMembership (organization level) at where: nothing in its filter or data sets the tenant field to one tenant (OrganizationMembership is scoped by `orgId`)',
+    ])
+    expect(at('where: { name: input.name }').reasons[0]).toMatch(/^missing_tenant_id on Dataset \(project level\) at where: /)
+    expect(at('projectId: input.orgId').reasons).toEqual(["where.projectId: `input.orgId` is the request's organization id, compared to the project level's field"])
+    expect(at('projectId: String(tenantId)')).toMatchObject({
+      reasons: [expect.stringMatching(/`String\(tenantId\)` is the request's tenant, but names no level/)],
+      fix: expect.stringMatching(/tenantIds\.project, or tag its declaration `@requestTenant project`/),
+    })
+    expect(at("projectId: 'proj_2'").reasons[0]).toMatch(/names tenant proj_2 by a literal/)
+  })
+})
