@@ -27,6 +27,8 @@ export interface Finding {
    * relation, the owner relation, and whether the row belongs to no tenant yet.
    */
   readonly detail?: string
+  /** two levels of tenancy: the level whose check found it (set by the composition, levels-inspect.ts) */
+  readonly level?: string
 }
 
 /** A row the query links to without proving its tenant: the extension looks it up (references: 'verify'). */
@@ -73,7 +75,8 @@ export const NEW_TENANT = Symbol('a tenant this query creates')
 type Obj = Record<string, unknown>
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
 const NONE: readonly never[] = Object.freeze([])
-const MAX_FINDINGS = 10
+/** A query's findings stop at this many (the composition of levels must know when a list was cut). */
+export const MAX_FINDINGS = 10
 
 /**
  * `Prisma.skip`: an instance of the runtime's Skip class, which Prisma drops like `undefined`. Known
