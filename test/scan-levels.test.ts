@@ -68,4 +68,22 @@ describe('tenantfence scan with two levels (Organization → Project)', () => {
     })
     expect(at("projectId: 'proj_2'").reasons[0]).toMatch(/names tenant proj_2 by a literal/)
   })
+
+  it("judges an organization admin's query in the organization-wide context only where the code declares it", () => {
+    // declared (@tenantScope organization, or runWithTenant's scope): project rows proven through `project: { orgId }`
+    expect(at('select: { id: true, name: true, projectId: true }').verdict).toBe('scoped')
+    expect(at('prisma.dataset.count({ where: { project: { orgId } } })').verdict).toBe('scoped')
+    // not declared: the same query fails in a request of one project, so it is unverifiable, with the fix
+    for (const needle of ['where: { project: { orgId: input.orgId } } })', 'project: { orgId: ctx.session.orgId }']) {
+      expect(at(needle)).toMatchObject({
+        verdict: 'unverifiable',
+        level: 'project',
+        reasons: [expect.stringMatching(/^scoped only in an organization-wide context \(scope: 'organization', an organization admin's\): in a request of one project it is missing_tenant_id on Dataset \(project level\)$/)],
+        fix: expect.stringMatching(/tag its function `@tenantScope organization`/),
+      })
+    }
+    // organization-wide, a project id proves nothing, and a model with no way to its organization is never proven
+    expect(at('where: { projectId: input.projectId } })').reasons).toEqual([expect.stringMatching(/in the organization-wide context it is missing_relation_filter on Dataset \(project level\): .* never by a project id$/)])
+    expect(at('datasetItem.findMany').reasons[0]).toMatch(/^missing_tenant_id on DatasetItem \(project level, organization-wide\) at where: .*DatasetItem rows cannot be proven in the organization-wide scope/)
+  })
 })

@@ -2,12 +2,12 @@
 // one source of truth for what is scoped. Everything else in src/scan speaks the Judgement shape
 // below, the inspector's own answer (`inspect(...) → { findings, references } | null`).
 // With two levels of tenancy the query is judged as the runtime composes its check (docs/levels.md):
-// once per level, with that level's one-level policy (levelConfig) and that level's tenant, and the
-// findings merged by the runtime's own rule (mergeLevels below, the one call of it).
+// once per level, with that level's one-level policy and that level's tenant (or once with the
+// organisation-wide policy), the findings merged by the runtime's own rule: levels-inspect.ts.
 import { inspect } from '../enforcement/inspect.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from '../enforcement/policy.ts'
 import type { DataModel } from '../enforcement/datamodel.ts'
-import { levelConfig, modelLevels } from '../enforcement/levels.ts'
+import { checkLevels, compileLevels } from '../enforcement/levels-inspect.ts'
 import { isTwoLevel, SINGLE_LEVEL, tenantLevels } from '../config/levels.ts'
 import type { Severity, TenantFenceConfig } from '../config/schema.ts'
 import type { ViolationKind } from '../telemetry/metric-names.ts'
@@ -21,6 +21,10 @@ export interface JudgedFinding {
   readonly path?: string
   /** the level whose check found it (two levels only) */
   readonly level?: string
+  /** found by the organisation-wide policy (two levels, scope: the upper level) */
+  readonly wide?: boolean
+  /** what the reader needs to fix it, when the inspector says */
+  readonly detail?: string
 }
 
 /** A foreign key the runtime verifies with a lookup (references: 'verify'): not a finding. */
@@ -56,19 +60,26 @@ export interface LevelJudge {
 }
 
 /**
+ * The request context a query is judged in: each level's tenant (one level: `tenant`), and for two
+ * levels the organisation-wide scope (the upper level's name). Undefined: outside a request.
+ */
+export interface JudgeContext {
+  readonly tenantIds: Readonly<Record<string, unknown>>
+  readonly scope?: string
+}
+
+/**
  * How the scan judges a query for a config: one level (the config's own policy, its level named
- * 'tenant') or two (each level's policy, upper first, merged as the runtime merges them).
+ * 'tenant') or two (each level's policy, upper first, composed as the runtime composes them).
  */
 export interface Judges {
   readonly twoLevel: boolean
   readonly levels: readonly LevelJudge[]
+  /** two levels: the organisation-wide policy (the upper level's, lower-level rows proven through the organisation) */
+  readonly wide: Policy | undefined
   /** the level whose own check proves this model's rows (its own level); undefined for a global model */
   levelOf(model: string): string | undefined
-  /**
-   * Judge one query. `tenants`: each level's tenant in a request (a level missing: that level's
-   * tenant undefined); undefined: outside a request.
-   */
-  judge(model: string | undefined, operation: string, args: unknown, tenants: ReadonlyMap<string, unknown> | undefined): Judgement
+  judge(model: string | undefined, operation: string, args: unknown, context: JudgeContext | undefined): Judgement
 }
 
 export function createJudges(config: TenantFenceConfig, datamodel: DataModel, options: { references: ReferencePolicy }): Judges {
@@ -78,31 +89,23 @@ export function createJudges(config: TenantFenceConfig, datamodel: DataModel, op
     return {
       twoLevel: false,
       levels: [{ name: SINGLE_LEVEL, field: one.field, model: one.model, idField: one.idField, policy }],
+      wide: undefined,
       levelOf: (m) => (policy.models.get(m)?.guarded ? SINGLE_LEVEL : undefined),
-      judge: (model, operation, args, tenants) => judge(policy, model, operation, args, tenants?.get(SINGLE_LEVEL)),
+      judge: (model, operation, args, context) => judge(policy, model, operation, args, context?.tenantIds[SINGLE_LEVEL]),
     }
   }
-  const levels = tenantLevels(config).map((l) => ({ name: l.name, field: l.field, model: l.model, idField: l.idField, policy: compilePolicy(levelConfig(config, datamodel, l.name), datamodel, options) }))
-  const of = modelLevels(config, datamodel)
+  const compiled = compileLevels(config, datamodel, options)
   return {
     twoLevel: true,
-    levels,
-    levelOf: (m) => of.get(m),
-    judge: (model, operation, args, tenants) => {
-      const perLevel = levels.map((l) => {
-        const j = judge(l.policy, model, operation, args, tenants?.get(l.name))
-        return { level: l.name, findings: j.findings.map((f) => ({ ...f, level: l.name })), references: j.references }
-      })
-      return mergeLevels(perLevel)
+    levels: compiled.levels.map((l) => ({ name: l.name, field: l.field, model: l.model, idField: l.idField, policy: compiled.policies.get(l.name)! })),
+    wide: compiled.wide,
+    levelOf: (m) => compiled.modelLevel.get(m),
+    // The runtime's composition (levels-inspect.ts): each level's inspection, merged by its rule
+    // (the lower level's model proven by either level). References are left to the run-time lookup.
+    judge: (model, operation, args, context) => {
+      const { findings, runs } = checkLevels(compiled, model, operation, args, context)
+      const wide = context?.scope === compiled.levels[0].name
+      return { findings: wide ? findings.map((f) => ({ ...f, wide })) : findings, references: runs.flatMap((r) => r.inspection.references) }
     },
   }
-}
-
-/**
- * The runtime's rule for merging the levels' findings (the lower level's model is proven when either
- * level proves it). The one place the scan applies it.
- */
-function mergeLevels(perLevel: ReadonlyArray<{ level: string; findings: readonly JudgedFinding[]; references: readonly JudgedReference[] }>): Judgement {
-  // TODO(i22-core): the runtime's pure merge; until it lands every level's findings count (stricter).
-  return { findings: perLevel.flatMap((l) => l.findings), references: perLevel.flatMap((l) => l.references) }
 }

@@ -118,6 +118,7 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
             args,
             ...(call.literalTenant !== undefined ? { requestTenant: call.literalTenant } : {}),
             ...(call.literalTenants ? { requestTenants: call.literalTenants } : {}),
+            ...(call.contextScope !== undefined ? { scope: call.contextScope } : {}),
           })
       const start = sf.getLineAndCharacterOfPosition(call.node.getStart(sf))
       const end = sf.getLineAndCharacterOfPosition(call.node.getEnd())

@@ -160,6 +160,16 @@ export class SiteFinder {
       if (typeof s === 'string') contextScope = s
       break
     }
+    // No runWithTenant gives the scope: the innermost enclosing function tagged `@tenantScope <level>`.
+    if (contextScope === undefined && this.origin.levelNames.size > 0) {
+      for (let n: TS.Node = call; n.parent; n = n.parent) {
+        const p = n.parent
+        if (ts.isCallExpression(p) && p.arguments[1] === n && this.origin.isContextCall(p, 'runWithTenant')) break
+        if (!ts.isFunctionLike(n)) continue
+        contextScope = this.origin.scopeTag(n)
+        if (contextScope !== undefined) break
+      }
+    }
     return {
       bypassed,
       scope,

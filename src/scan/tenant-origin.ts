@@ -34,6 +34,9 @@ export interface OriginLevels {
 export const ONE_LEVEL: OriginLevels = { levels: [] }
 
 export const REQUEST_TENANT_TAG = 'requestTenant'
+/** On a function: the code runs in a context of this scope (`@tenantScope organization`: organisation-wide). */
+export const TENANT_SCOPE_TAG = 'tenantScope'
+const SCOPE_TAG = new RegExp(`@${TENANT_SCOPE_TAG}[ \\t]+([A-Za-z_]\\w*)`)
 const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b(?:[ \\t]+([A-Za-z_]\\w*))?`)
 const MAX_DEPTH = 12
 const REQUEST: Origin = { request: true }
@@ -261,6 +264,20 @@ export class TenantOrigin {
       this.contextModules.set(sf, known)
     }
     return known
+  }
+
+  /**
+   * `@tenantScope <level>` on this function (or on the declaration that holds it: a variable, a
+   * property, a method): the scope the app runs it in. Only a level name of the config counts.
+   */
+  scopeTag(fn: TS.Node): string | undefined {
+    const { ts } = this
+    let holder: TS.Node = fn
+    if (ts.isVariableDeclaration(fn.parent) && ts.isVariableDeclarationList(fn.parent.parent)) holder = fn.parent.parent.parent
+    else if (ts.isPropertyAssignment(fn.parent)) holder = fn.parent
+    const sf = holder.getSourceFile()
+    const m = SCOPE_TAG.exec(sf.text.slice(holder.getFullStart(), holder.getStart(sf)))
+    return m && this.levelNames.has(m[1]!) ? m[1] : undefined
   }
 
   /** The first of these declarations tagged @requestTenant: its origin. */

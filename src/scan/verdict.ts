@@ -11,7 +11,7 @@ import type { ModelPolicy } from '../enforcement/policy.ts'
 import type { Severity } from '../config/schema.ts'
 import type { ViolationKind } from '../telemetry/metric-names.ts'
 import { SymArray, SymObject, Unknown, type Sym } from './evaluate.ts'
-import type { JudgedFinding, Judgement, Judges } from './judge.ts'
+import type { JudgeContext, JudgedFinding, Judgement, Judges } from './judge.ts'
 
 export type Verdict = 'scoped' | 'unscoped' | 'unverifiable' | 'bypassed'
 
@@ -40,6 +40,11 @@ export interface QueryToJudge {
   readonly requestTenant?: string | number | bigint
   /** two levels: the literal ids of an enclosing runWithTenant's tenantIds, by level */
   readonly requestTenants?: Readonly<Record<string, string | number>>
+  /**
+   * two levels: the scope the code declares it runs in (`scope` of an enclosing runWithTenant, or
+   * `@tenantScope <level>` on an enclosing function); the upper level's name: organisation-wide
+   */
+  readonly scope?: string
 }
 
 type Seg = string | number
@@ -64,6 +69,11 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
     judges.levels.map((l, i) => [l.name, judges.twoLevel ? q.requestTenants?.[l.name] ?? T - 3 * i : q.requestTenant ?? T]),
   )
   const request = requests.get(judges.levels[0]!.name)!
+  // The context the query is judged in: one tenant per level, or (declared) organisation-wide.
+  const upper = judges.levels[0]!.name
+  const wideDeclared = judges.twoLevel && q.scope === upper
+  const wideContext = (tenant: unknown): JudgeContext => ({ tenantIds: { [upper]: tenant }, scope: upper })
+  const requestContext: JudgeContext = wideDeclared ? wideContext(request) : { tenantIds: Object.fromEntries(requests) }
   // The level whose request tenant a value is: one level, any value traced to the request; two
   // levels, a value traced to one level's id (a `tenantId` or a bare tag naming no level: none).
   const requestLevel = (u: Unknown): string | undefined => (u.origin?.request ? (judges.twoLevel ? u.origin.level : judges.levels[0]!.name) : undefined)
@@ -88,10 +98,10 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
   // Keys of conditional spreads (`...(cond && { … })`) are judged absent and present: a verdict
   // must hold either way.
   const variants: readonly boolean[] = hasOptional(q.args) ? [false, true] : [true]
-  type Tenants = ReadonlyMap<string, unknown> | undefined
-  const once = (pick: (p: Placed) => unknown, tenants: Tenants, withOptional: boolean): Judgement =>
-    judges.judge(q.model, q.operation, build(q.args, placed, pick, withOptional), tenants)
-  const run = (pick: (p: Placed) => unknown, tenants: Tenants): Judgement => variants.map((v) => once(pick, tenants, v)).reduce((a, b) => merge(a, b))
+  type Context = JudgeContext | undefined
+  const once = (pick: (p: Placed) => unknown, context: Context, withOptional: boolean): Judgement =>
+    judges.judge(q.model, q.operation, build(q.args, placed, pick, withOptional), context)
+  const run = (pick: (p: Placed) => unknown, context: Context): Judgement => variants.map((v) => once(pick, context, v)).reduce((a, b) => merge(a, b))
 
   // A value that may be null or undefined is, at worst, absent (no pin) or another tenant's (a
   // foreign key): the strict reading tries both, so `userId: string | null` is judged as `string`.
@@ -101,11 +111,14 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
     const level = requestLevel(p.u)
     return level !== undefined ? asRequestOf(p.u, level) : other(p.u)
   }
-  const strict = merge(run(strictValue, requests), placed.some((p) => p.u.scalar?.nullable && p.u.scalar.tenantLike && p.role === 'scalar') ? run(present, requests) : undefined)
-  // Unscoped: no value the code could hold, with or without its conditional keys, scopes it.
-  const favourableRuns = variants.map((v) => once(favourableValue, undefined, v))
+  const strict = merge(run(strictValue, requestContext), placed.some((p) => p.u.scalar?.nullable && p.u.scalar.tenantLike && p.role === 'scalar') ? run(present, requestContext) : undefined)
+  // Unscoped: no value the code could hold, with or without its conditional keys, scopes it; with
+  // two levels, in no context either (outside a request, nor organisation-wide).
+  // Code declared organisation-wide is explained by that context's findings, other code by a job's.
+  const contexts: Context[] = !judges.twoLevel ? [undefined] : wideDeclared ? [wideContext(U), undefined] : [undefined, wideContext(U)]
+  const favourableRuns = variants.map((v) => once(favourableValue, contexts[0], v))
   const favourable = favourableRuns.reduce((a, b) => merge(a, b))
-  const neverScoped = favourableRuns.every((r) => r.findings.length > 0)
+  const neverScoped = favourableRuns.every((r) => r.findings.length > 0) && contexts.slice(1).every((c) => variants.every((v) => once(favourableValue, c, v).findings.length > 0))
   const blind = placed.filter((p) => p.role === 'blind')
   const removable = placed.filter((p) => p.role === 'removable')
   const references = [...new Set(strict.references.map((r) => `${r.model} (${r.path})`))]
@@ -120,15 +133,21 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
   }
   const reasons = [...blind, ...removable].map((p) => `${at(p.path)}: ${p.u.why}`)
   const fixes = [...blind, ...removable].map((p) => p.u.fix)
-  const onlyWithOptional = variants.length > 1 && once(strictValue, requests, false).findings.length > 0 && once(strictValue, requests, true).findings.length === 0
+  const onlyWithOptional = variants.length > 1 && once(strictValue, requestContext, false).findings.length > 0 && once(strictValue, requestContext, true).findings.length === 0
   // Two levels: a value traced to one level's id compared to another level's field (the org's id as
   // a project id): it pins no row of the request's, whatever the rest says.
   const misplaced = judges.twoLevel ? placed.filter((p) => p.role === 'scalar' && requestLevel(p.u) !== undefined && levelAt(judges, p.path, q.model) !== undefined && levelAt(judges, p.path, q.model) !== requestLevel(p.u)) : []
+  // Two levels: scoped in an organisation-wide context (an org admin's), which the code does not declare.
+  const wideOnly = judges.twoLevel && !wideDeclared && strict.findings.length > 0 && blind.length === 0 && removable.length === 0 && misplaced.length === 0 && run(strictValue, wideContext(request)).findings.length === 0
   if (strict.findings.length > 0 && misplaced.length > 0) {
     for (const p of misplaced) {
       reasons.push(`${at(p.path)}: \`${p.u.text}\` is the request's ${requestLevel(p.u)} id, compared to the ${levelAt(judges, p.path, q.model)} level's field`)
       fixes.push(`pin ${at(p.path)} with the request's ${levelAt(judges, p.path, q.model)} id`)
     }
+  } else if (wideOnly) {
+    const f = strict.findings[0]!
+    reasons.push(`scoped only in an ${upper}-wide context (scope: '${upper}', an ${upper} admin's): in a request of one ${judges.levels[1]!.name} it is ${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}`)
+    fixes.push(`if this code runs only in an ${upper}-wide context, declare it: tag its function \`@tenantScope ${upper}\`, or run it in runWithTenant({ tenantIds: { ${upper}: … }, scope: '${upper}' }, …); else pin the request's ${judges.levels[1]!.name}`)
   } else if (strict.findings.length > 0 && onlyWithOptional && blind.length === 0 && removable.length === 0) {
     reasons.push('it pins the tenant only inside a conditional spread (`...(cond && { … })`): when the condition is false, nothing pins it')
     fixes.push('pin the tenant outside the conditional spread')
@@ -136,7 +155,7 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
     // Which values, were they the request's tenant, would scope the query? The smallest such set
     // found by dropping one candidate at a time (ids and emails drop out, tenant pins stay).
     const candidates = placed.filter((p) => p.role === 'scalar' && p.u.scalar?.tenantLike !== false && !(requestLevel(p.u) !== undefined && !p.u.scalar?.nullable))
-    const asRequest = (chosen: ReadonlySet<Placed>) => run((x) => (chosen.has(x) ? asRequestOf(x.u, requestLevel(x.u) ?? wantedLevel(x)) : strictValue(x)), requests)
+    const asRequest = (chosen: ReadonlySet<Placed>) => run((x) => (chosen.has(x) ? asRequestOf(x.u, requestLevel(x.u) ?? wantedLevel(x)) : strictValue(x)), requestContext)
     const all = asRequest(new Set(candidates))
     if (candidates.length > 0 && all.findings.length === 0) {
       let needed = new Set(candidates)
@@ -156,10 +175,16 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
       const f = all.findings[0]!
       const mine = new Set([...requests.values()].map(String))
       const named = f.queryTenantIds?.filter((id) => !mine.has(id))
-      reasons.push(named?.length
-        ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
-        : `scoped only outside a request (a job, a signup): in a request it is ${f.violation} on ${f.model}`)
-      fixes.push(named?.length ? FIX_LITERAL : undefined)
+      const lower = judges.levels[judges.levels.length - 1]!
+      if (wideDeclared && !named?.length) {
+        reasons.push(`in the ${upper}-wide context it is ${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}: ${lower.name}-level rows are proven there through their ${lower.name}'s ${upper} (\`${lower.name}: { ${judges.levels[0]!.field} }\`) or their own ${judges.levels[0]!.field}, never by a ${lower.name} id`)
+        fixes.push(`pin the ${upper} through the ${lower.name} relation, or run this query in a request of that ${lower.name}`)
+      } else {
+        reasons.push(named?.length
+          ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
+          : `scoped only outside a request (a job, a signup): in a request it is ${f.violation} on ${f.model}`)
+        fixes.push(named?.length ? FIX_LITERAL : undefined)
+      }
     }
   }
   // No violation kind: which one it would be depends on values the scan cannot see.
@@ -342,9 +367,11 @@ const KIND_TEXT: Record<ViolationKind, string> = {
 
 function explain(f: JudgedFinding, judges: Judges): string {
   const where = f.path ? ` at ${f.path}` : ''
-  const policy = (judges.levels.find((l) => l.name === f.level) ?? judges.levels[0]!).policy
+  const policy = f.wide && judges.wide ? judges.wide : (judges.levels.find((l) => l.name === f.level) ?? judges.levels[0]!).policy
   const p = policy.models.get(f.model)
-  const level = f.level ? ` (${f.level} level)` : ''
+  const level = f.level ? ` (${f.level} level${f.wide ? `, ${judges.levels[0]!.name}-wide` : ''})` : ''
   const how = p?.kind === 'relation' ? ` (${f.model} is scoped through \`${p.via}\`)` : p?.kind === 'field' ? ` (${f.model} is scoped by \`${p.field}\`)` : ''
+  // An organisation-wide finding with a detail says itself how the model is scoped there (or that it cannot be).
+  if (f.wide && f.detail) return `${f.violation} on ${f.model}${level}${where}: ${KIND_TEXT[f.violation]}; ${f.detail}`
   return `${f.violation} on ${f.model}${level}${where}: ${KIND_TEXT[f.violation]}${how}`
 }
