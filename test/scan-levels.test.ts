@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config/index.ts'
 import { parseSchema } from '../src/enforcement/datamodel.ts'
+import { formatText } from '../src/scan/format-text.ts'
 import { scan, type ScanReport, type ScanSite } from '../src/scan/scan.ts'
 import { ensureRealAppClient } from './helpers/real-app-client.ts'
 
@@ -54,6 +55,9 @@ describe('tenantfence scan with two levels (Organization → Project)', () => {
     expect(expected.size).toBeGreaterThan(10)
     const got = new Map(report.sites.filter((s) => s.file === FIXTURE).map((s) => [s.line, [s.verdict, s.verdict === 'unscoped' ? s.violation : undefined, s.level].filter(Boolean).join(' ')]))
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(expected))
+    const text = formatText({ report })
+    expect(text).toContain(`UNSCOPED  ${FIXTURE}:${lineOf('where: { name: input.name }')}:12  Dataset.findFirst [HIGH] missing_tenant_id (project level)`)
+    expect(text).toContain(`UNSCOPED  ${FIXTURE}:${lineOf("where: { role: 'OWNER' }")}:12  OrganizationMembership.findMany [HIGH] missing_tenant_id (organization level)`)
   })
 
   it('says in each reason which level failed, and why a value is not the level it pins', () => {
