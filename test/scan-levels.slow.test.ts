@@ -2,6 +2,7 @@
 // query functions written after its organization and project procedures
 // (test/fixtures/real-apps/langfuse/levels/). Each query carries its expected verdict, violation and
 // level in an `// expect:` comment above it. The one-level scan's own table is test/scan-shapes.test.ts.
+// Slow: it generates the Langfuse fixture's Prisma client on first use (seconds), as test/scan-real-apps.slow.test.ts does.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
