@@ -72,6 +72,11 @@ describe('tenantfence scan with two levels (Organization → Project)', () => {
       fix: expect.stringMatching(/tenantIds\.project, or tag its declaration `@requestTenant project`/),
     })
     expect(at("projectId: 'proj_2'").reasons[0]).toMatch(/names tenant proj_2 by a literal/)
+    // an untraced id: which level's it would have to be, and the tag that says so
+    expect(at('projectId: input.targetProjectId')).toMatchObject({
+      reasons: [expect.stringMatching(/^where\.projectId: .*; not traced to the request's project id$/)],
+      fix: expect.stringMatching(/with @requestTenant project \(on the parameter, or on the property of its type\); else read it from getTenantContext\(\)\.tenantIds\.project$/),
+    })
   })
 
   it("judges an organization admin's query in the organization-wide context only where the code declares it", () => {

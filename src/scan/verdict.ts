@@ -11,6 +11,7 @@ import type { ModelPolicy } from '../enforcement/policy.ts'
 import type { Severity } from '../config/schema.ts'
 import type { ViolationKind } from '../telemetry/metric-names.ts'
 import { SymArray, SymObject, Unknown, type Sym } from './evaluate.ts'
+import { REQUEST_TENANT_TAG } from './tenant-origin.ts'
 import type { JudgeContext, JudgedFinding, Judgement, Judges } from './judge.ts'
 
 export type Verdict = 'scoped' | 'unscoped' | 'unverifiable' | 'bypassed'
@@ -166,8 +167,9 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
       }
       for (const p of needed) {
         const noLevel = judges.twoLevel && p.u.origin?.request && p.u.origin.level === undefined
-        reasons.push(noLevel ? noLevelReason(p, judges) : scalarReason(p))
-        fixes.push(noLevel ? FIX_LEVEL(wantedLevel(p)) : p.u.origin?.request ? FIX_UNDEFINED : p.u.fix)
+        const level = judges.twoLevel ? (requestLevel(p.u) ?? wantedLevel(p)) : undefined
+        reasons.push(noLevel ? noLevelReason(p, judges) : scalarReason(p, level))
+        fixes.push(noLevel ? FIX_LEVEL(wantedLevel(p)) : p.u.origin?.request ? FIX_UNDEFINED : levelFix(p.u.fix, level))
       }
     } else if (blind.length === 0 && removable.length === 0) {
       // Even with every unknown the request's tenant it fails: what remains is a literal tenant or
@@ -219,6 +221,12 @@ function noLevelReason(p: Placed, judges: Judges): string {
   return `${at(p.path)}: \`${p.u.text}\` is the request's tenant, but names no level: the scan cannot tell whether it is the ${names} id`
 }
 
+/** Two levels: a fix that says "tag it @requestTenant" names the level the value must be. */
+function levelFix(fix: string | undefined, level: string | undefined): string | undefined {
+  if (fix === undefined || level === undefined) return fix
+  return fix.replace(`@${REQUEST_TENANT_TAG}`, `@${REQUEST_TENANT_TAG} ${level}`).replace('read the tenant from getTenantContext()', `read it from getTenantContext().tenantIds.${level}`)
+}
+
 const FIX_LEVEL = (level: string) => `name the level of the request's id: read getTenantContext().tenantIds.${level}, or tag its declaration \`@requestTenant ${level}\``
 
 const FIX_UNDEFINED = 'throw when the tenant context is missing (as a `requireTenant()` helper does), so that its type rules out undefined'
@@ -246,14 +254,16 @@ function typed(u: Unknown, n: number | string | bigint): unknown {
   return t === 'string' ? String(n) : t === 'bigint' ? BigInt(n) : n
 }
 
-function scalarReason(p: Placed): string {
+/** `level`: two levels, the level whose id the value would have to be. */
+function scalarReason(p: Placed, level?: string): string {
+  const whose = level === undefined ? 'tenant' : `${level} id`
   const s = p.u.scalar
   if (p.u.origin?.request && s?.nullable) {
     return `${at(p.path)}: \`${p.u.text}\` is the request's tenant but may be undefined (its type allows it), and Prisma drops undefined keys`
   }
   let why = p.u.origin && !p.u.origin.request ? p.u.origin.why : p.u.why
   if (!why.startsWith(`\`${p.u.text}\``)) why = `\`${p.u.text}\`: ${why}`
-  return `${at(p.path)}: ${why}; not traced to the request's tenant${s?.nullable ? ' (and may be undefined)' : ''}`
+  return `${at(p.path)}: ${why}; not traced to the request's ${whose}${s?.nullable ? ' (and may be undefined)' : ''}`
 }
 
 /** `where.OR[1].tenantId` */
