@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { parseConfig } from '../src/config/index.ts'
 import { parseSchema } from '../src/enforcement/datamodel.ts'
+import { formatJson } from '../src/scan/format-json.ts'
 import { formatText } from '../src/scan/format-text.ts'
 import { scan, type ScanReport, type ScanSite } from '../src/scan/scan.ts'
 import { ensureRealAppClient } from './helpers/real-app-client.ts'
@@ -59,6 +60,8 @@ describe('tenantfence scan with two levels (Organization → Project)', () => {
     const text = formatText({ report })
     expect(text).toContain(`UNSCOPED  ${FIXTURE}:${lineOf('where: { name: input.name }')}:12  Dataset.findFirst [HIGH] missing_tenant_id (project level)`)
     expect(text).toContain(`UNSCOPED  ${FIXTURE}:${lineOf("where: { role: 'OWNER' }")}:12  OrganizationMembership.findMany [HIGH] missing_tenant_id (organization level)`)
+    const json = JSON.parse(formatJson({ report })) as { sites: Array<{ line: number; level?: string }> }
+    expect(json.sites.find((x) => x.line === lineOf('where: { name: input.name }'))?.level).toBe('project')
   })
 
   it('says in each reason which level failed, and why a value is not the level it pins', () => {

@@ -137,9 +137,15 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
   const onlyWithOptional = variants.length > 1 && once(strictValue, requestContext, false).findings.length > 0 && once(strictValue, requestContext, true).findings.length === 0
   // Two levels: a value traced to one level's id compared to another level's field (the org's id as
   // a project id): it pins no row of the request's, whatever the rest says.
-  const misplaced = judges.twoLevel ? placed.filter((p) => p.role === 'scalar' && requestLevel(p.u) !== undefined && levelAt(judges, p.path, q.model) !== undefined && levelAt(judges, p.path, q.model) !== requestLevel(p.u)) : []
+  const misplaced = placed.filter((p) => {
+    const pinned = levelAt(judges, p.path, q.model)
+    return p.role === 'scalar' && pinned !== undefined && requestLevel(p.u) !== undefined && pinned !== requestLevel(p.u)
+  })
   // Two levels: scoped in an organisation-wide context (an org admin's), which the code does not declare.
-  const wideOnly = judges.twoLevel && !wideDeclared && strict.findings.length > 0 && blind.length === 0 && removable.length === 0 && misplaced.length === 0 && run(strictValue, wideContext(request)).findings.length === 0
+  const lowerName = judges.levels[judges.levels.length - 1]!.name
+  const wideOnly =
+    judges.twoLevel && !wideDeclared && strict.findings.length > 0 && blind.length === 0 && removable.length === 0 && misplaced.length === 0 &&
+    run(strictValue, wideContext(request)).findings.length === 0
   if (strict.findings.length > 0 && misplaced.length > 0) {
     for (const p of misplaced) {
       reasons.push(`${at(p.path)}: \`${p.u.text}\` is the request's ${requestLevel(p.u)} id, compared to the ${levelAt(judges, p.path, q.model)} level's field`)
@@ -147,8 +153,12 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
     }
   } else if (wideOnly) {
     const f = strict.findings[0]!
-    reasons.push(`scoped only in an ${upper}-wide context (scope: '${upper}', an ${upper} admin's): in a request of one ${judges.levels[1]!.name} it is ${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}`)
-    fixes.push(`if this code runs only in an ${upper}-wide context, declare it: tag its function \`@tenantScope ${upper}\`, or run it in runWithTenant({ tenantIds: { ${upper}: … }, scope: '${upper}' }, …); else pin the request's ${judges.levels[1]!.name}`)
+    const what = `${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}`
+    reasons.push(`scoped only in an ${upper}-wide context (scope: '${upper}', an ${upper} admin's): in a request of one ${lowerName} it is ${what}`)
+    fixes.push(
+      `if this code runs only in an ${upper}-wide context, declare it: tag its function \`@tenantScope ${upper}\`, ` +
+        `or run it in runWithTenant({ tenantIds: { ${upper}: … }, scope: '${upper}' }, …); else pin the request's ${lowerName}`,
+    )
   } else if (strict.findings.length > 0 && onlyWithOptional && blind.length === 0 && removable.length === 0) {
     reasons.push('it pins the tenant only inside a conditional spread (`...(cond && { … })`): when the condition is false, nothing pins it')
     fixes.push('pin the tenant outside the conditional spread')
@@ -177,10 +187,11 @@ export function judgeSite(judges: Judges, datamodel: DataModel, q: QueryToJudge)
       const f = all.findings[0]!
       const mine = new Set([...requests.values()].map(String))
       const named = f.queryTenantIds?.filter((id) => !mine.has(id))
-      const lower = judges.levels[judges.levels.length - 1]!
       if (wideDeclared && !named?.length) {
-        reasons.push(`in the ${upper}-wide context it is ${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}: ${lower.name}-level rows are proven there through their ${lower.name}'s ${upper} (\`${lower.name}: { ${judges.levels[0]!.field} }\`) or their own ${judges.levels[0]!.field}, never by a ${lower.name} id`)
-        fixes.push(`pin the ${upper} through the ${lower.name} relation, or run this query in a request of that ${lower.name}`)
+        const field = judges.levels[0]!.field
+        const proof = `${lowerName}-level rows are proven there through their ${lowerName}'s ${upper} (\`${lowerName}: { ${field} }\`) or their own ${field}`
+        reasons.push(`in the ${upper}-wide context it is ${f.violation} on ${f.model}${f.level ? ` (${f.level} level)` : ''}: ${proof}, never by a ${lowerName} id`)
+        fixes.push(`pin the ${upper} through the ${lowerName} relation, or run this query in a request of that ${lowerName}`)
       } else {
         reasons.push(named?.length
           ? `it names tenant ${named.join(', ')} by a literal: scoped outside a request, ${f.violation} in a request of any other tenant`
