@@ -4,7 +4,7 @@
 import type * as TS from 'typescript'
 import { accessedName, isConst, isTypeWrapper, NO_BINDINGS, Resolver, shortText, skipOuter, type Env } from './resolve.ts'
 import type { TypeScript } from './typescript.ts'
-import { FIX, propertyNameText, TenantOrigin, type Origin } from './tenant-origin.ts'
+import { FIX, propertyNameText, TenantOrigin, type Origin, type TenantScope } from './tenant-origin.ts'
 
 export class SymObject {
   readonly props = new Map<string, Sym>()
@@ -89,7 +89,7 @@ const MAX_INLINE = 3
 
 /** What evaluation carries: the runWithTenant references around the query, the bindings of inlined helpers, how many. */
 interface Ctx {
-  readonly scope: ReadonlySet<string>
+  readonly scope: TenantScope
   readonly env: Env
   readonly inlined: number
 }
@@ -136,7 +136,7 @@ export class Evaluator {
   }
 
   /** `scope`: the runWithTenant tenant references around the call (see TenantOrigin.trace). */
-  evaluate(expr: TS.Expression, scope: ReadonlySet<string>): Sym {
+  evaluate(expr: TS.Expression, scope: TenantScope): Sym {
     return this.value(expr, { scope, env: NO_BINDINGS, inlined: 0 }, 0)
   }
 

@@ -64,7 +64,8 @@ export function formatSarif(o: ScanOutcome): string {
 
 function result(o: ScanOutcome, s: ScanSite): Result {
   const ruleId = s.verdict === 'unscoped' && s.violation ? `tenantfence/${s.violation}` : 'tenantfence/unverifiable'
-  const what = s.verdict === 'unscoped' ? `Unscoped ${s.model}.${s.operation}` : `Unverifiable tenant scope: ${s.model}.${s.operation}`
+  const of = s.level ? ` (${s.level} level)` : ''
+  const what = s.verdict === 'unscoped' ? `Unscoped ${s.model}.${s.operation}${of}` : `Unverifiable tenant scope: ${s.model}.${s.operation}${of}`
   return {
     ruleId,
     ruleIndex: RULE_INDEX.get(ruleId)!,

@@ -17,8 +17,10 @@ export function formatText(o: ScanOutcome, options: { all?: boolean; cwd?: strin
     const mark = isFinding(site) && o.comparison ? (isNew(o, site) ? ' NEW' : ' (baseline)') : ''
     const kind = site.violation ? ` ${site.violation}` : ''
     const sev = site.severity && isFinding(site) ? ` [${site.severity}]` : ''
+    // two levels of tenancy: which level's check fails
+    const level = site.level && isFinding(site) ? ` (${site.level} level)` : ''
     lines.push('')
-    lines.push(`${LABEL[site.verdict]}${mark}  ${site.file}:${site.line}:${site.column}  ${site.model}.${site.operation}${sev}${kind}`)
+    lines.push(`${LABEL[site.verdict]}${mark}  ${site.file}:${site.line}:${site.column}  ${site.model}.${site.operation}${sev}${kind}${level}`)
     lines.push(`    in ${site.enclosing}: ${site.code}`)
     for (const reason of site.reasons) lines.push(`    - ${reason}`)
     if (site.fix) lines.push(`    fix: ${site.fix}`)

@@ -2,7 +2,9 @@
 // runtime's inspector, key it for the baseline. No output here (see format-*.ts).
 import type * as TS from 'typescript'
 import type { TenantFenceConfig } from '../config/schema.ts'
-import { compilePolicy, type ReferencePolicy } from '../enforcement/policy.ts'
+import type { ReferencePolicy } from '../enforcement/policy.ts'
+import { tenantLevels, isTwoLevel } from '../config/levels.ts'
+import { createJudges } from './judge.ts'
 import type { DataModel } from '../enforcement/datamodel.ts'
 import { Evaluator, SymObject, type Sym } from './evaluate.ts'
 import { assignKeys, enclosingName, shapeHash } from './keys.ts'
@@ -85,10 +87,11 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
     project: options.project,
     oldProgram: options.oldProgram,
   })
-  const policy = compilePolicy(options.config, options.datamodel, { references: options.references ?? 'verify' })
+  const judges = createJudges(options.config, options.datamodel, { references: options.references ?? 'verify' })
   const checker = program.getTypeChecker()
   const resolver = new Resolver(ts, checker)
-  const origin = new TenantOrigin(resolver, program)
+  const levels = isTwoLevel(options.config) ? tenantLevels(options.config).map((l) => ({ name: l.name, field: l.field })) : []
+  const origin = new TenantOrigin(resolver, program, { levels })
   const evaluator = new Evaluator(resolver, origin, program)
   const finder = new SiteFinder(resolver, origin)
 
@@ -109,7 +112,14 @@ export async function scan(options: ScanOptions): Promise<ScanReport> {
       const args: Sym = call.args ? evaluator.evaluate(call.args, call.scope) : call.node.kind === ts.SyntaxKind.TaggedTemplateExpression ? new SymObject() : undefined
       const verdict: SiteVerdict = call.bypassed
         ? { verdict: 'bypassed', reasons: ['inside withoutTenantEnforcement: let through (counted and logged) while the flags allow a bypass'], verifiedAtRunTime: [] }
-        : judgeSite(policy, options.datamodel, { model: call.model, operation: call.operation, args, requestTenant: call.literalTenant })
+        : judgeSite(judges, options.datamodel, {
+            model: call.model,
+            operation: call.operation,
+            args,
+            ...(call.literalTenant !== undefined ? { requestTenant: call.literalTenant } : {}),
+            ...(call.literalTenants ? { requestTenants: call.literalTenants } : {}),
+            ...(call.contextScope !== undefined ? { scope: call.contextScope } : {}),
+          })
       const start = sf.getLineAndCharacterOfPosition(call.node.getStart(sf))
       const end = sf.getLineAndCharacterOfPosition(call.node.getEnd())
       sites.push({

@@ -6,7 +6,7 @@
 // client) has one whose `operations` are the raw ones.
 import type * as TS from 'typescript'
 import { accessedName, Resolver, shortText, skipOuter } from './resolve.ts'
-import type { TenantOrigin } from './tenant-origin.ts'
+import type { TenantOrigin, TenantScope } from './tenant-origin.ts'
 
 export interface QueryCall {
   readonly node: TS.CallExpression | TS.TaggedTemplateExpression
@@ -17,10 +17,14 @@ export interface QueryCall {
   readonly args: TS.Expression | undefined
   /** lexically inside withoutTenantEnforcement's callback */
   readonly bypassed: boolean
-  /** tenant references of the enclosing runWithTenant calls (TenantOrigin.refKey) */
-  readonly scope: ReadonlySet<string>
+  /** tenant references of the enclosing runWithTenant calls (TenantOrigin.refKey), with their level */
+  readonly scope: TenantScope
   /** the tenant of the innermost enclosing runWithTenant, when it is a literal */
   readonly literalTenant?: string | number
+  /** two levels: the literal ids of `runWithTenant({ tenantIds: { organization: 'o1' } }, …)`, by level */
+  readonly literalTenants?: Readonly<Record<string, string | number>>
+  /** two levels: the `scope` of the enclosing runWithTenant, when it is a string literal (an org-wide context) */
+  readonly contextScope?: string
 }
 
 export interface UnresolvedCall {
@@ -109,11 +113,14 @@ export class SiteFinder {
   }
 
   /** What encloses the call: a bypass, runWithTenant calls and the tenants they give. */
-  private context(call: TS.Node): Pick<QueryCall, 'bypassed' | 'scope' | 'literalTenant'> {
+  private context(call: TS.Node): Pick<QueryCall, 'bypassed' | 'scope' | 'literalTenant' | 'literalTenants' | 'contextScope'> {
     const { ts } = this
-    const scope = new Set<string>()
+    const scope = new Map<string, string | undefined>()
     let bypassed = false
     let literalTenant: string | number | undefined
+    const literalTenants: Record<string, string | number> = {}
+    let contextScope: string | undefined
+    const literal = (v: TS.Expression | undefined) => (v && ts.isNumericLiteral(v) ? Number(v.text) : v && ts.isStringLiteralLike(v) ? v.text : undefined)
     // Only the innermost runWithTenant is in force (it also starts without a bypass); a
     // withoutTenantEnforcement inside it keeps its tenant.
     for (let n: TS.Node = call; n.parent; n = n.parent) {
@@ -124,18 +131,51 @@ export class SiteFinder {
       const ctx = p.arguments[0] && skipOuter(ts, p.arguments[0])
       if (ctx && !ts.isObjectLiteralExpression(ctx)) {
         const key = this.origin.refKey(ctx)
-        if (key !== undefined) scope.add(`${key}.tenantId`)
+        if (key !== undefined) {
+          scope.set(`${key}.tenantId`, undefined)
+          for (const level of this.origin.levelNames) scope.set(`${key}.tenantIds.${level}`, level)
+        }
         break
       }
-      const tenant = ctx?.properties.find((q) => q.name && ts.isIdentifier(q.name) && q.name.text === 'tenantId')
-      let value: TS.Expression | undefined
-      if (tenant && ts.isPropertyAssignment(tenant)) value = skipOuter(ts, tenant.initializer)
-      else if (tenant && ts.isShorthandPropertyAssignment(tenant)) value = tenant.name
-      if (value && (ts.isNumericLiteral(value) || ts.isStringLiteralLike(value))) literalTenant = ts.isNumericLiteral(value) ? Number(value.text) : value.text
+      const valueOf = (o: TS.ObjectLiteralExpression, name: string): TS.Expression | undefined => {
+        const q = o.properties.find((x) => x.name && ts.isIdentifier(x.name) && x.name.text === name)
+        return q && ts.isPropertyAssignment(q) ? skipOuter(ts, q.initializer) : q && ts.isShorthandPropertyAssignment(q) ? q.name : undefined
+      }
+      const value = ctx && valueOf(ctx, 'tenantId')
+      literalTenant = literal(value)
       const key = value && this.origin.refKey(value)
-      if (key !== undefined) scope.add(key)
+      if (key !== undefined) scope.set(key, undefined)
+      // Two levels: `tenantIds: { organization: o, project: p }`, each id of its level.
+      const ids = ctx && valueOf(ctx, 'tenantIds')
+      if (ids && ts.isObjectLiteralExpression(ids)) {
+        for (const level of this.origin.levelNames) {
+          const v = valueOf(ids, level)
+          const k = v && this.origin.refKey(v)
+          if (k !== undefined) scope.set(k, level)
+          const lit = literal(v)
+          if (lit !== undefined) literalTenants[level] = lit
+        }
+      }
+      const s = literal(ctx && valueOf(ctx, 'scope'))
+      if (typeof s === 'string') contextScope = s
       break
     }
-    return { bypassed, scope, ...(literalTenant !== undefined ? { literalTenant } : {}) }
+    // No runWithTenant gives the scope: the innermost enclosing function tagged `@tenantScope <level>`.
+    if (contextScope === undefined && this.origin.levelNames.size > 0) {
+      for (let n: TS.Node = call; n.parent; n = n.parent) {
+        const p = n.parent
+        if (ts.isCallExpression(p) && p.arguments[1] === n && this.origin.isContextCall(p, 'runWithTenant')) break
+        if (!ts.isFunctionLike(n)) continue
+        contextScope = this.origin.scopeTag(n)
+        if (contextScope !== undefined) break
+      }
+    }
+    return {
+      bypassed,
+      scope,
+      ...(literalTenant !== undefined ? { literalTenant } : {}),
+      ...(Object.keys(literalTenants).length ? { literalTenants } : {}),
+      ...(contextScope !== undefined ? { contextScope } : {}),
+    }
   }
 }

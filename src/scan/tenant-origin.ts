@@ -9,15 +9,38 @@
 // functions (every `return` must trace) and `Number()`/`String()`/`BigInt()` (a conversion of
 // the request's tenant cannot name another tenant: at worst it names none, which the runtime blocks).
 import type * as TS from 'typescript'
+import { SINGLE_LEVEL } from '../config/levels.ts'
 import { accessedName, NO_BINDINGS, Resolver, shortText, skipOuter, type Env } from './resolve.ts'
 
-/** Not the request's tenant: why, and the one change that would let the scan trace it. */
-export type Origin = { readonly request: true } | { readonly request: false; readonly why: string; readonly fix?: string }
+/**
+ * The request's tenant (with two levels of tenancy: `level`, the level whose id it is, when the source
+ * says so), or not: why, and the one change that would let the scan trace it.
+ */
+export type Origin = { readonly request: true; readonly level?: string } | { readonly request: false; readonly why: string; readonly fix?: string }
+
+/**
+ * References to the tenant given to the enclosing runWithTenant calls (refKey → the level whose id it
+ * is, undefined for `tenantId`): the same reference inside the callback is the request's tenant.
+ */
+export type TenantScope = ReadonlyMap<string, string | undefined>
+
+/**
+ * What the scan knows of the config's levels: none for a one-level config (every source of the
+ * request's tenant is its one tenant), else each level's name and field (upper first).
+ */
+export interface OriginLevels {
+  readonly levels: ReadonlyArray<{ readonly name: string; readonly field: string }>
+}
+export const ONE_LEVEL: OriginLevels = { levels: [] }
 
 export const REQUEST_TENANT_TAG = 'requestTenant'
-const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b`)
+/** On a function: the code runs in a context of this scope (`@tenantScope organization`: organisation-wide). */
+export const TENANT_SCOPE_TAG = 'tenantScope'
+const SCOPE_TAG = new RegExp(`@${TENANT_SCOPE_TAG}[ \\t]+([A-Za-z_]\\w*)`)
+const TAG = new RegExp(`@${REQUEST_TENANT_TAG}\\b(?:[ \\t]+([A-Za-z_]\\w*))?`)
 const MAX_DEPTH = 12
 const REQUEST: Origin = { request: true }
+const requestOf = (level: string | undefined): Origin => (level === undefined ? REQUEST : { request: true, level })
 const no = (why: string, fix?: string): Origin => ({ request: false, why, ...(fix ? { fix } : {}) })
 
 export const FIX = {
@@ -38,28 +61,34 @@ export class TenantOrigin {
   private readonly symbolIds = new WeakMap<TS.Symbol, number>()
   private nextSymbolId = 1
 
+  /** the config's level names (none for a one-level config) */
+  readonly levelNames: ReadonlySet<string>
+
   constructor(
     private readonly r: Resolver,
     private readonly program: TS.Program,
+    private readonly config: OriginLevels = ONE_LEVEL,
   ) {
     this.ts = r.ts
     this.checker = r.checker
+    this.levelNames = new Set(config.levels.map((l) => l.name))
   }
 
   /**
    * Where the expression comes from. `scope` holds reference keys (refKey) of the tenant given to
    * the enclosing runWithTenant calls: the same reference inside the callback is the request's tenant.
    */
-  trace(expr: TS.Expression, scope: ReadonlySet<string>, depth = 0, env: Env = NO_BINDINGS): Origin {
+  trace(expr: TS.Expression, scope: TenantScope, depth = 0, env: Env = NO_BINDINGS): Origin {
     const { ts } = this
     const e = skipOuter(ts, expr)
     if (depth > MAX_DEPTH) return no(`\`${shortText(e)}\` is too far from its source to follow`)
     const key = this.refKey(e)
-    if (key !== undefined && scope.has(key)) return REQUEST
+    if (key !== undefined && scope.has(key)) return requestOf(scope.get(key))
     if (ts.isIdentifier(e)) {
       const decl = this.r.declarationOf(e)
       if (!decl) return no(`\`${e.text}\` has no declaration the scan can see`)
-      if (this.tagged(decl)) return REQUEST
+      const tag = this.tagged(decl)
+      if (tag) return tag
       const param = this.fromParameter(decl, [], scope, depth, e, env)
       if (param) return param
       const src = this.r.sourceOf(decl)
@@ -70,7 +99,8 @@ export class TenantOrigin {
       const name = accessedName(ts, e)
       if (name === undefined) return no(`\`${shortText(e)}\` reads a computed property`, FIX.computed)
       const prop = this.checker.getSymbolAtLocation(ts.isPropertyAccessExpression(e) ? e.name : e.argumentExpression)
-      if (prop && prop.declarations?.some((d) => this.tagged(d))) return REQUEST
+      const tag = this.taggedAny(prop?.declarations)
+      if (tag) return tag
       return this.traceProperty(e.expression, [name], scope, depth + 1, e, env)
     }
     if (ts.isCallExpression(e)) {
@@ -86,15 +116,15 @@ export class TenantOrigin {
    * (env), or, for the function the query is in, what its declaration says (`@requestTenant` on
    * the parameter, the destructured name, or the property of the parameter's type).
    */
-  private fromParameter(decl: TS.Declaration, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin | undefined {
+  private fromParameter(decl: TS.Declaration, path: readonly string[], scope: TenantScope, depth: number, shown: TS.Node, env: Env): Origin | undefined {
     const p = this.r.parameterSource(decl)
     if (!p) return undefined
     const full = [...p.path, ...path]
     const bound = env.get(p.parameter)
     if (bound?.arg) return this.traceProperty(bound.arg, full, scope, depth + 1, shown, bound.env)
     if (bound && p.fallback && path.length === 0) return this.trace(p.fallback, scope, depth + 1, env)
-    if (this.tagged(p.parameter) && full.length === 0) return REQUEST
-    if (full.length > 0 && this.typePathTagged(this.checker.getTypeAtLocation(p.parameter), full)) return REQUEST
+    const tag = full.length === 0 ? this.tagged(p.parameter) : this.typePathTagged(this.checker.getTypeAtLocation(p.parameter), full)
+    if (tag) return tag
     const fn = describeFunction(this.ts, p.parameter)
     const owner = full.length && p.parameter.type ? shortText(p.parameter.type, 30) : shortText(p.parameter.name, 30)
     const name = `\`${owner}${full.length ? `.${full.join('.')}` : ''}\``
@@ -103,30 +133,35 @@ export class TenantOrigin {
     return no(why, FIX.parameter(name))
   }
 
-  /** Is `type.path[0].path[1]…` declared with @requestTenant? */
-  private typePathTagged(type: TS.Type, path: readonly string[]): boolean {
+  /** Is `type.path[0].path[1]…` declared with @requestTenant? Its origin then. */
+  private typePathTagged(type: TS.Type, path: readonly string[]): Origin | undefined {
     let t = type
     for (let i = 0; i < path.length; i++) {
       const prop = this.checker.getNonNullableType(t).getProperty(path[i]!)
-      if (!prop) return false
-      if (i === path.length - 1) return prop.declarations?.some((d) => this.tagged(d)) ?? false
+      if (!prop) return undefined
+      if (i === path.length - 1) return this.taggedAny(prop.declarations)
       t = this.checker.getTypeOfSymbol(prop)
     }
-    return false
+    return undefined
   }
 
   /** Where `expr.path[0].path[1]…` comes from. */
-  private traceProperty(expr: TS.Expression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin {
+  private traceProperty(expr: TS.Expression, path: readonly string[], scope: TenantScope, depth: number, shown: TS.Node, env: Env): Origin {
     const { ts } = this
     if (path.length === 0) return this.trace(expr, scope, depth, env)
     const e = skipOuter(ts, expr)
     if (depth > MAX_DEPTH) return no(`\`${shortText(shown)}\` is too far from its source to follow`)
     const key = this.refKey(e)
-    if (key !== undefined && scope.has(`${key}.${path.join('.')}`)) return REQUEST
+    const scoped = key === undefined ? undefined : `${key}.${path.join('.')}`
+    if (scoped !== undefined && scope.has(scoped)) return requestOf(scope.get(scoped))
     // The type says so: the property is declared with @requestTenant.
-    if (!ts.isObjectLiteralExpression(e) && this.typePathTagged(this.r.typeOf(e), path)) return REQUEST
+    const tag = ts.isObjectLiteralExpression(e) ? undefined : this.typePathTagged(this.r.typeOf(e), path)
+    if (tag) return tag
     // tenantfence's Express adapter keeps the request's context on `res.locals.tenant`.
-    if (path.length === 3 && path.join('.') === 'locals.tenant.tenantId' && this.isExpressResponse(e)) return REQUEST
+    if (path.length >= 3 && path[0] === 'locals' && path[1] === 'tenant' && this.isExpressResponse(e)) {
+      const level = this.contextLevel(path.slice(2))
+      if (level !== null) return requestOf(level)
+    }
     if (ts.isObjectLiteralExpression(e)) {
       for (let i = e.properties.length - 1; i >= 0; i--) {
         const p = e.properties[i]!
@@ -153,27 +188,44 @@ export class TenantOrigin {
       return this.traceProperty(e.expression, [name, ...path], scope, depth + 1, shown, env)
     }
     if (ts.isCallExpression(e)) {
-      if (path.length === 1 && path[0] === 'tenantId' && this.isContextCall(e, 'getTenantContext')) return REQUEST
+      const level = this.contextLevel(path)
+      if (level !== null && this.isContextCall(e, 'getTenantContext')) return requestOf(level)
       return this.traceReturn(e, path, scope, depth, shown, env)
     }
     return no(`\`${shortText(shown)}\` is computed at run time`, FIX.computed)
   }
 
   /** A call: the declaration says so (@requestTenant on the function), or every value it returns traces. */
-  private traceReturn(call: TS.CallExpression, path: readonly string[], scope: ReadonlySet<string>, depth: number, shown: TS.Node, env: Env): Origin {
+  private traceReturn(call: TS.CallExpression, path: readonly string[], scope: TenantScope, depth: number, shown: TS.Node, env: Env): Origin {
     const decl = this.r.declarationOf(this.ts.isPropertyAccessExpression(call.expression) ? call.expression.name : call.expression)
-    if (path.length === 0 && decl && this.tagged(decl)) return REQUEST
+    const tag = path.length === 0 && decl ? this.tagged(decl) : undefined
+    if (tag) return tag
     const fn = this.r.calledFunction(call)
     if (!fn) return no(`\`${shortText(shown)}\` comes from \`${shortText(call.expression)}()\`, whose body the scan cannot see`, FIX.computed)
     const returned = this.r.returnedExpressions(fn)
     if (!returned) return no(`\`${shortText(call.expression)}()\` does not always return a value`, FIX.computed)
     // Inside the function, its parameters are this call's arguments.
     const inner = this.r.bind(fn, call, env)
+    const levels = new Set<string | undefined>()
     for (const r of returned) {
       const o = this.traceProperty(r, path, scope, depth + 1, shown, inner)
       if (!o.request) return o
+      levels.add(o.level)
     }
-    return REQUEST
+    // Returns that name different levels (or one that names none) name none: its level is unknown.
+    return requestOf(levels.size === 1 ? [...levels][0] : undefined)
+  }
+
+  /**
+   * A path into tenantfence's context: `tenantId` (the request's tenant, no level named) or
+   * `tenantIds.<level>` of a level the config has; null for anything else.
+   */
+  private contextLevel(path: readonly string[]): string | undefined | null {
+    if (path.length === 1 && path[0] === 'tenantId') return undefined
+    if (path.length !== 2 || path[0] !== 'tenantIds') return null
+    if (this.levelNames.has(path[1]!)) return path[1]!
+    // A one-level config reads `tenantId ?? tenantIds.tenant` (its one level is named 'tenant').
+    return this.levelNames.size === 0 && path[1] === SINGLE_LEVEL ? undefined : null
   }
 
   /** An Express response (typed by @types/express), whose `locals.tenant` tenantfence's middleware sets. */
@@ -214,14 +266,48 @@ export class TenantOrigin {
     return known
   }
 
-  /** Read from the comment text: the program skips parsing JSDoc in TypeScript files (it is most of the parse time). */
-  private tagged(decl: TS.Node): boolean {
+  /**
+   * `@tenantScope <level>` on this function (or on the declaration that holds it: a variable, a
+   * property, a method): the scope the app runs it in. Only a level name of the config counts.
+   */
+  scopeTag(fn: TS.Node): string | undefined {
+    const { ts } = this
+    let holder: TS.Node = fn
+    if (ts.isVariableDeclaration(fn.parent) && ts.isVariableDeclarationList(fn.parent.parent)) holder = fn.parent.parent.parent
+    else if (ts.isPropertyAssignment(fn.parent)) holder = fn.parent
+    const sf = holder.getSourceFile()
+    const m = SCOPE_TAG.exec(sf.text.slice(holder.getFullStart(), holder.getStart(sf)))
+    return m && this.levelNames.has(m[1]!) ? m[1] : undefined
+  }
+
+  /** The first of these declarations tagged @requestTenant: its origin. */
+  private taggedAny(decls: readonly TS.Declaration[] | undefined): Origin | undefined {
+    for (const d of decls ?? []) {
+      const tag = this.tagged(d)
+      if (tag) return tag
+    }
+    return undefined
+  }
+
+  /**
+   * Is the declaration tagged @requestTenant, and of which level? Read from the comment text: the
+   * program skips parsing JSDoc in TypeScript files (it is most of the parse time). With two levels
+   * the tag names its level (`@requestTenant project`); a bare tag is the level whose field the
+   * declaration is named for (`projectId`), else of no known level (judged as not traced).
+   */
+  private tagged(decl: TS.Node): Origin | undefined {
     const { ts } = this
     const holder = ts.isVariableDeclaration(decl) && ts.isVariableDeclarationList(decl.parent) ? decl.parent.parent : decl
     // The trivia before the declaration holds only whitespace and comments; it includes a comment on
     // the same line (`f(a, /** @requestTenant */ t)`), which getLeadingCommentRanges leaves out.
     const sf = holder.getSourceFile()
-    return TAG.test(sf.text.slice(holder.getFullStart(), holder.getStart(sf)))
+    const m = TAG.exec(sf.text.slice(holder.getFullStart(), holder.getStart(sf)))
+    if (!m) return undefined
+    if (this.levelNames.size === 0) return REQUEST
+    const word = m[1]
+    if (word !== undefined && this.levelNames.has(word)) return requestOf(word)
+    const name = 'name' in decl && decl.name && ts.isIdentifier(decl.name as TS.Node) ? (decl.name as TS.Identifier).text : undefined
+    return requestOf(this.config.levels.find((l) => l.field === name)?.name)
   }
 
   /**
