@@ -171,7 +171,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     if (options.rls) {
       assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
       const rls = config.rls ?? RLS_DEFAULTS
-      const settings = levels === undefined ? [rls.setting] : [...levels.levels.map((l) => l.rlsSetting), scopeSetting(rls)]
+      const settings = levels === undefined ? [rls.setting] : [...levels.levels.map((l) => l.rlsSetting), rls.scopeSetting]
       carry = createRlsCarrier(client as unknown as RlsClient, { settings, bypassSetting: rls.bypassSetting })
     }
     const hook = createHook({ policy, levels, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
@@ -503,11 +503,3 @@ function tenantOf(ctx: TenantContext | undefined): unknown {
   return ctx.tenantId ?? ctx.tenantIds?.[SINGLE_LEVEL] ?? NO_TENANT
 }
 
-/**
- * The rls setting that carries the context's scope (two levels). RECONCILE (lead): `rls.scopeSetting`
- * is added to rlsSchema on the i22-rls branch (default 'tenantfence.scope'); until that merge the
- * config type lacks it, and this reads it when present.
- */
-function scopeSetting(rls: RlsConfig): string {
-  return (rls as RlsConfig & { scopeSetting?: string }).scopeSetting ?? 'tenantfence.scope'
-}
