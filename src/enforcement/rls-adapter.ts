@@ -1,9 +1,14 @@
 // rls without Prisma's interactive-transaction machinery, for a query on its own: the driver
 // adapter runs it in a transaction of its own on one pooled connection (BEGIN, set_config, the
-// query, COMMIT), through the adapter's public interface (SqlDriverAdapter.startTransaction and
-// the transaction's queryRaw/executeRaw). Prisma's `$transaction` built a client, a transaction
-// record with its timers and a second Prisma request for set_config around each query; measured,
-// that was most of what rls cost a lone query (docs/performance.md, "Row-level security").
+// query, COMMIT). Prisma's `$transaction` built a client, a transaction record with its timers and
+// a second Prisma request for set_config around each query; measured, that was most of what rls
+// cost a lone query (docs/performance.md, "Row-level security").
+//   - @prisma/adapter-pg: the four statements are written on one connection of its node-postgres
+//     pool at once (node-postgres's pipeline mode, switched on for them and off again), so the
+//     tenant costs no round trip of its own; the query goes through the adapter's own conversions
+//     (an object whose prototype is the adapter and whose `client` is that connection);
+//   - any other driver adapter: its public interface (startTransaction, then the transaction's
+//     executeRaw/queryRaw, COMMIT or ROLLBACK), one statement after another.
 //
 // How the scope reaches the adapter: the carrier runs the query in an AsyncLocalStorage scope, and
 // the wrapped adapter reads it when Prisma calls it. That is exact only for a query Prisma sends
@@ -88,11 +93,13 @@ function wrapAdapter(adapter: Adapter): Adapter {
   if (typeof adapter.startTransaction !== 'function' || typeof adapter.queryRaw !== 'function' || typeof adapter.executeRaw !== 'function') return adapter
   // Everything else (provider, getConnectionInfo, executeScript, dispose, …) is the adapter's own.
   const wrapped = Object.create(adapter) as Adapter
+  const pool = pgPoolOf(adapter)
   const run = <T>(query: SqlQuery, send: (q: Queryable, query: SqlQuery) => Promise<T>): Promise<T> => {
     const scope = carried.getStore()
     if (scope === undefined) return send(adapter, query)
     scope.seen = true
     if (scope.setConfig === undefined) return send(adapter, query)
+    if (pool !== undefined) return inPgTransaction(adapter, pool, scope.setConfig, (q) => send(q, query))
     return inOwnTransaction(adapter, scope.setConfig, (tx) => send(tx, query))
   }
   wrapped.queryRaw = (query) => run(query, (q, s) => q.queryRaw(s))
@@ -115,7 +122,77 @@ function wrapAdapter(adapter: Adapter): Adapter {
   return wrapped
 }
 
-/** BEGIN, set_config and the query, then COMMIT, or ROLLBACK when anything failed. */
+/** A node-postgres pooled connection, the calls the pipelined path makes (node-postgres 8). */
+interface PgConnection {
+  query(text: string): Promise<unknown>
+  release(err?: Error | boolean): void
+  getTransactionStatus?(): string | null
+  /** node-postgres ≥ 8.2x: send queued queries without waiting for each answer */
+  pipeline?: boolean
+  readyForQuery?: boolean
+  on(event: 'error', listener: (err: Error) => void): unknown
+  removeListener(event: 'error', listener: (err: Error) => void): unknown
+}
+interface PgPool {
+  connect(): Promise<PgConnection>
+}
+
+/**
+ * @prisma/adapter-pg's adapter runs its queries through `this.client`, the node-postgres pool.
+ * Then the query can be sent on a connection of our own with the adapter's own conversions (an
+ * object whose prototype is the adapter and whose `client` is that connection).
+ */
+function pgPoolOf(adapter: Adapter): PgPool | undefined {
+  const self = adapter as Adapter & { client?: unknown; adapterName?: unknown; underlyingDriver?: () => unknown }
+  const pool = self.client as Partial<PgPool> | undefined
+  if (self.adapterName !== '@prisma/adapter-pg' || typeof pool?.connect !== 'function') return undefined
+  if (typeof self.underlyingDriver === 'function' && self.underlyingDriver() !== pool) return undefined
+  return pool as PgPool
+}
+
+/**
+ * One pooled connection: BEGIN, set_config, the query and COMMIT, written at once when the driver
+ * can pipeline (one round trip), else one after another. COMMIT is right whatever happened: after a
+ * failed statement PostgreSQL answers it with a rollback. A connection that is not back to idle
+ * afterwards (a broken one) is destroyed, never returned to the pool with the settings.
+ */
+async function inPgTransaction<T>(adapter: Adapter, pool: PgPool, setConfig: SqlQuery, send: (q: Queryable) => Promise<T>): Promise<T> {
+  const conn = await pool.connect()
+  // A connection that fails while checked out emits 'error': the query in flight rejects with it,
+  // and an unheard 'error' event would end the process (the pool listens only to idle connections).
+  let lost: Error | undefined
+  const onError = (err: Error) => void (lost = err)
+  conn.on('error', onError)
+  const on = Object.create(adapter, { client: { value: conn } }) as Queryable
+  const pipelined = conn.pipeline === false && conn.readyForQuery === true
+  let results: PromiseSettledResult<unknown>[]
+  try {
+    if (pipelined) {
+      conn.pipeline = true
+      results = await Promise.allSettled([conn.query('BEGIN'), on.executeRaw(setConfig), send(on), conn.query('COMMIT')])
+    } else {
+      results = []
+      const step = async (p: () => Promise<unknown>) => results.push(await p().then((value) => ({ status: 'fulfilled' as const, value }), (reason: unknown) => ({ status: 'rejected' as const, reason })))
+      await step(() => conn.query('BEGIN'))
+      await step(() => on.executeRaw(setConfig))
+      await step(() => send(on))
+      await step(() => conn.query('COMMIT'))
+    }
+  } finally {
+    if (pipelined) conn.pipeline = false
+    conn.removeListener('error', onError)
+  }
+  const idle = lost === undefined && (typeof conn.getTransactionStatus !== 'function' || conn.getTransactionStatus() === 'I')
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  conn.release(idle ? undefined : new Error('tenantfence rls: connection not idle after its transaction'))
+  if (!idle) throw failed?.reason ?? lost ?? new Error('tenantfence rls: the connection was left inside its transaction')
+  const [begin, set, query, commit] = results as [PromiseSettledResult<unknown>, PromiseSettledResult<unknown>, PromiseSettledResult<T>, PromiseSettledResult<unknown>]
+  // The first failure is the one to report (a failed set_config makes the query fail after it).
+  for (const r of [begin, set, query, commit]) if (r.status === 'rejected') throw r.reason
+  return (query as PromiseFulfilledResult<T>).value
+}
+
+/** BEGIN, set_config and the query, then COMMIT, or ROLLBACK when anything failed (any driver adapter). */
 async function inOwnTransaction<T>(adapter: Adapter, setConfig: SqlQuery, send: (tx: Queryable) => Promise<T>): Promise<T> {
   const tx = await adapter.startTransaction()
   // Both are queued on the transaction's connection at once (the driver sends them in order); a
