@@ -47,7 +47,7 @@ function client(max: number, extendFirst = true, kind: Kind = 'pg') {
     const query = conn.query
     conn.query = function (this: P, ...args: unknown[]) {
       const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
-      if (sql === 'BEGIN') begins.push(conn.pipeline === true)
+      if (sql?.startsWith('BEGIN')) begins.push(conn.pipeline === true)
       return query.apply(this, args)
     }
   })
@@ -94,6 +94,10 @@ describe.each(['pg', 'generic'] as const)('rls: a query on its own runs in a tra
     expect(await bypass(() => fenced.user.count())).toBe(3)
     const [row] = (await as(1, () => bypass(() => fenced.$queryRawUnsafe(SETTINGS)))) as Settings
     expect(row).toMatchObject({ tenant: '1', reason: 'nightly_cleanup' })
+    // any reason reaches the database as it was given (pg: sent as an escaped literal)
+    const odd = "it's a \\ test; SELECT 1 --"
+    const [given] = (await withoutTenantEnforcement({ reason: odd }, () => fenced.$queryRawUnsafe(SETTINGS))) as Settings
+    expect(given!.reason).toBe(odd)
     expect(await as(1, () => fenced.user.count({ where: { tenantId: 1 } }))).toBe(2)
     expect(await leftOver(base)).toEqual([null, null])
     expect(itx()).toBe(0)
