@@ -53,6 +53,8 @@ async function main() {
     const admin = await openDatabase(db.url('admin'))
     // not connected yet: extended below before its first query
     const rlsOwner = await openDatabase(db.url('owner'))
+    // the database's own share: the owner under the policies, the tenant set for the whole session
+    const policiesOnly = await openDatabase(`${db.url('owner')}?options=${encodeURIComponent('-c app.tenant_id=1')}`)
     await owner.prisma.tenant.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `t${i + 1}` })) })
     await owner.prisma.user.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ tenantId: (i % 10) + 1, email: `u${i}@t.example` })) })
     const sql = new pg.Client({ connectionString: db.url('owner') })
@@ -67,6 +69,7 @@ async function main() {
     const scenarios: Scenario[] = [
       { id: 'plain', label: 'plain client', client: admin.prisma as unknown as Client },
       { id: 'enforce', label: 'tenantfence enforce', client: admin.prisma.$extends(fence()) as unknown as Client },
+      { id: 'policies', label: 'plain client held by the policies (tenant set per session, no tenantfence)', client: policiesOnly.prisma as unknown as Client },
       { id: 'enforce_rls', label: 'tenantfence enforce + rls (policies applied)', client: rlsOwner.prisma.$extends(fenceRls()) as unknown as Client },
       { id: 'enforce_rls_prisma_itx', label: 'enforce + rls, a Prisma interactive transaction per query (before)', client: owner.prisma.$extends(fenceRls()) as unknown as Client },
       { id: 'enforce_itx', label: 'enforce, in an interactive transaction', client: admin.prisma.$extends(fence()) as unknown as Client, inTransaction: true },
@@ -132,6 +135,7 @@ async function main() {
     await owner.close()
     await admin.close()
     await rlsOwner.close()
+    await policiesOnly.close()
   } finally {
     await server.stop()
   }
