@@ -7,6 +7,11 @@
 // without row-level security); enforce + rls connects as the owner of the tables, whom FORCE
 // subjects to them, so its numbers hold everything rls adds: the transaction around each query,
 // the set_config statement, and the policies' predicates.
+//
+// A query on its own runs two ways (src/enforcement/rls-adapter.ts): `enforce_rls` is a client
+// extended before its first query, as an app does it, so its lone queries run in a transaction of
+// the driver adapter; `enforce_rls_prisma_itx` is extended after its engine connected, so it keeps
+// one Prisma interactive transaction per query (what every lone query did before issue 20).
 //   --quick       a short run (smoke)
 //   --json FILE   also write the results as JSON
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -46,6 +51,10 @@ async function main() {
     const db = await createTestDatabaseOn(server)
     const owner = await openDatabase(db.url('owner'))
     const admin = await openDatabase(db.url('admin'))
+    // not connected yet: extended below before its first query
+    const rlsOwner = await openDatabase(db.url('owner'))
+    // the database's own share: the owner under the policies, the tenant set for the whole session
+    const policiesOnly = await openDatabase(`${db.url('owner')}?options=${encodeURIComponent('-c app.tenant_id=1')}`)
     await owner.prisma.tenant.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `t${i + 1}` })) })
     await owner.prisma.user.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ tenantId: (i % 10) + 1, email: `u${i}@t.example` })) })
     const sql = new pg.Client({ connectionString: db.url('owner') })
@@ -60,15 +69,29 @@ async function main() {
     const scenarios: Scenario[] = [
       { id: 'plain', label: 'plain client', client: admin.prisma as unknown as Client },
       { id: 'enforce', label: 'tenantfence enforce', client: admin.prisma.$extends(fence()) as unknown as Client },
-      { id: 'enforce_rls', label: 'tenantfence enforce + rls (policies applied)', client: owner.prisma.$extends(fenceRls()) as unknown as Client },
+      { id: 'policies', label: 'plain client held by the policies (tenant set per session, no tenantfence)', client: policiesOnly.prisma as unknown as Client },
+      { id: 'enforce_rls', label: 'tenantfence enforce + rls (policies applied)', client: rlsOwner.prisma.$extends(fenceRls()) as unknown as Client },
+      { id: 'enforce_rls_prisma_itx', label: 'enforce + rls, a Prisma interactive transaction per query (before)', client: owner.prisma.$extends(fenceRls()) as unknown as Client },
       { id: 'enforce_itx', label: 'enforce, in an interactive transaction', client: admin.prisma.$extends(fence()) as unknown as Client, inTransaction: true },
-      { id: 'enforce_rls_itx', label: 'enforce + rls, in an interactive transaction', client: owner.prisma.$extends(fenceRls()) as unknown as Client, inTransaction: true },
+      { id: 'enforce_rls_itx', label: 'enforce + rls, in an interactive transaction', client: rlsOwner.prisma.$extends(fenceRls()) as unknown as Client, inTransaction: true },
     ]
+    // Which way each rls client sends a lone query: counted on its base client's $transaction.
+    const itxCalls = new Map<object, number>()
+    for (const base of [owner.prisma, rlsOwner.prisma] as unknown as Record<string, (...a: unknown[]) => unknown>[]) {
+      const real = base.$transaction!
+      itxCalls.set(base, 0)
+      base.$transaction = function (this: unknown, ...a: unknown[]) {
+        itxCalls.set(base, itxCalls.get(base)! + 1)
+        return real.apply(this, a)
+      }
+    }
     const ctx = { tenantId: 1, userId: 1, endpoint: '/api/users', method: 'GET' }
     for (const s of scenarios) {
       const rows = await runWithTenant(ctx, () => s.client.user.findMany(ARGS))
       if (rows.length !== 10) throw new Error(`bench: ${s.id} returned ${rows.length} rows, expected 10`)
     }
+    if (itxCalls.get(rlsOwner.prisma) !== 0) throw new Error('bench: enforce_rls sent its lone query through a Prisma interactive transaction; expected the driver adapter\'s')
+    if (itxCalls.get(owner.prisma) !== 1) throw new Error('bench: enforce_rls_prisma_itx did not send its lone query through a Prisma interactive transaction')
     const lat = scenarios.map(() => new Samples(rounds * queries))
     const perRound: number[][] = scenarios.map(() => [])
     const round = new Samples(queries)
@@ -111,6 +134,8 @@ async function main() {
     if (json) writeFileSync(json, JSON.stringify({ machine, quick, rounds, queries, results }, null, 2))
     await owner.close()
     await admin.close()
+    await rlsOwner.close()
+    await policiesOnly.close()
   } finally {
     await server.stop()
   }

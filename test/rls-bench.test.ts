@@ -18,7 +18,7 @@ describe('npm run bench:rls -- --quick', () => {
     const r = JSON.parse(readFileSync(file, 'utf8')) as { quick: boolean; machine: { postgres: string }; results: { id: string; queries: number; p50Us: number; vsPlain: { median: number } }[] }
     expect(r.quick).toBe(true)
     expect(r.machine.postgres).toMatch(/^\d+\.\d+/)
-    expect(r.results.map((s) => s.id)).toEqual(['plain', 'enforce', 'enforce_rls', 'enforce_itx', 'enforce_rls_itx'])
+    expect(r.results.map((s) => s.id)).toEqual(['plain', 'enforce', 'policies', 'enforce_rls', 'enforce_rls_prisma_itx', 'enforce_itx', 'enforce_rls_itx'])
     for (const s of r.results) {
       expect(s.queries, s.id).toBeGreaterThan(0)
       expect(s.p50Us, s.id).toBeGreaterThan(0)

@@ -4,6 +4,7 @@
 // (the engine then connects through the wrapped adapter), on a pool of one or two connections so
 // that every query after another really reuses its connection.
 import { PrismaPg } from '@prisma/adapter-pg'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { PrismaClient as PgPrismaClient } from '../src/demo/generated/prisma-pg/client.ts'
 import { runWithTenant, tenantEnforcement, withoutTenantEnforcement } from '../src/index.ts'
@@ -27,9 +28,32 @@ const bypass = <T>(fn: () => PromiseLike<T>) => withoutTenantEnforcement({ reaso
 const SETTINGS = `SELECT current_setting('app.tenant_id', true) AS tenant, current_setting('tenantfence.bypass_reason', true) AS reason, txid_current()::text AS tx`
 type Settings = { tenant: string | null; reason: string | null; tx: string }[]
 
+/**
+ * The two ways the adapter path runs a lone query: `pg`, @prisma/adapter-pg's own pool with the
+ * statements pipelined on one connection; `generic`, the same adapter seen as any other driver
+ * adapter (another adapterName), through its public startTransaction.
+ */
+type Kind = 'pg' | 'generic'
+/** What the pool's connections were asked: for each BEGIN, whether the connection pipelined it. */
+let begins: boolean[] = []
+
 /** A client of its own (`max` pooled connections), extended before its first query; counts Prisma's interactive transactions. */
-function client(max: number, extendFirst = true) {
-  const base: P = new PgPrismaClient({ adapter: new PrismaPg({ connectionString: db!.pg.url('owner'), max }) })
+function client(max: number, extendFirst = true, kind: Kind = 'pg') {
+  const pool = new pg.Pool({ connectionString: db!.pg.url('owner'), max })
+  begins = []
+  pool.on('acquire', (conn: P) => {
+    if (conn.__spied) return
+    conn.__spied = true
+    const query = conn.query
+    conn.query = function (this: P, ...args: unknown[]) {
+      const sql = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text
+      if (sql?.startsWith('BEGIN')) begins.push(conn.pipeline === true)
+      return query.apply(this, args)
+    }
+  })
+  const pgFactory = new PrismaPg(pool, { disposeExternalPool: true })
+  const adapter = kind === 'pg' ? pgFactory : { provider: pgFactory.provider, adapterName: 'test-adapter', connect: async () => Object.create(await pgFactory.connect(), { adapterName: { value: 'test-adapter' } }) }
+  const base: P = new PgPrismaClient({ adapter: adapter as PrismaPg })
   open.push(base)
   const real = base.$transaction
   let itx = 0
@@ -46,10 +70,10 @@ const leftOver = async (base: P) => {
   return [row!.tenant || null, row!.reason || null]
 }
 
-describe('rls: a query on its own runs in a transaction of the driver adapter', () => {
+describe.each(['pg', 'generic'] as const)('rls: a query on its own runs in a transaction of the driver adapter (%s)', (kind) => {
   it('sets the tenant for the query without an interactive transaction, and leaves nothing on the connection', async () => {
     db = await rlsDatabase(logOnly)
-    const { base, fenced, itx } = client(1)
+    const { base, fenced, itx } = client(1, true, kind)
     expect(ids(await as(1, () => fenced.user.findMany()))).toEqual([1, 2])
     expect(ids(await as(2, () => fenced.user.findMany()))).toEqual([3])
     const [mine] = (await as(2, () => fenced.$queryRawUnsafe(SETTINGS))) as Settings
@@ -59,14 +83,21 @@ describe('rls: a query on its own runs in a transaction of the driver adapter', 
     expect(await fenced.user.findMany()).toEqual([])
     expect(await base.user.count()).toBe(0)
     expect(itx()).toBe(0)
+    // adapter-pg: BEGIN, set_config, the query and COMMIT written at once (four lone queries here);
+    // another adapter: its own startTransaction; the connection's pipeline mode is put back after
+    expect(begins).toEqual(Array(4).fill(kind === 'pg'))
   })
 
   it('a bypass carries its reason to the policies, and only to its own query', async () => {
     db = await rlsDatabase({ ...logOnly, TENANT_ENFORCEMENT_MODE: 'enforce' })
-    const { base, fenced, itx } = client(1)
+    const { base, fenced, itx } = client(1, true, kind)
     expect(await bypass(() => fenced.user.count())).toBe(3)
     const [row] = (await as(1, () => bypass(() => fenced.$queryRawUnsafe(SETTINGS)))) as Settings
     expect(row).toMatchObject({ tenant: '1', reason: 'nightly_cleanup' })
+    // any reason reaches the database as it was given (pg: sent as an escaped literal)
+    const odd = "it's a \\ test; SELECT 1 --"
+    const [given] = (await withoutTenantEnforcement({ reason: odd }, () => fenced.$queryRawUnsafe(SETTINGS))) as Settings
+    expect(given!.reason).toBe(odd)
     expect(await as(1, () => fenced.user.count({ where: { tenantId: 1 } }))).toBe(2)
     expect(await leftOver(base)).toEqual([null, null])
     expect(itx()).toBe(0)
@@ -74,7 +105,7 @@ describe('rls: a query on its own runs in a transaction of the driver adapter', 
 
   it('a failed query leaves no setting and no open transaction on its connection', async () => {
     db = await rlsDatabase(logOnly)
-    const { base, fenced } = client(1)
+    const { base, fenced } = client(1, true, kind)
     await expect(as(1, () => fenced.user.create({ data: { tenantId: 1, email: 'alice@acme.test', id: 1 } }))).rejects.toThrow(/Unique constraint/)
     await expect(as(1, () => bypass(() => fenced.$executeRawUnsafe('SELECT 1/0')))).rejects.toThrow(/division by zero/)
     expect(await leftOver(base)).toEqual([null, null])
@@ -87,7 +118,7 @@ describe('rls: a query on its own runs in a transaction of the driver adapter', 
 
   it('a write Prisma runs in a transaction of its own (a nested create) gets the tenant in that transaction', async () => {
     db = await rlsDatabase(logOnly)
-    const { base, fenced, itx } = client(1)
+    const { base, fenced, itx } = client(1, true, kind)
     const role = await as(1, () => fenced.role.create({ data: { tenantId: 1, name: 'auditor', rolePermissions: { create: { permissionId: 2 } } }, include: { rolePermissions: true } }))
     expect(role.rolePermissions).toHaveLength(1)
     // the policies refuse the same write for another tenant's row, in the same kind of transaction
@@ -97,6 +128,9 @@ describe('rls: a query on its own runs in a transaction of the driver adapter', 
     expect(itx()).toBe(0)
   })
 
+})
+
+describe('rls: the adapter path keeps requests apart, and is taken only where it is proven', () => {
   it('concurrent requests on the pool, and findUnique that Prisma merges across callers, keep their own tenants', async () => {
     db = await rlsDatabase(logOnly)
     const { base, fenced } = client(2)

@@ -183,7 +183,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       noteQueryError(err, () => ({ model: params.model, operation: params.operation, args: reporter.sanitize(params.args) }))
       throw err
     })
-    const path = options.hook === 'query-extension' ? undefined : requestPath(client, noted, guard, { lazy: carry !== undefined })
+    const path = options.hook === 'query-extension' ? undefined : requestPath(client, noted, guard, { lazy: false })
     if (path?.kind === 'request') {
       lastPath = 'request'
       return path.client as typeof client

@@ -119,7 +119,18 @@ export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }:
   // entry is never looked up again; the map is emptied when it grows: a lost entry costs one resend).
   const interactive = new Map<string, { transaction: object; key: string }>()
 
-  return async function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
+  // The common case inside an interactive transaction, the scope already sent, returns the query's
+  // own promise: no async step of the carrier's (measured: a few per cent of a query).
+  return function carry(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
+    const transaction = params.__internalParams?.transaction
+    if (transaction?.kind === 'itx') {
+      const sent = interactive.get(transaction.id)
+      if (sent !== undefined && sent.transaction === transaction && sent.key === scopeKey(scope)) return params.query(params.args) as Promise<unknown>
+    }
+    return carrySlow(params, scope)
+  }
+
+  async function carrySlow(params: RlsQueryParams, scope: RlsScope): Promise<unknown> {
     const transaction = params.__internalParams?.transaction
     if (transaction === undefined) {
       if (direct !== false && params.operation !== undefined && !DEFERRED.has(params.operation) && (direct ?? (await probe()))) {
@@ -130,7 +141,8 @@ export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }:
         if (typeof tx._createPrismaPromise !== 'function') throw new RlsError('this Prisma version hides the interactive transaction: the tenant cannot join it')
         const own = await tx._createPrismaPromise(async (t) => t)
         await bind(setConfig(scope), own)
-        return bind(params.query(params.args), own)
+        // Given its request parameters, `query` hands back a PrismaPromise, which can be bound.
+        return bind(params.query(params.args, params.__internalParams), own)
       })
     }
     if (transaction.kind === 'itx') {
