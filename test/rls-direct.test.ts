@@ -61,8 +61,9 @@ function client(max: number, extendFirst = true, kind: Kind = 'pg') {
     if (typeof args[0] === 'function') itx++
     return real.apply(this, args)
   }
-  const extend = (): P => base.$extends(tenantEnforcement({ config, logger: captureLogger().logger, rls: true }))
-  return { base, fenced: extendFirst ? extend() : undefined, extend, itx: () => itx }
+  const captured = captureLogger()
+  const extend = (): P => base.$extends(tenantEnforcement({ config, logger: captured.logger, rls: true }))
+  return { base, fenced: extendFirst ? extend() : undefined, extend, itx: () => itx, lines: captured.lines }
 }
 /** What a raw query of the client without the extension sees on its connection: nothing may be left. */
 const leftOver = async (base: P) => {
@@ -73,7 +74,7 @@ const leftOver = async (base: P) => {
 describe.each(['pg', 'generic'] as const)('rls: a query on its own runs in a transaction of the driver adapter (%s)', (kind) => {
   it('sets the tenant for the query without an interactive transaction, and leaves nothing on the connection', async () => {
     db = await rlsDatabase(logOnly)
-    const { base, fenced, itx } = client(1, true, kind)
+    const { base, fenced, itx, lines } = client(1, true, kind)
     expect(ids(await as(1, () => fenced.user.findMany()))).toEqual([1, 2])
     expect(ids(await as(2, () => fenced.user.findMany()))).toEqual([3])
     const [mine] = (await as(2, () => fenced.$queryRawUnsafe(SETTINGS))) as Settings
@@ -86,6 +87,7 @@ describe.each(['pg', 'generic'] as const)('rls: a query on its own runs in a tra
     // adapter-pg: BEGIN, set_config, the query and COMMIT written at once (four lone queries here);
     // another adapter: its own startTransaction; the connection's pipeline mode is put back after
     expect(begins).toEqual(Array(4).fill(kind === 'pg'))
+    expect(lines.filter((l) => String(l.msg).startsWith('TENANT_RLS_SLOW_PATH'))).toEqual([])
   })
 
   it('a bypass carries its reason to the policies, and only to its own query', async () => {
@@ -145,12 +147,17 @@ describe('rls: the adapter path keeps requests apart, and is taken only where it
 
   it('a client whose engine connected before the extension keeps the interactive transaction, with the same result', async () => {
     db = await rlsDatabase(logOnly)
-    const { base, extend, itx } = client(1, false)
+    const { base, extend, itx, lines } = client(1, false)
     expect(await base.user.count()).toBe(0) // connects the engine through the unwrapped adapter
     const fenced = extend()
     expect(ids(await as(1, () => fenced.user.findMany()))).toEqual([1, 2])
     expect(itx()).toBeGreaterThan(0)
     expect(await leftOver(base)).toEqual([null, null])
+    // and says so, once: correct but slower, and the fix is the order of two lines
+    await as(1, () => fenced.user.findMany())
+    const slow = lines.filter((l) => String(l.msg).startsWith('TENANT_RLS_SLOW_PATH'))
+    expect(slow).toHaveLength(1)
+    expect(slow[0]!.msg).toContain('extend the client before its first query')
   })
 })
 

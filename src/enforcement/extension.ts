@@ -172,7 +172,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
       assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
       const rls = config.rls ?? RLS_DEFAULTS
       const settings = levels === undefined ? [rls.setting] : [...levels.levels.map((l) => l.rlsSetting), rls.scopeSetting]
-      carry = createRlsCarrier(client as unknown as RlsClient, { settings, bypassSetting: rls.bypassSetting })
+      const onSlowPath = (reason: string) => logger.warn({ reason }, `TENANT_RLS_SLOW_PATH: rls carries the tenant of a query on its own through a Prisma interactive transaction, not in the query's own round trip: ${reason}. Still correct; slower (docs/rls.md).`)
+      carry = createRlsCarrier(client as unknown as RlsClient, { settings, bypassSetting: rls.bypassSetting, onSlowPath })
     }
     const hook = createHook({ policy, levels, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).

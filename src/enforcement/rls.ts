@@ -34,6 +34,12 @@ export interface RlsScope {
 export interface RlsSettings {
   settings: readonly string[]
   bypassSetting: string
+  /**
+   * Told once when queries on their own cannot take the one-round-trip path (no driver adapter to
+   * wrap, or a probe query never reached the wrapped one: the engine connected before $extends) and
+   * go through a Prisma interactive transaction instead: correct, and slower.
+   */
+  onSlowPath?: (reason: string) => void
 }
 
 interface Lock {
@@ -91,7 +97,7 @@ export type RlsCarrier = (params: RlsQueryParams, scope: RlsScope) => Promise<un
  * transaction. `client` is the client the extension extends: its raw queries do not pass
  * through the extension.
  */
-export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }: RlsSettings): RlsCarrier {
+export function createRlsCarrier(client: RlsClient, { settings, bypassSetting, onSlowPath }: RlsSettings): RlsCarrier {
   if (settings.length === 0) throw new RlsError('no tenant setting to carry: pass at least one (config.rls.setting)')
   const names = [...settings, bypassSetting]
   // One statement sets them all: set_config($1, $2, true), set_config($3, $4, true), …
@@ -108,9 +114,18 @@ export function createRlsCarrier(client: RlsClient, { settings, bypassSetting }:
   // client's engine uses it (undefined: not known yet; the probe runs with the first such query).
   const wrapped = wrapAdapterFactory(client)
   let direct: boolean | undefined = wrapped ? undefined : false
+  const slow = (reason: string) => {
+    try {
+      onSlowPath?.(reason)
+    } catch {} // a logger that throws never fails a query
+  }
+  if (!wrapped) slow('this client has no driver adapter tenantfence can wrap')
   let probing: Promise<boolean> | undefined
   const probe = (): Promise<boolean> => (probing ??= reachesWrappedAdapter(() => client.$executeRawUnsafe('SELECT 1')).then(
-    (seen) => (direct = seen),
+    (seen) => {
+      if (!seen) slow('the client\'s engine connected before tenantEnforcement was applied (extend the client before its first query)')
+      return (direct = seen)
+    },
     () => ((probing = undefined), false),
   ))
   // One set_config per batch transaction, keyed by the lock its queries share.
