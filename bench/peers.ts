@@ -8,10 +8,18 @@
 //
 // Every client gets the same arguments, already scoped to the tenant (tenantfence's enforce mode
 // checks them and lets them through; the peers add their filter on top), so the SQL differs only by
-// what a peer adds. ZenStack's enhance() is not measured: see docs/performance.md ("Peers").
-import { existsSync, writeFileSync } from 'node:fs'
+// what a peer adds.
+//
+// ZenStack's enhance() (2.x, the version built on Prisma) needs its own generation step: a
+// `schema.zmodel` (a Prisma schema with access policies) from which its CLI writes a Prisma schema,
+// runs `prisma generate` and writes the enhancer's policy and model metadata. That runs offline here
+// (the CLI's --offline, Prisma's schema engine stubbed as for the demo's client); `zenstackEnhancer`
+// does it once into bench/peers/node_modules/.zenstack-bench, from prisma/schema.prisma and the
+// policies below, and again whenever the derived zmodel changes.
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8 from 'node:v8'
 import vm from 'node:vm'
@@ -23,6 +31,51 @@ import { config, FLAGS, nullLogger, setEnvFlags } from './setup.ts'
 import { fmt, pct, percentile, Samples, spread, table } from './stats.ts'
 
 const peers = join(dirname(fileURLToPath(import.meta.url)), 'peers/node_modules')
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+
+// ZenStack's policies for the demo schema: the same tenant scope the other peers get, written in
+// its policy language (`auth()` is the user handed to enhance(), here { id, tenantId }).
+const ZENSTACK_POLICIES: Record<string, string> = {
+  Tenant: 'id == auth().tenantId',
+  User: 'tenantId == auth().tenantId',
+  Role: 'tenantId == auth().tenantId',
+  AuditLog: 'tenantId == auth().tenantId',
+  SecurityAlert: 'tenantId == auth().tenantId',
+  RefreshToken: 'user.tenantId == auth().tenantId',
+  PasswordResetToken: 'user.tenantId == auth().tenantId',
+  MfaBackupCode: 'user.tenantId == auth().tenantId',
+  UserRole: 'user.tenantId == auth().tenantId',
+  RolePermission: 'role.tenantId == auth().tenantId',
+  Permission: 'true',
+}
+
+/** prisma/schema.prisma with one `@@allow('all', …)` per model and the client's output beside it. */
+function zmodel(): string {
+  const schema = readFileSync(join(root, 'prisma/schema.prisma'), 'utf8').replace(/(output\s*=\s*)"[^"]*"/, '$1"./prisma"')
+  return schema.replace(/model (\w+) \{[^}]*\}/g, (block, name: string) => {
+    const rule = ZENSTACK_POLICIES[name]
+    if (rule === undefined) throw new Error(`bench:peers: no ZenStack policy for model ${name}: add it to ZENSTACK_POLICIES`)
+    return `${block.slice(0, -1)}\n  @@allow('all', ${rule})\n}`
+  })
+}
+
+/** ZenStack's generated enhance(), generated first if the zmodel changed (about 30 s, offline). */
+async function zenstackEnhancer(): Promise<(client: unknown, context: { user: { id: number; tenantId: number } }, options: { prismaModule: unknown }) => unknown> {
+  const dir = join(peers, '.zenstack-bench')
+  const text = zmodel()
+  const file = join(dir, 'schema.zmodel')
+  const enhancer = join(dir, 'zen/enhance.ts')
+  if (!existsSync(enhancer) || !existsSync(file) || readFileSync(file, 'utf8') !== text) {
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(file, text)
+    const env = { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: existsSync('/bin/true') ? '/bin/true' : process.execPath, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1', DO_NOT_TRACK: '1' }
+    // run from bench/peers, where its `npx prisma generate` finds the Prisma CLI installed beside it
+    const cli = join(peers, 'zenstack/bin/cli')
+    const r = spawnSync(process.execPath, [cli, 'generate', '--schema', file, '--output', join(dir, 'zen'), '--offline', '--no-version-check'], { cwd: dirname(peers), env, encoding: 'utf8' })
+    if (r.status !== 0 || !existsSync(enhancer)) throw new Error(`bench:peers: zenstack generate failed (${r.status}): ${(r.stdout + r.stderr).slice(-2000)}`)
+  }
+  return ((await import(enhancer)) as { enhance: Awaited<ReturnType<typeof zenstackEnhancer>> }).enhance
+}
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Client = any
@@ -82,6 +135,8 @@ async function main() {
 
   const { createTenantContext, createTenantExtension } = await import(join(peers, 'prisma-tenant-extension/dist/index.js'))
   const { createRlsExtension } = await import(join(peers, 'prisma-rls/dist/index.js'))
+  const enhance = await zenstackEnhancer()
+  const { Prisma } = (await import(join(root, 'src/demo/generated/prisma/client.ts'))) as { Prisma: unknown }
   const tenantContext = createTenantContext()
   const ownTenant = { tenantId: { equals: 1 } }
   const viaUser = { user: { tenantId: { equals: 1 } } }
@@ -100,6 +155,8 @@ async function main() {
     { id: 'tenantfence_ext', label: 'tenantfence enforce (query extension)', client: plain.$extends(tenantEnforcement({ config, logger: log.logger, audit: false, hook: 'query-extension' })), within: direct },
     { id: 'pte', label: 'prisma-tenant-extension 0.1.5', client: plain.$extends(createTenantExtension({ context: tenantContext, tenantField: 'tenantId' })), within: (fn) => tenantContext.run({ tenantId: 1 }, fn) },
     { id: 'prisma_rls', label: 'prisma-rls 1.0.1', client: plain.$extends(createRlsExtension({ dmmf: dmmfOf(plain), permissionsConfig: permissions, context: {} })), within: direct },
+    // enhanced once for the request's user (an app calls enhance() per request: its cost is not counted here)
+    { id: 'zenstack', label: 'ZenStack 2.22.3 enhance()', client: enhance(plain, { user: { id: 1, tenantId: 1 } }, { prismaModule: Prisma }), within: direct },
   ]
   const ctx = { tenantId: 1, userId: 1, endpoint: '/bench', method: 'GET' }
   let n = 0
