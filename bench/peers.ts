@@ -5,6 +5,8 @@
 // package's dependencies) by the npm script. SQLite in memory, Prisma 7, one process, interleaved
 // rounds in a rotated order; per round and shape, each client's median time per query over the
 // plain client's (medians: the shapes' times differ by 20x, no one trim fits them all); the median of those ratios over the rounds (quartiles).
+// Beside it, the same ratio of CPU time per query (process.cpuUsage over the batch), which a wait for
+// a core on a shared machine does not inflate.
 //
 // Every client gets the same arguments, already scoped to the tenant (tenantfence's enforce mode
 // checks them and lets them through; the peers add their filter on top), so the SQL differs only by
@@ -165,18 +167,22 @@ async function main() {
   const gc = gcFunction()
   const key = (c: Contender, s: Shape) => `${c.id}/${s.id}`
   const ratios = new Map<string, number[]>()
+  const cpuRatios = new Map<string, number[]>()
   const lat = new Map<string, Samples>()
   const loadStart = loadavg()[0]!
   for (let r = 0; r < rounds; r++) {
     const mean = new Map<string, number>()
+    const cpu = new Map<string, number>()
     for (const s of SHAPES) {
       for (let k = 0; k < contenders.length; k++) {
         const c = contenders[(k + r) % contenders.length]!
         gc()
         const round = new Samples(queries)
         const samples = lat.get(key(c, s)) ?? lat.set(key(c, s), new Samples(rounds * queries)).get(key(c, s))!
+        let used = { user: 0, system: 0 }
         await runWithTenant(ctx, () => c.within(async () => {
           for (let i = 0; i < warmup; i++) await s.run(c.client, n++)
+          const cpu0 = process.cpuUsage()
           for (let i = 0; i < queries; i++) {
             const t0 = performance.now()
             await s.run(c.client, n++)
@@ -184,10 +190,15 @@ async function main() {
             samples.push(dt)
             round.push(dt)
           }
+          used = process.cpuUsage(cpu0)
         }))
         mean.set(key(c, s), percentile(round.sorted(), 50))
+        cpu.set(key(c, s), (used.user + used.system) / queries)
       }
-      for (const c of contenders) (ratios.get(key(c, s)) ?? ratios.set(key(c, s), []).get(key(c, s))!).push(mean.get(key(c, s))! / mean.get(key(contenders[0]!, s))!)
+      for (const c of contenders) {
+        ;(ratios.get(key(c, s)) ?? ratios.set(key(c, s), []).get(key(c, s))!).push(mean.get(key(c, s))! / mean.get(key(contenders[0]!, s))!)
+        ;(cpuRatios.get(key(c, s)) ?? cpuRatios.set(key(c, s), []).get(key(c, s))!).push(cpu.get(key(c, s))! / cpu.get(key(contenders[0]!, s))!)
+      }
     }
   }
   const loadEnd = loadavg()[0]!
@@ -196,11 +207,13 @@ async function main() {
     label: s.label,
     contenders: contenders.map((c) => {
       const sorted = lat.get(key(c, s))!.sorted()
-      return { id: c.id, label: c.label, p50Us: sorted[Math.floor(sorted.length / 2)]! * 1000, vsPlain: spread(ratios.get(key(c, s))!) }
+      return { id: c.id, label: c.label, p50Us: sorted[Math.floor(sorted.length / 2)]! * 1000, vsPlain: spread(ratios.get(key(c, s))!), cpuVsPlain: spread(cpuRatios.get(key(c, s))!) }
     }),
   }))
   console.log(`Prisma 7 + SQLite in memory, ${rounds} interleaved rounds x ${queries} queries per shape and client, load average ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end`)
   console.log(table(['shape', ...contenders.slice(1).map((c) => c.label)], results.map((r) => [r.label, ...r.contenders.slice(1).map((c) => `${pct(c.vsPlain.median)} (${pct(c.vsPlain.q1)} … ${pct(c.vsPlain.q3)})`)])))
+  console.log('CPU time per query vs plain (median of per-round ratios, quartiles)')
+  console.log(table(['shape', ...contenders.slice(1).map((c) => c.label)], results.map((r) => [r.label, ...r.contenders.slice(1).map((c) => `${pct(c.cpuVsPlain.median)} (${pct(c.cpuVsPlain.q1)} … ${pct(c.cpuVsPlain.q3)})`)])))
   console.log(table(['shape: p50 µs', ...contenders.map((c) => c.label)], results.map((r) => [r.shape, ...r.contenders.map((c) => fmt(c.p50Us))])))
   if (json) writeFileSync(json, JSON.stringify({ node: process.version, loadStart, loadEnd, rounds, queries, results }, null, 2))
 }
