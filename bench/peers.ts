@@ -131,7 +131,8 @@ async function main() {
   const { rounds, queries, warmup } = quick ? { rounds: 3, queries: 30, warmup: 10 } : { rounds: 20, queries: 60, warmup: 10 }
   if (!existsSync(join(peers, 'prisma-rls'))) throw new Error('bench:peers: bench/peers/node_modules is missing: run `npm run bench:peers` (it installs them)')
   setEnvFlags(FLAGS.enforce)
-  const plain: Client = (await openPrisma('7')).client
+  let statements = 0
+  const plain: Client = (await openPrisma('7', () => statements++)).client
   await plain.role.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, tenantId: i + 1, name: 'member' })) })
   await plain.userRole.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ userId: i + 1, roleId: (i % 10) + 1 })) })
 
@@ -163,6 +164,15 @@ async function main() {
   const ctx = { tenantId: 1, userId: 1, endpoint: '/bench', method: 'GET' }
   let n = 0
   for (const c of contenders) for (const s of SHAPES) await runWithTenant(ctx, () => c.within(() => Promise.resolve(s.run(c.client, n++))))
+  // SQL statements per query (a transaction's BEGIN counted, its COMMIT not), once each
+  const perQuery = new Map<string, number>()
+  for (const c of contenders) {
+    for (const s of SHAPES) {
+      statements = 0
+      await runWithTenant(ctx, () => c.within(() => Promise.resolve(s.run(c.client, n++))))
+      perQuery.set(`${c.id}/${s.id}`, statements)
+    }
+  }
 
   const gc = gcFunction()
   const key = (c: Contender, s: Shape) => `${c.id}/${s.id}`
@@ -212,10 +222,12 @@ async function main() {
   }))
   console.log(`Prisma 7 + SQLite in memory, ${rounds} interleaved rounds x ${queries} queries per shape and client, load average ${loadStart.toFixed(2)} at the start, ${loadEnd.toFixed(2)} at the end`)
   console.log(table(['shape', ...contenders.slice(1).map((c) => c.label)], results.map((r) => [r.label, ...r.contenders.slice(1).map((c) => `${pct(c.vsPlain.median)} (${pct(c.vsPlain.q1)} … ${pct(c.vsPlain.q3)})`)])))
+  console.log('SQL statements per query (BEGIN counted, COMMIT not)')
+  console.log(table(['shape', ...contenders.map((c) => c.label)], SHAPES.map((s) => [s.label, ...contenders.map((c) => String(perQuery.get(`${c.id}/${s.id}`)))])))
   console.log('CPU time per query vs plain (median of per-round ratios, quartiles)')
   console.log(table(['shape', ...contenders.slice(1).map((c) => c.label)], results.map((r) => [r.label, ...r.contenders.slice(1).map((c) => `${pct(c.cpuVsPlain.median)} (${pct(c.cpuVsPlain.q1)} … ${pct(c.cpuVsPlain.q3)})`)])))
   console.log(table(['shape: p50 µs', ...contenders.map((c) => c.label)], results.map((r) => [r.shape, ...r.contenders.map((c) => fmt(c.p50Us))])))
-  if (json) writeFileSync(json, JSON.stringify({ node: process.version, loadStart, loadEnd, rounds, queries, results }, null, 2))
+  if (json) writeFileSync(json, JSON.stringify({ node: process.version, loadStart, loadEnd, rounds, queries, statements: Object.fromEntries(perQuery), results }, null, 2))
 }
 
 main().catch((err: unknown) => {
