@@ -39,8 +39,11 @@ export interface Users {
 type TraceMap = { new (map: unknown): unknown }
 type OriginalPositionFor = (map: unknown, pos: { line: number; column: number }) => { source: string | null; name: string | null; line: number | null }
 
-/** The demo schema on SQLite in memory with the Prisma 6 or 7 client: 10 tenants, 100 users, 10 permissions. */
-export async function openPrisma(prisma: '6' | '7'): Promise<{ client: Users; runtime: string }> {
+/**
+ * The demo schema on SQLite in memory with the Prisma 6 or 7 client: 10 tenants, 100 users, 10 permissions.
+ * `onStatement`: called with each statement the driver adapter runs (BEGIN for a transaction).
+ */
+export async function openPrisma(prisma: '6' | '7', onStatement?: (sql: string) => void): Promise<{ client: Users; runtime: string }> {
   const dir = prisma === '6' ? join(root, 'test/prisma6') : root
   const { PrismaClient } = (await import(prisma === '6' ? join(dir, 'generated/client.ts') : join(root, 'src/demo/generated/prisma/client.ts'))) as { PrismaClient: new (o: unknown) => Users & { $connect(): Promise<void>; tenant: { createMany(a: unknown): Promise<unknown> }; user: { createMany(a: unknown): Promise<unknown> }; permission: { createMany(a: unknown): Promise<unknown> } } }
   const adapterModule = (await import(prisma === '6' ? join(dir, 'node_modules/@prisma/adapter-better-sqlite3/dist/index.mjs') : '@prisma/adapter-better-sqlite3')) as Record<string, new (o: { url: string }) => { connect(): Promise<{ executeScript(sql: string): Promise<void> }> } & Record<string, unknown>>
@@ -49,13 +52,26 @@ export async function openPrisma(prisma: '6' | '7'): Promise<{ client: Users; ru
   const migrations = join(root, 'prisma/migrations')
   const sql = readdirSync(migrations, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => readFileSync(join(migrations, d.name, 'migration.sql'), 'utf8')).join('\n')
   const inner = new Adapter({ url: ':memory:' })
-  const adapter = { provider: inner.provider, adapterName: inner.adapterName, connect: async () => { const a = await inner.connect(); await a.executeScript(sql); return a } }
+  const adapter = { provider: inner.provider, adapterName: inner.adapterName, connect: async () => { const a = await inner.connect(); await a.executeScript(sql); return onStatement ? counting(a, onStatement) : a } }
   const client = new PrismaClient({ adapter })
   await client.$connect()
   await client.tenant.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `t${i + 1}` })) })
   await client.user.createMany({ data: Array.from({ length: 100 }, (_, i) => ({ tenantId: (i % 10) + 1, email: `u${i}@t.example` })) })
   await client.permission.createMany({ data: Array.from({ length: 10 }, (_, i) => ({ id: i + 1, key: `perm.${i + 1}` })) })
   return { client, runtime: join(dir, 'node_modules/@prisma/client/runtime/client.js') }
+}
+
+/** The adapter's connection (and the transactions it opens), reporting each statement it runs. */
+function counting<T extends object>(connection: T, onStatement: (sql: string) => void): T {
+  return new Proxy(connection, {
+    get(target, key) {
+      const value = Reflect.get(target, key) as unknown
+      if (typeof value !== 'function') return value
+      if (key === 'queryRaw' || key === 'executeRaw') return (q: { sql: string }) => (onStatement(q.sql), value.call(target, q))
+      if (key === 'startTransaction') return async (...a: unknown[]) => (onStatement('BEGIN'), counting((await value.apply(target, a)) as object, onStatement))
+      return value.bind(target)
+    },
+  })
 }
 
 async function profile(client: Users, queries: number): Promise<CpuProfile> {

@@ -97,20 +97,31 @@ export function requestPath(client: unknown, check: Check, clientExtension: { $e
   // The check's parameters, as a query extension would get them; `query` runs the rest of Prisma's
   // request path (later query extensions, then the query). Given other arguments or a transaction
   // (the rls carrier), it returns a PrismaPromise that can be bound to a transaction, as Prisma's does.
+  // One object per query with `query` on its prototype: no closure is allocated per query.
   const lazy = options.lazy
+  class FencedQuery implements CheckParams {
+    readonly model: string | undefined
+    readonly operation: string
+    readonly args: unknown
+    readonly __internalParams: RequestParams
+    readonly #client: InternalClient
+    constructor(client: InternalClient, params: RequestParams) {
+      this.model = params.model
+      this.operation = params.model ? params.action : params.clientMethod
+      this.args = params.args
+      this.__internalParams = params
+      this.#client = client
+    }
+    query(args: unknown, internal?: unknown): Promise<unknown> {
+      const self = this.#client
+      const params = this.__internalParams
+      if (!lazy && args === params.args && internal === undefined) return next!.call(self, params)
+      const base = (internal ?? params) as RequestParams
+      return self._createPrismaPromise((transaction) => next!.call(self, { ...base, args, transaction: transaction ?? base.transaction })) as Promise<unknown>
+    }
+  }
   function fencedRequest(this: InternalClient, params: RequestParams): Promise<unknown> {
-    const self = this
-    return check({
-      model: params.model,
-      operation: params.model ? params.action : params.clientMethod,
-      args: params.args,
-      __internalParams: params,
-      query(args: unknown, internal?: unknown) {
-        if (!lazy && args === params.args && internal === undefined) return next!.call(self, params)
-        const base = (internal ?? params) as RequestParams
-        return self._createPrismaPromise((transaction) => next!.call(self, { ...base, args, transaction: transaction ?? base.transaction })) as Promise<unknown>
-      },
-    })
+    return check(new FencedQuery(this, params))
   }
   const fencedProto: Record<string, unknown> = Object.create(original!)
   Object.defineProperties(fencedProto, {
