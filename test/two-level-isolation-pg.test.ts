@@ -23,7 +23,6 @@ import {
 } from './helpers/two-level-cases.ts'
 import { openTwoLevelPostgres } from './helpers/two-level-client.ts'
 
-type Context = Parameters<typeof runWithTenant>[0]
 const onPostgres = (schema: IsolationSchema): IsolationSchema => ({ ...schema, open: () => openTwoLevelPostgres() })
 
 function onPg(schema: IsolationSchema, cases: { blocked: Blocked[]; passes: Passes[] }, more?: (db: () => IsolationDb) => void): void {
@@ -34,7 +33,7 @@ function onPg(schema: IsolationSchema, cases: { blocked: Blocked[]; passes: Pass
   afterAll(async () => {
     await db?.close()
   })
-  const inContext = <T>(fn: () => Promise<T>) => runWithTenant(contextOf(schema) as Context, fn)
+  const inContext = <T>(fn: () => Promise<T>) => runWithTenant(contextOf(schema), fn)
 
   it.each(cases.blocked.map((c) => [c.name, c] as const))('blocks %s', async (_name, c) => {
     const q = c.run as GenQuery
@@ -68,12 +67,12 @@ function onPg(schema: IsolationSchema, cases: { blocked: Blocked[]; passes: Pass
 describe('PostgreSQL, as a project (o_acme, p_a1)', () => {
   onPg(TWO_LEVEL, { blocked: PROJECT_BLOCKED, passes: PROJECT_PASSES }, (db) => {
     it("refuses a context whose project is not one of its organisation's", async () => {
-      const foreignProject = { ...PROJECT_CONTEXT, tenantIds: { organization: ORG_A, project: P_B1 } } as Context
+      const foreignProject = { ...PROJECT_CONTEXT, tenantIds: { organization: ORG_A, project: P_B1 } }
       await expect(runWithTenant(foreignProject, () => db().prisma.dataset.findMany({ where: { projectId: P_B1 } }))).rejects.toMatchObject({
         code: 'TENANT_CONTEXT_REQUIRED',
         violation: 'tenant_mismatch',
       })
-      expect(await runWithTenant(PROJECT_CONTEXT as Context, () => db().prisma.dataset.count({ where: { projectId: P_A1 } }))).toBe(2)
+      expect(await runWithTenant(PROJECT_CONTEXT, () => db().prisma.dataset.count({ where: { projectId: P_A1 } }))).toBe(2)
     })
   })
 })

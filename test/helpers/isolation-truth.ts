@@ -332,8 +332,8 @@ export async function fencedRun(
   direct: boolean,
   schema: IsolationSchema = DEMO,
 ): Promise<Outcome> {
-  // two levels: the context names one id per level (and the scope); typed loosely until the core's context lands
-  const ctx = contextOf(schema) as Parameters<typeof runWithTenant>[0]
+  // two levels: the context names one id per level (and the scope)
+  const ctx = contextOf(schema)
   if (direct && !isWrite(q.op)) return runWithTenant(ctx, () => settle(() => runQuery(prisma, q, schema)))
   return runWithTenant(ctx, () => settle(() => rolledBack(prisma, (tx) => runQuery(tx, q, schema))))
 }
