@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client'
 import { ensureConfig, protectedModels } from '../config/define.ts'
 import { envFlagSource, fileFlagSource, type FileFlagSourceOptions, type FlagSource, type FlagSourceFactory, type FlagState } from '../config/flag-source.ts'
 import { flagLabel } from '../config/flags.ts'
-import { RLS_DEFAULTS, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
+import { RLS_DEFAULTS, type RlsConfig, type TenantFenceConfig, type TenantFenceConfigInput } from '../config/schema.ts'
 import { defaultLogger, type Logger } from '../telemetry/logger.ts'
 import { enforcementMetrics, preCreateSeries, publishPolicy, type EnforcementMetrics } from '../telemetry/metrics.ts'
 import { noteQueryError } from '../telemetry/error-line.ts'
@@ -15,15 +15,17 @@ import { auditModels, auditSummary } from './audit.ts'
 import { bypassPolicy, type BypassPolicy } from './bypass.ts'
 import { createdRowsOf, rememberCreated, rowKey } from './claims.ts'
 import { extensionOrderGuard } from './extension-order.ts'
-import { tenantStorage, type TenantStore } from './context.ts'
+import { tenantStorage, type TenantContext, type TenantStore } from './context.ts'
 import type { ModelAction } from '../config/flags.ts'
 import { dataModelOfClient, type DataModel } from './datamodel.ts'
 import { decideQuery, type QueryDecision } from './decide.ts'
 import { TenantContextRequiredError } from './errors.ts'
 import { inspect, type Finding, type Inspection, type ReferenceCheck } from './inspect.ts'
+import { allLevels, compileLevels, contextFinding, inspectLevels, membershipFinding, membershipQuery, mergeLevels, NO_TENANT, type CompiledLevels, type LevelRun } from './levels-inspect.ts'
+import { isTwoLevel, SINGLE_LEVEL } from '../config/levels.ts'
 import { MODEL_RAW_OPERATIONS, RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type Policy, type ReferencePolicy } from './policy.ts'
-import { verifyReferences, type PendingKey } from './references.ts'
+import { delegateName, verifyReferences, type PendingKey } from './references.ts'
 import { createReporter, RAW_MODEL, type Reporter } from './report.ts'
 import { requestPath } from './request-path.ts'
 import { assertRlsProvider, createRlsCarrier, type RlsCarrier, type RlsClient, type RlsQueryParams } from './rls.ts'
@@ -146,7 +148,9 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
   const extension = Prisma.defineExtension((client) => {
     const datamodel = options.datamodel ?? dataModelOfClient(client)
     if (!datamodel) throw new Error('tenantfence: this Prisma client exposes no data model; pass `datamodel` to tenantEnforcement()')
-    const policy = compilePolicy(config, datamodel, { references: options.references })
+    // Two levels: branch once here, never per query (a one-level config takes the path it always took).
+    const levels = isTwoLevel(config) ? compileLevels(config, datamodel, { references: options.references }) : undefined
+    const policy = levels === undefined ? compilePolicy(config, datamodel, { references: options.references }) : levels.policies.get(levels.levels[0].name)!
     reporter.learn(datamodel)
     if (options.audit !== false) {
       const findings = auditModels(config, datamodel)
@@ -156,9 +160,10 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     if (options.rls) {
       assertRlsProvider((client as unknown as { _activeProvider?: string })._activeProvider)
       const rls = config.rls ?? RLS_DEFAULTS
-      carry = createRlsCarrier(client as unknown as RlsClient, { settings: [rls.setting], bypassSetting: rls.bypassSetting })
+      const settings = levels === undefined ? [rls.setting] : [...levels.levels.map((l) => l.rlsSetting), scopeSetting(rls)]
+      carry = createRlsCarrier(client as unknown as RlsClient, { settings, bypassSetting: rls.bypassSetting })
     }
-    const hook = createHook({ policy, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
+    const hook = createHook({ policy, levels, source, hardened, reporter, metrics, bypass: bypassPolicy(config), owner: handle, inspector: options.inspector ?? inspect, client, carry })
     // The `client` part watches for query extensions added after this one (they would run after the check).
     const guard = extensionOrderGuard(client as never, { logger, hardened })
     // An error a query raises is noted with its model, operation and sanitized arguments, so the
@@ -187,6 +192,8 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
 
 interface HookDeps {
   policy: Policy
+  /** two levels of tenancy: the policies of the composition (levels-inspect.ts); undefined for one level */
+  levels: CompiledLevels | undefined
   source: FlagSource
   hardened: boolean
   reporter: Reporter
@@ -202,7 +209,7 @@ interface HookDeps {
 
 type ItxClient = { _createItxClient?(tx: unknown): unknown }
 
-function createHook({ policy, source, hardened, reporter, metrics, bypass, owner, inspector, client, carry }: HookDeps) {
+function createHook({ policy, levels, source, hardened, reporter, metrics, bypass, owner, inspector, client, carry }: HookDeps) {
   const checkDuration = metrics.checkDuration
   // What each finding's model gets under the flags in force. Raw SQL and unknown operations
   // (the `$raw` pseudo-model) are blocked where everything is blocked, logged otherwise.
@@ -216,8 +223,16 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
   const pass = (params: HookParams, store: TenantStore | undefined): Promise<unknown> => {
     if (carry === undefined) return params.query(params.args)
     const granted = store?.bypass?.active === true && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, params.model ?? RAW_MODEL, params.operation)
-    const tenantId = store?.context?.tenantId
-    return carry(params, { tenants: [tenantId === undefined ? '' : String(tenantId)], bypassReason: granted ? store!.bypass!.reason : '' })
+    return carry(params, { tenants: rlsTenants(store?.context), bypassReason: granted ? store!.bypass!.reason : '' })
+  }
+  // One value per rls setting: one level, its tenant; two levels, each level's id then the scope ('' for none).
+  const rlsTenants = (ctx: TenantContext | undefined): string[] => {
+    if (levels === undefined) {
+      const t = tenantOf(ctx)
+      return [t === undefined || t === NO_TENANT ? '' : String(t)]
+    }
+    const ids = ctx?.tenantIds
+    return [...levels.levels.map((l) => (ids?.[l.name] === undefined ? '' : String(ids[l.name]))), ctx?.scope ?? '']
   }
   // Log or block. Outside the per-query function so that a query that is let through
   // allocates no closure for it.
@@ -244,34 +259,147 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     return tx?.kind === 'itx' && typeof tx.id === 'string' ? tx.id : undefined
   }
   // A create of rows that belong to no tenant yet (claims.ts): remember what it returned, for this request or transaction.
-  const remembering = (found: Inspection, result: Promise<unknown>, params: HookParams, store: TenantStore | undefined): Promise<unknown> => {
+  const remembering = (found: Inspection, result: Promise<unknown>, params: HookParams, store: TenantStore | undefined, pol: Policy = policy): Promise<unknown> => {
     if (found.unownedCreate === undefined || params.model === undefined) return result
     const memory = createdRowsOf(store, itxOf(params), true)
-    const p = policy.models.get(params.model)!
+    const p = pol.models.get(params.model)!
     return memory === undefined ? result : result.then((value) => (rememberCreated(memory, p, value), value))
   }
-  // The lookups of `references: 'verify'`, then one decision over everything found.
-  const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
-    let extra: Finding[]
+  // The lookups of `references: 'verify'` with one policy and its tenant (a lookup that fails proves nothing).
+  const lookupFindings = async (pol: Policy, refs: readonly ReferenceCheck[], tenant: unknown, params: HookParams, store: TenantStore | undefined): Promise<Finding[]> => {
     try {
       const tx = params.__internalParams?.transaction
       const lookup = tx?.kind === 'itx' && typeof (client as ItxClient)._createItxClient === 'function' ? (client as ItxClient)._createItxClient!(tx) : client
       const batch = batchOf(params)
       const memory = createdRowsOf(store, itxOf(params), false)
       const claimable = memory === undefined ? undefined : (model: string, row: Record<string, unknown>) => {
-        const key = rowKey(policy.models.get(model)!, row)
+        const key = rowKey(pol.models.get(model)!, row)
         return key !== undefined && memory.has(key)
       }
-      extra = await verifyReferences(lookup, policy, refs, found.tenant, batch ? batchCreates.get(batch) : undefined, claimable)
+      return await verifyReferences(lookup, pol, refs, tenant, batch ? batchCreates.get(batch) : undefined, claimable)
     } catch {
-      // A lookup that fails proves nothing: closed where the model is blocked, open where it is logged.
-      extra = refs.slice(0, 1).map((r) => ({ model: r.model, severity: policy.models.get(r.model)!.severity, violation: 'inspection_error' as const, path: r.path }))
+      // Closed where the model is blocked, open where it is logged.
       countInspectionError(metrics, refs[0]!.model)
+      return refs.slice(0, 1).map((r) => ({ model: r.model, severity: pol.models.get(r.model)!.severity, violation: 'inspection_error' as const, path: r.path }))
     }
+  }
+  // The lookups, then one decision over everything found.
+  const verifyThenApply = async (found: Inspection, refs: readonly ReferenceCheck[], params: HookParams, store: TenantStore | undefined, state: FlagState | undefined, actions: (m: string) => ModelAction): Promise<unknown> => {
+    const extra = await lookupFindings(policy, refs, found.tenant, params, store)
     const all = extra.length === 0 ? found.findings : [...found.findings, ...extra]
     const d = decideQuery(all, actions)
     return d.decision === 'allow' ? pass(params, store) : apply(d, params, store, state)
   }
+  // Lookups only for models the flags watch: a model left alone is not worth a query.
+  const watchedRefs = (refs: readonly ReferenceCheck[], actions: (m: string) => ModelAction): ReferenceCheck[] => {
+    const watched = (m: string | undefined) => m !== undefined && actions(m) !== 'off'
+    return refs.filter((r) => watched(r.model) || watched(r.linked) || watched(r.blame))
+  }
+  const noteBatchCreates = (refs: readonly ReferenceCheck[], params: HookParams): void => {
+    // Noted before any await: the batch's later queries are inspected after this one.
+    const batch = batchOf(params)
+    if (batch) for (const r of refs) if (r.collision === 'create' && r.key) (batchCreates.get(batch) ?? batchCreates.set(batch, []).get(batch)!).push({ model: r.model, fields: r.key.fields, values: r.key.values })
+  }
+  if (levels !== undefined) return levelsHook(levels)
+
+  /**
+   * Two levels of tenancy (docs/levels.md): each level's one-level check (levels-inspect.ts), each
+   * level's references looked up with its own policy and tenant, one decision over the merged
+   * findings. A context naming a team and its organisation is proven once per request and client
+   * (one lookup of the team in the organisation); a context this config cannot read is a finding.
+   */
+  function levelsHook(lv: CompiledLevels) {
+    const [upper, lower] = lv.levels
+    const all = [...lv.policies.values(), lv.wide]
+    // Models no policy guards or reaches: a query on them is never checked (as in one level).
+    const unchecked = new Set([...lv.wide.models.keys()].filter((m) => all.every((p) => { const q = p.models.get(m); return q === undefined || (!q.guarded && !q.reachesTenantData) })))
+    const membership = new WeakMap<TenantContext, boolean | Promise<boolean>>()
+    const contextProblems = new WeakMap<TenantContext, Finding | null>()
+    const delegate = (client as Record<string, { findFirst(args: unknown): PromiseLike<unknown> } | undefined>)[delegateName(lv.lowerModel)]
+    /** Is the context's team a team of its organisation? undefined: it does not name both. */
+    const isMember = (ctx: TenantContext): boolean | Promise<boolean> | undefined => {
+      const org = ctx.tenantIds?.[upper.name]
+      const team = ctx.tenantIds?.[lower.name]
+      if (org === undefined || team === undefined) return undefined
+      const known = membership.get(ctx)
+      if (known !== undefined) return known
+      if (delegate === undefined) return Promise.reject(new Error(`tenantfence: the client has no delegate for ${lv.lowerModel}`))
+      // Through the client without the extension (never re-entering the check), once per context object.
+      const p = Promise.resolve(delegate.findFirst(membershipQuery(lv, org, team))).then((row) => row !== null && row !== undefined)
+      membership.set(ctx, p)
+      // Settled: remembered as a boolean (later queries decide without waiting); a failed lookup is tried again.
+      p.then((v) => membership.set(ctx, v), () => membership.delete(ctx))
+      return p
+    }
+    const tagged = (r: LevelRun, fs: readonly Finding[]): Finding[] => fs.map((f) => (f.level !== undefined ? f : { ...f, level: r.wide ? (lv.modelLevel.get(f.model) ?? upper.name) : r.level }))
+    const decideLevels = async (runs: LevelRun[], fixed: Finding[], member: boolean | Promise<boolean> | undefined, params: HookParams, store: TenantStore | undefined, state: FlagState | undefined): Promise<unknown> => {
+      const actions = actionOf(state)
+      const ctx = store?.context
+      const found = [...fixed]
+      if (member !== undefined) {
+        try {
+          if (!(await member)) found.push(membershipFinding(lv))
+        } catch {
+          found.push({ ...membershipFinding(lv), violation: 'inspection_error' })
+          countInspectionError(metrics, lv.lowerModel)
+        }
+      }
+      const merged = mergeLevels(lv, allLevels(lv, runs, ctx))
+      let d = decideQuery(found.length === 0 ? merged : [...found, ...merged], actions)
+      if (found.length === 0 && merged.length === 0) for (const r of runs) noteBatchCreates(r.inspection.references, params)
+      if (d.decision !== 'block') {
+        const extra = new Map<LevelRun, Finding[]>()
+        for (const r of runs) {
+          const refs = watchedRefs(r.inspection.references, actions)
+          if (refs.length > 0) extra.set(r, tagged(r, await lookupFindings(r.policy, refs, r.inspection.tenant, params, store)))
+        }
+        if (extra.size > 0) {
+          const after = mergeLevels(lv, allLevels(lv, runs, ctx, (r) => [...r.inspection.findings, ...(extra.get(r) ?? [])]))
+          d = decideQuery([...found, ...after], actions)
+        }
+      }
+      const result = d.decision === 'allow' ? pass(params, store) : apply(d, params, store, state)
+      // A create of rows no tenant owns yet (claims.ts), in the level whose policy saw it.
+      const run = runs.find((r) => r.inspection.unownedCreate !== undefined)
+      return run === undefined ? result : remembering(run.inspection, result, params, store, run.policy)
+    }
+    return function tenantfenceLevelsCheck(params: HookParams): Promise<unknown> {
+      const { model, operation, args } = params
+      if (model !== undefined) {
+        if (unchecked.has(model) && !MODEL_RAW_OPERATIONS.has(operation)) return pass(params, tenantStorage.getStore())
+      } else if (RAW_OPERATIONS.has(operation) && policy.rawPolicy === 'allow') {
+        return pass(params, tenantStorage.getStore())
+      }
+      const state = hardened ? undefined : source.current()
+      if (state !== undefined && state.mode === 'disabled') return carry === undefined ? params.query(args) : pass(params, tenantStorage.getStore())
+      const store = tenantStorage.getStore()
+      if (store?.bypass?.active && grantBypass(store, hardened ? undefined : source.current('bypass'), hardened, bypass, reporter, owner, model ?? RAW_MODEL, operation)) return pass(params, store)
+
+      const start = performance.now()
+      const ctx = store?.context
+      let runs: LevelRun[]
+      const fixed: Finding[] = []
+      try {
+        runs = inspectLevels(lv, model, operation, args, ctx, inspector)
+      } catch {
+        const p = model === undefined ? undefined : lv.wide.models.get(model)
+        runs = []
+        fixed.push({ model: p?.guarded ? model! : RAW_MODEL, severity: p?.severity ?? policy.rawSeverity, violation: 'inspection_error', path: '', level: model === undefined ? upper.name : (lv.modelLevel.get(model) ?? upper.name) })
+        countInspectionError(metrics, model ?? RAW_MODEL)
+      }
+      let member: boolean | Promise<boolean> | undefined
+      if (ctx !== undefined) {
+        let problem = contextProblems.get(ctx)
+        if (problem === undefined) contextProblems.set(ctx, (problem = contextFinding(lv, ctx) ?? null))
+        if (problem !== null) fixed.push(problem)
+        else member = isMember(ctx)
+      }
+      checkDuration.observe((performance.now() - start) / 1000)
+      if (runs.length === 0 && fixed.length === 0 && (member === undefined || member === true)) return pass(params, store)
+      return decideLevels(runs, fixed, member, params, store, state)
+    }
+  }
+
   return function tenantfenceCheck(params: HookParams): Promise<unknown> {
     const { model, operation, args } = params
     // Queries no flag can make checked go through before the flags are read (an env read is a call into C++).
@@ -291,7 +419,7 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const start = performance.now()
     let found: Inspection | null
     try {
-      found = inspector(policy, model, operation, args, store?.context?.tenantId)
+      found = inspector(policy, model, operation, args, tenantOf(store?.context))
     } catch {
       // Fail open where nothing is blocked, closed where this model is blocked.
       const p = model === undefined ? undefined : policy.models.get(model)
@@ -305,15 +433,9 @@ function createHook({ policy, source, hardened, reporter, metrics, bypass, owner
     const actions = actionOf(state)
     const d = decideQuery(found.findings, actions)
     checkDuration.observe((performance.now() - start) / 1000)
-    if (found.findings.length === 0) {
-      // Noted before any await: the batch's later queries are inspected after this one.
-      const batch = batchOf(params)
-      if (batch) for (const r of found.references) if (r.collision === 'create' && r.key) (batchCreates.get(batch) ?? batchCreates.set(batch, []).get(batch)!).push({ model: r.model, fields: r.key.fields, values: r.key.values })
-    }
+    if (found.findings.length === 0) noteBatchCreates(found.references, params)
     if (d.decision !== 'block' && found.references.length > 0) {
-      // Lookups only for models the flags watch: a model left alone is not worth a query.
-      const watched = (m: string | undefined) => m !== undefined && actions(m) !== 'off'
-      const refs = found.references.filter((r) => watched(r.model) || watched(r.linked) || watched(r.blame))
+      const refs = watchedRefs(found.references, actions)
       if (refs.length > 0) return remembering(found, verifyThenApply(found, refs, params, store, state, actions), params, store)
     }
     if (d.decision === 'allow') return remembering(found, pass(params, store), params, store)
@@ -355,4 +477,23 @@ function grantBypass(store: TenantStore, state: FlagState | undefined, hardened:
     reporter.bypass(b, store.context, model, operation, 'denied', refusal)
   }
   return false
+}
+
+/**
+ * The tenant a one-level config checks a request with: its tenantId, or tenantIds.tenant. A context
+ * that names neither proves nothing (NO_TENANT), never "outside a request" (undefined), which would
+ * let a query that names any one tenant through.
+ */
+function tenantOf(ctx: TenantContext | undefined): unknown {
+  if (ctx === undefined) return undefined
+  return ctx.tenantId ?? ctx.tenantIds?.[SINGLE_LEVEL] ?? NO_TENANT
+}
+
+/**
+ * The rls setting that carries the context's scope (two levels). RECONCILE (lead): `rls.scopeSetting`
+ * is added to rlsSchema on the i22-rls branch (default 'tenantfence.scope'); until that merge the
+ * config type lacks it, and this reads it when present.
+ */
+function scopeSetting(rls: RlsConfig): string {
+  return (rls as RlsConfig & { scopeSetting?: string }).scopeSetting ?? 'tenantfence.scope'
 }
