@@ -12,7 +12,7 @@ import demoConfig from '../tenantfence.config.ts'
 import { createTestDatabase, ROLES, type TestDatabase } from './helpers/postgres.ts'
 
 const mappedSchema = readFileSync('test/fixtures/rls/mapped.prisma', 'utf8')
-const rls = { setting: 'app.org', bypassSetting: 'app.bypass_reason', bypass: 'reason_setting', dir: 'db/rls' } as const
+const rls = { setting: 'app.org', bypassSetting: 'app.bypass_reason', scopeSetting: 'tenantfence.scope', bypass: 'reason_setting', dir: 'db/rls' } as const
 /** The generator reads tenant, models, bypass and rls; the rest of the demo config comes along untouched. */
 const mappedConfig = (over: Partial<TenantFenceConfig> = {}) =>
   ({

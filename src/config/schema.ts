@@ -150,6 +150,12 @@ export const rlsSchema = z.strictObject({
   /** Carries a granted bypass's reason (withoutTenantEnforcement) into the transaction. */
   bypassSetting: settingName.default('tenantfence.bypass_reason'),
   /**
+   * Two levels only: the level the request works on as a whole (its `scope`: the upper level's name
+   * for an organisation-wide request, '' otherwise). Lower-level rows are admitted by their upper
+   * level's id only while it names the upper level.
+   */
+  scopeSetting: settingName.default('tenantfence.scope'),
+  /**
    * How a job crosses tenants under the policies. `reason_setting`: a policy admits every row while
    * bypassSetting names one of bypass.reasons (set by the extension for a granted bypass).
    * `bypassrls_role`: no such policy; jobs connect as a role with BYPASSRLS.
@@ -452,6 +458,7 @@ export const configSchema = configFieldsSchema
     if (cfg.rls && cfg.rls.setting === cfg.rls.bypassSetting) {
       ctx.addIssue({ code: 'custom', path: ['rls', 'bypassSetting'], message: `rls.bypassSetting must differ from rls.setting (both "${cfg.rls.setting}")` })
     }
+    if (cfg.rls) rlsSettingIssues(cfg, ctx)
     if (!thresholds || phases.some((p) => p === undefined)) return z.NEVER
     return { ...cfg, thresholds, phases: phases as PhaseConfig[], rollback: (cfg.rollback ?? DEFAULT_ROLLBACK) as RollbackConfig }
   })
@@ -486,6 +493,19 @@ function levelIssues(cfg: z.output<typeof configFieldsSchema>, ctx: z.Refinement
       ctx.addIssue({ code: 'custom', path: ['models', name], message: `${name}: its field "${policy.field}" is the ${byField} level's, but it says level "${policy.level}"` })
     }
   }
+}
+
+/** Each setting the policies read carries one thing: the scope and the bypass reason are no level's id. */
+function rlsSettingIssues(cfg: z.output<typeof configFieldsSchema>, ctx: z.RefinementCtx): void {
+  const rls = cfg.rls!
+  const taken: Array<[string, string]> = [['rls.setting', rls.setting], ['rls.bypassSetting', rls.bypassSetting]]
+  for (const [i, l] of (cfg.levels ?? []).entries()) {
+    const setting = l.rlsSetting ?? defaultLevelSetting(l.name)
+    if (setting === rls.bypassSetting) ctx.addIssue({ code: 'custom', path: ['levels', i, 'rlsSetting'], message: `the level "${l.name}" carries its id in "${setting}", the bypass reason's setting (rls.bypassSetting)` })
+    taken.push([`levels[${i}].rlsSetting`, setting])
+  }
+  const clash = taken.find(([, setting]) => setting === rls.scopeSetting)
+  if (clash) ctx.addIssue({ code: 'custom', path: ['rls', 'scopeSetting'], message: `rls.scopeSetting must differ from ${clash[0]} (both "${rls.scopeSetting}")` })
 }
 
 /** The row-level security setting of a level that names none: app.<name>_id. */
