@@ -47,6 +47,23 @@ export const PROJECT_BLOCKED: Blocked[] = [
     run: q('MembershipInvitation', 'update', { where: { id: 'mi_a1', orgId: ORG_A }, data: { projectId: P_B1 } }),
   },
   {
+    name: 'its own organisation deleted (the cascade deletes the sibling project and its rows)',
+    run: q('Organization', 'delete', { where: { id: ORG_A } }),
+  },
+  // Over-blocking (reported to the lead): scoped shapes the composition refuses, although no row is outside.
+  {
+    name: "its project's memberships with their organisation membership (an organisation-level row under a project-level one)",
+    run: q('ProjectMembership', 'findMany', { where: { projectId: P_A1 }, include: { organizationMembership: true } }),
+    model: 'OrganizationMembership',
+    ruleOnly: 'over-blocking: the organisation level reads ProjectMembership as global, so the organisation membership it includes is unproven',
+  },
+  {
+    name: 'a dataset item created by a connect to its dataset by the compound key (the key holds its project)',
+    run: q('DatasetItem', 'create', { data: { dataset: { connect: { id_projectId: { id: 'ds_a1', projectId: P_A1 } } } } }),
+    model: 'DatasetItem',
+    ruleOnly: "over-blocking: the compound connect copies p_a1 into the row's projectId, which the project level does not read as a pin",
+  },
+  {
     name: 'an invitation (organisation level) moved onto a sibling project of its organisation',
     run: q('MembershipInvitation', 'update', { where: { id: 'mi_a1', orgId: ORG_A }, data: { projectId: P_A2 } }),
     model: 'Project',
