@@ -101,13 +101,14 @@ describe('two levels: each level judges its own rows', () => {
     expect(brief(check(team, 'Document', 'updateMany', { where: { teamId: 't1' }, data: { orgId: 'o2' } }))).toEqual(['organization:Document:tenant_mismatch@data.orgId'])
   })
 
-  it('proves the lower level model (Team) by either level, never one that names another tenant', () => {
+  it('proves the lower level model (Team) by either level, never one of another organisation', () => {
     expect(check(team, 'Team', 'findMany', { where: { orgId: 'o1' } })).toEqual([]) // the organisation's teams
     expect(check(team, 'Team', 'findUnique', { where: { id: 't1' } })).toEqual([]) // its own team
     expect(brief(check(team, 'Team', 'findMany', {}))).toEqual(['organization:Team:missing_tenant_id@where', 'team:Team:missing_tenant_id@where'])
     expect(brief(check(team, 'Team', 'findUnique', { where: { id: 't2' } }))).toEqual(['organization:Team:missing_tenant_id@where', 'team:Team:tenant_mismatch@where'])
-    // a sibling team named by id stays a mismatch even with the organisation pinned
-    expect(brief(check(team, 'Team', 'findMany', { where: { id: 't2', orgId: 'o1' } }))).toEqual(['team:Team:tenant_mismatch@where'])
+    // a sibling team's row with the organisation pinned is a row of the organisation
+    expect(check(team, 'Team', 'findMany', { where: { id: 't2', orgId: 'o1' } })).toEqual([])
+    expect(brief(check(team, 'Team', 'findMany', { where: { id: 't2', orgId: 'o2' } }))).toEqual(['organization:Team:tenant_mismatch@where', 'team:Team:tenant_mismatch@where'])
     // moving its own team to another organisation: the team proves the row, the organisation refuses the move
     expect(brief(check(team, 'Team', 'update', { where: { id: 't1' }, data: { orgId: 'o2' } }))).toEqual(['organization:Team:tenant_mismatch@data.orgId'])
   })
@@ -205,8 +206,12 @@ describe('two levels: the context and the merge', () => {
     expect(mergeLevels(compiled, [{ level: 'organization', findings: [missing('organization')] }, { level: 'team', findings: [] }])).toEqual([])
     const cut = Array.from({ length: 10 }, () => missing('team', 'Webhook'))
     expect(mergeLevels(compiled, [{ level: 'organization', findings: [missing('organization')] }, { level: 'team', findings: cut }])).toHaveLength(11)
+    // the organisation's evidence (another organisation's team) is never dropped; the team level's (a sibling team) is, when the organisation proves it
     const mismatch: Finding = { ...missing('organization'), violation: 'tenant_mismatch' }
     expect(mergeLevels(compiled, [{ level: 'organization', findings: [mismatch] }, { level: 'team', findings: [] }])).toEqual([mismatch])
+    const sibling: Finding = { ...missing('team'), violation: 'tenant_mismatch' }
+    expect(mergeLevels(compiled, [{ level: 'organization', findings: [] }, { level: 'team', findings: [sibling] }])).toEqual([])
+    expect(mergeLevels(compiled, [{ level: 'organization', findings: [missing('organization')] }, { level: 'team', findings: [sibling] }])).toHaveLength(2)
     // a carrier (Document.orgId) is proven by its team only: the team's finding is never dropped, the organisation's unproven-kind ones always
     expect(mergeLevels(compiled, [{ level: 'organization', findings: [missing('organization', 'Document')] }, { level: 'team', findings: [missing('team', 'Document')] }])).toEqual([missing('team', 'Document')])
   })

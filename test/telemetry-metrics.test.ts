@@ -86,10 +86,10 @@ describe('every series an alert or a gate reads exists from start-up, at 0', () 
     const violations = of('tenant_violations_total')
     expect(violations).toHaveLength(models.length * VIOLATION_KINDS.length * 2 + 2) // + $raw × raw_query × logged/blocked
     for (const m of models) {
-      expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: m.name, severity: m.severity, violation: 'missing_tenant_id', decision: 'logged' }, value: 0 })
+      expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: m.name, severity: m.severity, violation: 'missing_tenant_id', decision: 'logged', level: 'tenant' }, value: 0 })
       expect(of('tenant_enforcement_errors_total')).toContainEqual({ name: 'tenant_enforcement_errors_total', labels: { model: m.name, endpoint: 'unknown' }, value: 0 })
     }
-    expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: '$raw', severity: 'HIGH', violation: 'raw_query', decision: 'blocked' }, value: 0 })
+    expect(violations).toContainEqual({ name: 'tenant_violations_total', labels: { model: '$raw', severity: 'HIGH', violation: 'raw_query', decision: 'blocked', level: 'tenant' }, value: 0 })
     expect(of('tenant_bypass_usage_total').map((s) => s.labels.reason).sort()).toEqual([...config.bypass.reasons, 'none', 'other'].sort())
     expect(of('tenant_bypass_denied_total').map((s) => s.labels.reason).sort()).toEqual([...config.bypass.reasons, 'none', 'other'].sort())
     expect(of('tenant_flag_errors_total').map((s) => s.labels.flag)).toEqual([...FLAG_NAMES, 'file'])

@@ -51,6 +51,18 @@ describe('as a project (o_acme, p_a1): both levels checked, a sibling project an
   const env = useTwoLevel(TWO_LEVEL)
   bothWays(env, { blocked: PROJECT_BLOCKED, passes: PROJECT_PASSES })
 
+  // tenantLevel, not level: pino writes its own numeric `level` on every line
+  it('names the level that failed in the violation line', async () => {
+    const { db } = env()
+    const blockedAs = async (run: () => Promise<unknown>) => {
+      db.lines.length = 0
+      await expect(runWithTenant(PROJECT_CONTEXT, run)).rejects.toMatchObject({ code: 'TENANT_CONTEXT_REQUIRED' })
+      return db.violations().map((l) => [l.model, l.tenantLevel])
+    }
+    expect(await blockedAs(() => db.prisma.dataset.findMany({ where: { projectId: P_B1 } }))).toEqual([['Dataset', 'project']])
+    expect(await blockedAs(() => db.prisma.organizationMembership.findMany({}))).toEqual([['OrganizationMembership', 'organization']])
+  })
+
   it("refuses a context whose project is not one of its organisation's, even for queries scoped to it", async () => {
     const { db } = env()
     const foreignProject = { ...PROJECT_CONTEXT, tenantIds: { organization: ORG_A, project: P_B1 } }

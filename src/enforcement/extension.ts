@@ -107,7 +107,11 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     throw new TypeError(`tenantEnforcement: hook is ${JSON.stringify(String(options.hook)).slice(0, 60)}; valid: ${HOOKS.map((h) => `'${h}'`).join(', ')} (or leave it out for 'request')`)
   }
   const metrics = enforcementMetrics(options.registry)
-  preCreateSeries(metrics, config)
+  // Two levels: each model's `level` label is known once a client's schema is (its via chains): until
+  // then its violation and policy series wait (the extension's first client creates them).
+  const twoLevel = isTwoLevel(config)
+  let levelOfModel: (model: string) => string | undefined = twoLevel ? () => undefined : () => SINGLE_LEVEL
+  preCreateSeries(metrics, config, twoLevel ? () => [] : undefined)
   const logger = options.logger ?? defaultLogger(config.app.job)
   const models = protectedModels(config).map((m) => m.name)
   const severities = new Map(protectedModels(config).map((m) => [m.name, m.severity]))
@@ -116,7 +120,7 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
 
   const publish = (state: FlagState) => {
     try {
-      publishPolicy(metrics, hardened ? 'hardened' : state.mode, hardened ? new Map(models.map((m) => [m, 'block' as const])) : state.actions, severities)
+      publishPolicy(metrics, hardened ? 'hardened' : state.mode, hardened ? new Map(models.map((m) => [m, 'block' as const])) : state.actions, severities, levelOfModel)
     } catch {
       metrics.telemetryErrors.inc({ sink: 'metrics' })
     }
@@ -151,6 +155,13 @@ export function tenantEnforcement(options: TenantEnforcementOptions) {
     // Two levels: branch once here, never per query (a one-level config takes the path it always took).
     const levels = isTwoLevel(config) ? compileLevels(config, datamodel, { references: options.references }) : undefined
     const policy = levels === undefined ? compilePolicy(config, datamodel, { references: options.references }) : levels.policies.get(levels.levels[0].name)!
+    if (levels !== undefined) {
+      const [upper, lower] = levels.levels
+      levelOfModel = (m) => levels.modelLevel.get(m)
+      // The lower level's model is judged by both levels; raw SQL is reported once, by the upper level's run.
+      preCreateSeries(metrics, config, (m) => (m === levels.lowerModel ? [upper.name, lower.name] : m === RAW_MODEL ? [upper.name] : [levels.modelLevel.get(m) ?? lower.name]))
+      publish(source.current('all'))
+    }
     reporter.learn(datamodel)
     if (options.audit !== false) {
       const findings = auditModels(config, datamodel)

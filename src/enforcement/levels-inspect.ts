@@ -230,34 +230,40 @@ function unprovableDetail(compiled: CompiledLevels, model: string): string {
 }
 
 /**
- * The lower model's findings a level may leave to the other: "this row is not proven here". Never a
- * row named in another tenant (tenant_mismatch), nor a link no lookup proved (unverified_reference),
- * nor a failed check: those are evidence, not the absence of a proof.
+ * Findings that say "this row is not proven here" (no pin, an unproven nested read or write, an
+ * oracle): a level may leave them to the other level's proof.
  */
-const DROPPABLE: ReadonlySet<ViolationKind> = new Set<ViolationKind>(['missing_tenant_id', 'missing_relation_filter', 'unscoped_nested_read', 'unscoped_nested_write', 'unscoped_relation_filter'])
+const UNPROVEN: ReadonlySet<ViolationKind> = new Set<ViolationKind>(['missing_tenant_id', 'missing_relation_filter', 'unscoped_nested_read', 'unscoped_nested_write', 'unscoped_relation_filter'])
+/**
+ * The lower level's findings on its own model that the organisation's proof answers: the row is
+ * another team's (a sibling team), or no lookup of the team level proved the link. A team row proven
+ * the organisation's is a row of the request's organisation, whichever team it is.
+ */
+const ANSWERED_BY_UPPER: ReadonlySet<ViolationKind> = new Set<ViolationKind>([...UNPROVEN, 'tenant_mismatch', 'unverified_reference'])
 
 /**
- * Merge the levels' findings (each run's, after its references were verified): the lower level's
- * model is proven when EITHER level proves it, so a level's unproven-kind findings on it are dropped
- * when the other level ran and reported none on it. A level whose list was cut (MAX_FINDINGS) proves
- * nothing. Everything else is judged by its own level only. Takes one list per level, in run order.
+ * Merge the levels' findings (each run's, after its references were verified). The lower level's
+ * model is proven when EITHER level proves it: the lower level's findings on it are dropped when the
+ * upper level ran and reported none on it; the upper level's unproven-kind findings on it when the
+ * lower level reported none. The upper level's evidence (a row or link of another organisation: a
+ * mismatch; a link no lookup proved) is never dropped. A carrier (a team row with its own
+ * organisation field) is judged by its team: the upper level adds only evidence. A level whose list
+ * was cut (MAX_FINDINGS) proves nothing. Everything else is judged by its own level only. Takes one
+ * list per level, upper first (allLevels).
  */
 export function mergeLevels(compiled: CompiledLevels, perLevel: ReadonlyArray<{ readonly level: string; readonly findings: readonly Finding[]; readonly wide?: boolean }>): Finding[] {
   if (perLevel.length === 0) return []
   if (perLevel.length === 1 || perLevel.some((r) => r.wide)) return perLevel.flatMap((r) => [...r.findings])
-  const upper = compiled.levels[0]
+  const upper = compiled.levels[0].name
   const lowerModel = compiled.lowerModel
-  const cut = (r: (typeof perLevel)[number]) => r.findings.length >= MAX_FINDINGS
-  const proves = (r: (typeof perLevel)[number] | undefined, model: string) => r === undefined || (!cut(r) && !r.findings.some((f) => f.model === model))
+  const proves = (r: (typeof perLevel)[number] | undefined, model: string) => r === undefined || (r.findings.length < MAX_FINDINGS && !r.findings.some((f) => f.model === model))
   const out: Finding[] = []
   for (const r of perLevel) {
     const other = perLevel.find((o) => o !== r)
+    const fromUpper = r.level === upper
     for (const f of r.findings) {
-      if (DROPPABLE.has(f.violation)) {
-        // The lower model: either level proves it. A carrier: its own (lower) level judges whether it is proven; the upper one only adds evidence.
-        if (f.model === lowerModel && proves(other, lowerModel)) continue
-        if (r.level === upper.name && compiled.carriers.includes(f.model)) continue
-      }
+      if (f.model === lowerModel && (fromUpper ? UNPROVEN : ANSWERED_BY_UPPER).has(f.violation) && proves(other, lowerModel)) continue
+      if (fromUpper && UNPROVEN.has(f.violation) && compiled.carriers.includes(f.model)) continue
       out.push(f)
     }
   }

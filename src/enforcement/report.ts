@@ -14,6 +14,7 @@ import { bypassActor } from './bypass.ts'
 import type { BypassScope, TenantContext, TenantId } from './context.ts'
 import type { DataModel } from './datamodel.ts'
 import type { Finding } from './inspect.ts'
+import { SINGLE_LEVEL, tenantLevels } from '../config/levels.ts'
 
 /** The pseudo-model of raw SQL and of operations the check does not know. */
 export const RAW_MODEL = '$raw'
@@ -78,6 +79,13 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
     const id = idOf(v)
     return id === null ? null : (loggableId(id) === undefined ? '[redacted]' : id)
   }
+  // The context's ids of the config's levels only (another key is the app's bug, named by a finding at path `context`).
+  const levelNames = tenantLevels(config).map((l) => l.name)
+  const loggableIds = (ids: Readonly<Record<string, TenantId>>): Record<string, string | null> => {
+    const out: Record<string, string | null> = {}
+    for (const name of levelNames) if (ids[name] !== undefined) out[name] = loggable(ids[name])
+    return out
+  }
   return {
     learn(datamodel) {
       schemaKeys(datamodel, known)
@@ -92,7 +100,7 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
       }
       let endpoint: string | undefined // resolved only where it is used: a blocked query or a written line
       try {
-        metrics.violations.inc({ model: f.model, severity: f.severity, violation: f.violation, decision: decision === 'block' ? 'blocked' : 'logged' })
+        metrics.violations.inc({ model: f.model, severity: f.severity, violation: f.violation, decision: decision === 'block' ? 'blocked' : 'logged', level: f.level ?? SINGLE_LEVEL })
         if (decision === 'block') metrics.enforcementErrors.inc({ model: f.model, endpoint: (endpoint = endpointOf(ctx)) })
       } catch {
         safeInc(metrics, 'metrics')
@@ -112,9 +120,12 @@ export function createReporter({ config, metrics, logger }: { config: TenantFenc
           method: ctx?.method ?? 'unknown',
           userId: loggable(ctx?.userId),
           tenantId: loggable(ctx?.tenantId),
+          ...(f.level !== undefined ? { tenantLevel: f.level } : {}),
+          ...(ctx?.tenantIds !== undefined ? { tenantIds: loggableIds(ctx.tenantIds) } : {}),
           // the tenants the query named: ids by shape only (an e-mail under tenantId is redacted)
           ...(f.queryTenantIds ? { queryTenantIds: f.queryTenantIds.slice(0, 5).map((t) => loggable(t) ?? '[redacted]') } : {}),
-          ...(f.path ? { path: safePath(f.path, known) } : {}),
+          // `context`: the request context itself (two levels: its ids), a path of tenantfence's, not of the query
+          ...(f.path ? { path: f.path === 'context' ? f.path : safePath(f.path, known) } : {}),
           ...(f.linked ? { linked: f.linked } : {}),
           ...(f.detail ? { detail: f.detail } : {}),
           ...(related && related.length > 0

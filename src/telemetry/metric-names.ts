@@ -1,7 +1,7 @@
 // Metric and log names that dashboards, alerts, the report and the gate depend on. Written
 // once here; the generator and ops commands import them rather than spelling them again.
 export const METRIC = {
-  /** counter {model, severity, violation, decision="logged"|"blocked"} */
+  /** counter {model, severity, violation, decision="logged"|"blocked", level} — level: the config's level of tenancy that found it ('tenant' for a one-level config; two levels: a level name) */
   violations: 'tenant_violations_total',
   /** counter {model, endpoint} — queries blocked (a TenantContextRequiredError was thrown) */
   enforcementErrors: 'tenant_enforcement_errors_total',
@@ -13,7 +13,7 @@ export const METRIC = {
   checkDuration: 'tenant_middleware_duration_seconds',
   /** gauge {mode} — 1 for the mode in force, 0 for the others (disabled|log_only|selective|enforce|hardened) */
   mode: 'tenant_enforcement_mode',
-  /** gauge {model, severity, policy="off"|"log"|"block"} — 1 for each model's current policy */
+  /** gauge {model, severity, policy="off"|"log"|"block", level} — 1 for each model's current policy; level: the model's level of tenancy ('tenant' for one level) */
   modelPolicy: 'tenant_enforcement_model_policy',
   /** counter {flag} — runtime flag values refused (last good flags kept) */
   flagErrors: 'tenant_flag_errors_total',

@@ -7,6 +7,7 @@
 // first CRITICAL violation after a deploy). The label sets are bounded and known up front.
 import { Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValueWithName } from 'prom-client'
 import { protectedModels } from '../config/define.ts'
+import { SINGLE_LEVEL } from '../config/levels.ts'
 import { FLAG_NAMES, type ModelAction } from '../config/flags.ts'
 import { DECISIONS, REPORTED_MODES, type ReportedMode, type Severity, type TenantFenceConfig } from '../config/schema.ts'
 import { FastCounter } from './fast-counter.ts'
@@ -23,13 +24,13 @@ export const TELEMETRY_SINKS = ['metrics', 'log'] as const
 
 export interface EnforcementMetrics {
   readonly registry: Registry
-  readonly violations: FastCounter<'model' | 'severity' | 'violation' | 'decision'>
+  readonly violations: FastCounter<'model' | 'severity' | 'violation' | 'decision' | 'level'>
   readonly enforcementErrors: FastCounter<'model' | 'endpoint'>
   readonly bypassUsage: Counter<'reason'>
   readonly bypassDenied: Counter<'reason'>
   readonly checkDuration: CheckDurationHistogram
   readonly mode: Gauge<'mode'>
-  readonly modelPolicy: Gauge<'model' | 'severity' | 'policy'>
+  readonly modelPolicy: Gauge<'model' | 'severity' | 'policy' | 'level'>
   readonly flagErrors: FastCounter<'flag'>
   /** when flags were last applied and last refused: a refusal newer than the last change applied is flags not in force */
   readonly flagReloads: Gauge<'outcome'>
@@ -47,13 +48,13 @@ export function enforcementMetrics(registry: Registry = new Registry()): Enforce
   const metrics: EnforcementMetrics = {
     registry,
     // The two counters of the violation path: FastCounter renders what prom-client's Counter would, for a twentieth of the cost.
-    violations: new FastCounter(METRIC.violations, 'Tenant isolation violations seen, by model, severity, kind and whether the query was logged or blocked.', ['model', 'severity', 'violation', 'decision'], registry),
+    violations: new FastCounter(METRIC.violations, 'Tenant isolation violations seen, by model, severity, kind, whether the query was logged or blocked, and the level of tenancy that found it.', ['model', 'severity', 'violation', 'decision', 'level'], registry),
     enforcementErrors: new FastCounter(METRIC.enforcementErrors, 'Queries blocked with TENANT_CONTEXT_REQUIRED, by model and route template.', ['model', 'endpoint'], registry),
     bypassUsage: new Counter({ name: METRIC.bypassUsage, help: 'Granted tenant enforcement bypasses (withoutTenantEnforcement), by documented reason ("other" when not documented).', labelNames: ['reason'], registers }),
     bypassDenied: new Counter({ name: METRIC.bypassDenied, help: 'Refused bypass attempts (ALLOW_BYPASS off, reason missing or not documented).', labelNames: ['reason'], registers }),
     checkDuration: new CheckDurationHistogram(registry),
     mode: new Gauge({ name: METRIC.mode, help: 'Tenant enforcement mode in force: 1 for the current mode, 0 for the others.', labelNames: ['mode'], registers }),
-    modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model.', labelNames: ['model', 'severity', 'policy'], registers }),
+    modelPolicy: new Gauge({ name: METRIC.modelPolicy, help: 'Per-model policy in force: 1 for the current policy (off, log, block) of each tenant-owned model, with its level of tenancy.', labelNames: ['model', 'severity', 'policy', 'level'], registers }),
     // bounded: a flag file's errors name the file's path or a bad line; they count as "file"
     flagErrors: new FastCounter(METRIC.flagErrors, 'Runtime flag values refused; the last good flags stayed in force.', ['flag'], registry, { flag: { values: new Set(FLAG_ERROR_LABELS), other: 'file' } }),
     flagReloads: new Gauge({ name: METRIC.flagReloads, help: 'Unix time of the last flag change applied (start-up included) and of the last one refused.', labelNames: ['outcome'], registers }),
@@ -71,17 +72,18 @@ export function enforcementMetrics(registry: Registry = new Registry()): Enforce
  * blocked queries per model outside a request (endpoint "unknown": route templates are known
  * only when a request hits them), bypasses granted and denied per documented reason plus
  * "other" and "none", refused flags per flag name plus "file", inspection errors per model,
- * telemetry errors per sink.
+ * telemetry errors per sink. `levelsOf`: the `level` label(s) of a model's violations (one level:
+ * 'tenant'; two levels: its level, both for the lower level's model, none until the schema is known).
  */
-export function preCreateSeries(metrics: EnforcementMetrics, config: TenantFenceConfig): void {
+export function preCreateSeries(metrics: EnforcementMetrics, config: TenantFenceConfig, levelsOf: (model: string) => readonly string[] = ONE_LEVEL): void {
   const models = protectedModels(config)
   for (const { name, severity } of models) {
-    for (const violation of VIOLATION_KINDS) for (const decision of DECISIONS) metrics.violations.inc({ model: name, severity, violation, decision }, 0)
+    for (const level of levelsOf(name)) for (const violation of VIOLATION_KINDS) for (const decision of DECISIONS) metrics.violations.inc({ model: name, severity, violation, decision, level }, 0)
     metrics.enforcementErrors.inc({ model: name, endpoint: NO_REQUEST_ENDPOINT }, 0)
     metrics.inspectionErrors.inc({ model: name }, 0)
   }
   if (config.rawQueries.policy === 'violation') {
-    for (const decision of DECISIONS) metrics.violations.inc({ model: RAW_MODEL, severity: config.rawQueries.severity, violation: 'raw_query', decision }, 0)
+    for (const level of levelsOf(RAW_MODEL)) for (const decision of DECISIONS) metrics.violations.inc({ model: RAW_MODEL, severity: config.rawQueries.severity, violation: 'raw_query', decision, level }, 0)
     metrics.enforcementErrors.inc({ model: RAW_MODEL, endpoint: NO_REQUEST_ENDPOINT }, 0)
   }
   for (const reason of [...config.bypass.reasons, 'other', 'none']) {
@@ -93,14 +95,19 @@ export function preCreateSeries(metrics: EnforcementMetrics, config: TenantFence
 }
 
 const POLICIES: readonly ModelAction[] = ['off', 'log', 'block']
+/** The `level` label of a one-level config's series. */
+const ONE_LEVEL = (): readonly string[] => [SINGLE_LEVEL]
 
 /** Publish the mode and each model's policy (called when flags change, not per query). */
-export function publishPolicy(metrics: EnforcementMetrics, mode: ReportedMode, actions: ReadonlyMap<string, ModelAction>, severities: ReadonlyMap<string, Severity>): void {
+export function publishPolicy(metrics: EnforcementMetrics, mode: ReportedMode, actions: ReadonlyMap<string, ModelAction>, severities: ReadonlyMap<string, Severity>, levelOf: (model: string) => string | undefined = () => SINGLE_LEVEL): void {
   for (const m of REPORTED_MODES) metrics.mode.set({ mode: m }, m === mode ? 1 : 0)
   metrics.flagReloads.set({ outcome: 'applied' }, Date.now() / 1000)
   for (const [model, action] of actions) {
     const severity = severities.get(model) ?? 'LOW'
-    for (const policy of POLICIES) metrics.modelPolicy.set({ model, severity, policy }, policy === action ? 1 : 0)
+    // Two levels: a model's level is known once a client's schema is (published again then).
+    const level = levelOf(model)
+    if (level === undefined) continue
+    for (const policy of POLICIES) metrics.modelPolicy.set({ model, severity, policy, level }, policy === action ? 1 : 0)
   }
 }
 

@@ -23,6 +23,13 @@ export interface TenantViolationLine {
   method: string
   userId: string | null
   tenantId: string | null
+  /**
+   * Two levels of tenancy: the level whose check found the violation (a config level name). Not
+   * `level`, which is pino's log level on the same line.
+   */
+  tenantLevel?: string
+  /** two levels: the context's id per level, each kept only when id-shaped (as tenantId) */
+  tenantIds?: Record<string, string | null>
   /** the tenant(s) the query named, when it named any */
   queryTenantIds?: string[]
   /** where in the query's arguments the violation is (`where`, `include.userRoles`, `data.roleId`) */

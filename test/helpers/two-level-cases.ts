@@ -29,8 +29,9 @@ export const PROJECT_BLOCKED: Blocked[] = [
   {
     name: 'a sibling project deleted by id with the organisation pinned (its rows cascade)',
     run: q('Project', 'delete', { where: { id: P_A2, orgId: ORG_A } }),
-    violation: MISMATCH,
-    model: 'Project',
+    // the Project row is proven the organisation's; what is refused is the cascade to the sibling's rows
+    violation: 'unscoped_nested_write',
+    model: ['ProjectMembership', 'ApiKey', 'Dataset', 'Prompt'],
   },
   { name: 'its own project moved to another organisation', run: q('Project', 'update', { where: { id: P_A1 }, data: { orgId: ORG_B } }), violation: MISMATCH, model: 'Project' },
   {
