@@ -42,7 +42,10 @@ function onPg(schema: IsolationSchema, cases: { blocked: Blocked[]; passes: Pass
       const plain = await runQuery(db.base, q, schema)
       expect(foreignRowsIn(plain, q.model, [ownership(before, schema)], schema), 'the plain client returns rows outside the request').not.toEqual([])
     }
-    const error = await inContext(() => runQuery(db.prisma, q, schema)).then(
+    // a write in a transaction rolled back: one let through must not spoil the tests after it
+    const error = await inContext(() =>
+      isWrite(q.op) ? rolledBack(db.prisma, (tx) => runQuery(tx, q, schema)) : runQuery(db.prisma, q, schema),
+    ).then(
       (value) => expect.fail(`let through, returned ${JSON.stringify(value)?.slice(0, 300)}`),
       (e: Record<string, unknown>) => e,
     )

@@ -350,7 +350,7 @@ const PROJECT_TEMPLATES: readonly GenQuery[] = [
   },
   { model: 'OrganizationMembership', op: 'create', args: { data: { orgId: ORG_A, userId: 'u_dave', role: 'MEMBER' } } },
   { model: 'MembershipInvitation', op: 'create', args: { data: { orgId: ORG_A, email: 'new@example.test', projectId: P_A1 } } },
-  { model: 'MembershipInvitation', op: 'update', args: { where: { email_orgId: { email: 'erin@example.test', orgId: ORG_A } }, data: { project: { connect: { id: P_A1 } } } } },
+  { model: 'MembershipInvitation', op: 'update', args: { where: { email_orgId: { email: 'erin@example.test', orgId: ORG_A } }, data: { project: { connect: { id: P_A2 } } } } },
   { model: 'MembershipInvitation', op: 'findMany', args: { where: { orgId: ORG_A }, include: { project: true } } },
   { model: 'AuditLog', op: 'findMany', args: { where: { orgId: ORG_A, projectId: P_A1 } } },
   { model: 'AuditLog', op: 'create', args: { data: { orgId: ORG_A, projectId: P_A1, action: 'create', resourceId: 'ds_a1' } } },
