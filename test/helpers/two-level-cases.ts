@@ -51,6 +51,10 @@ export const PROJECT_BLOCKED: Blocked[] = [
     name: 'its own organisation deleted (the cascade deletes the sibling project and its rows)',
     run: q('Organization', 'delete', { where: { id: ORG_A } }),
   },
+  {
+    name: 'its own API key moved into a sibling project (connected under the sibling project row)',
+    run: q('Project', 'update', { where: { id: P_A2, orgId: ORG_A }, data: { apiKeys: { connect: { id: 'ak_a1' } } } }),
+  },
   // Over-blocking (reported to the lead): scoped shapes the composition refuses although no row is
   // outside; the fuzz templates leave them out (an untwisted template must pass).
   {
@@ -78,6 +82,7 @@ export const PROJECT_PASSES: Passes[] = [
   { name: "its organisation's members", run: q('OrganizationMembership', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual(['om_a1', 'om_a2']) },
   { name: "its organisation's audit log", run: q('AuditLog', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual(['al_a1', 'al_a2', 'al_a3']) },
   { name: "its organisation's projects (Project rows are the organisation's)", run: q('Project', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual([P_A1, P_A2]) },
+  { name: 'its project with its organisation', run: q('Project', 'findUnique', { where: { id: P_A1 }, include: { organization: true } }), check: (r: any) => expect(r.organization.id).toBe(ORG_A) },
   {
     name: 'its project with its datasets and prompts',
     run: q('Project', 'findUnique', { where: { id: P_A1 }, include: { datasets: true, prompts: { include: { dependencies: true } } } }),
