@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { compilePolicy, decide, inspect, parseSchema } from '../src/index.ts'
+import { parseConfig } from '../src/config/index.ts'
 import config from '../tenantfence.config.ts'
 
 const policy = compilePolicy(config, parseSchema(readFileSync('prisma/schema.prisma', 'utf8')))
@@ -38,6 +39,25 @@ describe('inspect', () => {
 
   it('names the tenant the query stated, for the log line', () => {
     expect(inspect(policy, 'User', 'findMany', { where: { tenantId: 2 } }, 1)?.findings).toEqual([{ model: 'User', severity: 'CRITICAL', violation: 'tenant_mismatch', queryTenantIds: ['2'], path: 'where' }])
+  })
+
+  it('walks a query on a global model that reaches tenant rows only through another global model', () => {
+    const chain = parseSchema(`
+      model Plan { id String @id
+        features Feature[] }
+      model Feature { id String @id
+        planId String
+        plan Plan @relation(fields: [planId], references: [id])
+        notes Note[] }
+      model Note { id String @id
+        tenantId String
+        featureId String
+        feature Feature @relation(fields: [featureId], references: [id]) }`)
+    const p = compilePolicy(parseConfig({ models: { Note: { severity: 'HIGH' } }, globalModels: ['Plan', 'Feature'] }), chain)
+    expect(inspect(p, 'Plan', 'findMany', { include: { features: { include: { notes: true } } } }, 1)?.findings).toEqual([
+      { model: 'Note', severity: 'HIGH', violation: 'unscoped_nested_read', path: 'include.features.include.notes' },
+    ])
+    expect(inspect(p, 'Plan', 'findMany', { include: { features: { include: { notes: { where: { tenantId: 1 } } } } } }, 1)).toBeNull()
   })
 })
 

@@ -326,7 +326,7 @@ function createHook({ policy, levels, source, hardened, reporter, metrics, bypas
     const unchecked = new Set([...lv.wide.models.keys()].filter((m) => all.every((p) => { const q = p.models.get(m); return q === undefined || (!q.guarded && !q.reachesTenantData) })))
     const membership = new WeakMap<TenantContext, boolean | Promise<boolean>>()
     const contextProblems = new WeakMap<TenantContext, Finding | null>()
-    const delegate = (client as Record<string, { findFirst(args: unknown): PromiseLike<unknown> } | undefined>)[delegateName(lv.lowerModel)]
+    const delegate = (client as Record<string, { findFirst(args: unknown): RlsQueryParams extends { query(a: unknown): infer R } ? R : never } | undefined>)[delegateName(lv.lowerModel)]
     /** Is the context's team a team of its organisation? undefined: it does not name both. */
     const isMember = (ctx: TenantContext): boolean | Promise<boolean> | undefined => {
       const org = ctx.tenantIds?.[upper.name]
@@ -336,7 +336,10 @@ function createHook({ policy, levels, source, hardened, reporter, metrics, bypas
       if (known !== undefined) return known
       if (delegate === undefined) return Promise.reject(new Error(`tenantfence: the client has no delegate for ${lv.lowerModel}`))
       // Through the client without the extension (never re-entering the check), once per context object.
-      const p = Promise.resolve(delegate.findFirst(membershipQuery(lv, org, team))).then((row) => row !== null && row !== undefined)
+      // With rls, under the context's settings: the lower model's policy shows a team to its organisation.
+      const args = membershipQuery(lv, org, team)
+      const row = carry === undefined ? Promise.resolve(delegate.findFirst(args)) : carry({ operation: 'findFirst', args, query: (a) => delegate.findFirst(a) }, { tenants: rlsTenants(ctx), bypassReason: '' })
+      const p = row.then((r) => r !== null && r !== undefined)
       membership.set(ctx, p)
       // Settled: remembered as a boolean (later queries decide without waiting); a failed lookup is tried again.
       p.then((v) => membership.set(ctx, v), () => membership.delete(ctx))

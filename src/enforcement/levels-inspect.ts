@@ -118,7 +118,6 @@ export function compileLevels(config: TenantFenceConfig, datamodel: DataModel, o
   ])
   const projection = wideConfig(config, datamodel)
   const wide = compilePolicy(projection.config, datamodel, options)
-  for (const policy of [...policies.values(), wide]) reachTransitively(policy)
   for (const name of projection.unprovable) {
     const p = wide.models.get(name) as Mutable<ModelPolicy>
     if (p.kind !== 'field') continue
@@ -134,25 +133,6 @@ export function compileLevels(config: TenantFenceConfig, datamodel: DataModel, o
     }
   }
   return { levels: [upper, lower], policies, wide, lowerModel: lower.model!, parentKey: parentKey(config, datamodel), modelLevel: of, unprovable: projection.unprovable, carriers }
-}
-
-/**
- * compilePolicy marks a global model as reaching tenant data when one relation leads to a guarded
- * model. Each level leaves the other level's models global, so chains of global models are usual
- * here (Member → Organization → Team in the team level's policy): without the closure the check
- * would never look at `member.findMany({ include: { organization: { include: { teams: … } } } })`.
- */
-function reachTransitively(policy: Policy): void {
-  for (let grew = true; grew; ) {
-    grew = false
-    for (const p of policy.models.values()) {
-      if (p.guarded || p.reachesTenantData) continue
-      if ([...p.relations.values()].some((r) => policy.models.get(r.target)!.reachesTenantData)) {
-        ;(p as Mutable<ModelPolicy>).reachesTenantData = true
-        grew = true
-      }
-    }
-  }
 }
 
 function twoLevels(config: TenantFenceConfig): readonly [TenantLevel, TenantLevel] {

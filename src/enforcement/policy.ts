@@ -74,7 +74,7 @@ export interface ModelPolicy {
   readonly uniqueKeys: ReadonlyArray<readonly string[]>
   /** kind field: relations whose foreign key this model holds and includes the tenant field (a filter on them pins the tenant) */
   readonly boundRelations: ReadonlyArray<{ readonly name: string; readonly target: ModelPolicy }>
-  /** some relation leads to a guarded model, or guarded rows depend on this one */
+  /** some relation leads to a guarded model (directly or through global models), or guarded rows depend on this one */
   readonly reachesTenantData: boolean
 }
 
@@ -200,6 +200,16 @@ export function compilePolicy(config: TenantFenceConfig, datamodel: DataModel, o
   }
   for (const p of models.values()) {
     p.reachesTenantData = p.dependents.length > 0 || [...p.relations.values()].some((r) => models.get(r.target)!.guarded)
+  }
+  // Through a chain of global models too (Plan → Feature → Note): `plan.findMany({ include: { features:
+  // { include: { notes: true } } } })` reads tenant rows, so a query on Plan must be walked.
+  for (let grew = true; grew; ) {
+    grew = false
+    for (const p of models.values()) {
+      if (p.reachesTenantData || ![...p.relations.values()].some((r) => models.get(r.target)!.reachesTenantData)) continue
+      p.reachesTenantData = true
+      grew = true
+    }
   }
   // A cycle of `via` relations would never reach a tenant field.
   for (const p of models.values()) {
