@@ -18,7 +18,7 @@ import { openIsolation, ownership, readTables, type AnyClient, type IsolationDb,
 import { isWrite, type GenQuery } from './helpers/isolation-gen.ts'
 import { contextOf, type IsolationSchema } from './helpers/isolation-schema.ts'
 import { foreignRowsIn, runQuery, settle } from './helpers/isolation-truth.ts'
-import { P_B1, TWO_LEVEL, TWO_LEVEL_WIDE } from './helpers/two-level-app.ts'
+import { ORG_A, P_A2, P_B1, TWO_LEVEL, TWO_LEVEL_WIDE } from './helpers/two-level-app.ts'
 import { PROJECT_BLOCKED, WIDE_BLOCKED } from './helpers/two-level-cases.ts'
 import { openTwoLevelPostgres, twoLevelClientClass, TWO_LEVEL_SCHEMA, type TwoLevelDatabase } from './helpers/two-level-client.ts'
 import { runSql } from './helpers/postgres.ts'
@@ -74,5 +74,14 @@ it("rls on, the check disabled: a write to another organisation's project finds 
     settle(() => db.prisma.project.update({ where: { id: P_B1 }, data: { name: 'taken' } })),
   )
   expect(outcome).toMatchObject({ ok: false, error: expect.stringMatching(/^P2025/) })
+  expect(await readTables(admin, TWO_LEVEL)).toEqual(seed)
+})
+
+it('rls on, the check disabled: its own API key moved into the sibling project is refused by the policy (the new row is not its project\'s)', async () => {
+  const outcome = await runWithTenant(contextOf(TWO_LEVEL), () =>
+    settle(() => db.prisma.project.update({ where: { id: P_A2, orgId: ORG_A }, data: { apiKeys: { connect: { id: 'ak_a1' } } } })),
+  )
+  // the database's refusal (Prisma's driver error), not the check's (log_only lets it run)
+  expect(outcome).toMatchObject({ ok: false, error: expect.stringMatching(/^P\d{4} /) })
   expect(await readTables(admin, TWO_LEVEL)).toEqual(seed)
 })
