@@ -506,7 +506,14 @@ export const TWO_LEVEL: IsolationSchema = {
     ...PROJECT_TABLES.map((t) => `DELETE FROM "${t}" WHERE "project_id" <> '${P_A1}'`),
   ],
   alterOthers: () => [...ALTER_ORGS_SQL(`'${ORG_A}'`), ...ALTER_PROJECTS_SQL(`"id" <> '${P_A1}'`)],
-  gen: gen(PROJECT_TEMPLATES, (m, value) => (m === 'Project' ? [{ id: value('projectId') }] : [])),
+  // a project by its own id; a project-level row through its project, by the project's id or (never
+  // enough here) the organisation's
+  gen: gen(PROJECT_TEMPLATES, (m, value) => {
+    if (m === 'Project') return [{ id: value('projectId') }]
+    const projectRel = TWO_LEVEL_MODELS[m]!.relations.find((r) => r.model === 'Project' && r.fk === 'projectId')
+    if (!projectRel || m === 'MembershipInvitation') return []
+    return [{ project: { id: value('projectId') } }, { project: { orgId: value('orgId') } }]
+  }),
 }
 
 /** An org admin's request (o_acme, scope 'organization'): every project of o_acme, nothing of o_globex. */
