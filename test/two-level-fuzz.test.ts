@@ -20,7 +20,7 @@ import { expectNoLeak, useFuzzDatabases } from './helpers/two-level-fuzz.ts'
 import { ORG_A, ORG_B, P_A1, P_A2, P_B1, TWO_LEVEL, TWO_LEVEL_WIDE } from './helpers/two-level-app.ts'
 
 const FILE = 'test/two-level-fuzz.test.ts'
-const { seed: SEED, runs: RUNS, replay: REPLAY } = fuzzSettings(FILE, { seed: 20261207, runs: 60 })
+const { seed: SEED, runs: RUNS, replay: REPLAY } = fuzzSettings(FILE, { seed: 20261207, runs: 50 })
 
 const project = useFuzzDatabases(TWO_LEVEL)
 const wide = useFuzzDatabases(TWO_LEVEL_WIDE)

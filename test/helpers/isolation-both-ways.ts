@@ -58,9 +58,7 @@ export function bothWays(
 ): void {
   const client = () => opts.client?.() ?? env().db.prisma
   const inContext = <T>(fn: () => Promise<T>) =>
-    opts.context === false
-      ? fn()
-      : runWithTenant(contextOf(env().db.schema) as Parameters<typeof runWithTenant>[0], fn)
+    opts.context === false ? fn() : runWithTenant(contextOf(env().db.schema), fn)
   const exec = (run: Run, p: AnyClient) => (typeof run === 'function' ? run(p) : runQuery(p, run, env().db.schema))
   const judged = (run: Run) => typeof run !== 'function' && opts.context !== false
 

@@ -3,6 +3,7 @@
 // schema, not read from tenantfence: the tests judge the extension, so they must not borrow its
 // reading of the data model. Two descriptions exist: the demo's (helpers/isolation-demo.ts) and a
 // multi-team app's (helpers/isolation-app.ts, schema in test/fixtures/isolation-app).
+import type { TenantContext } from '../../src/enforcement/context.ts'
 import type { GenQuery, Rng } from './isolation-gen.ts'
 
 export type TenantId = number | string
@@ -92,11 +93,8 @@ export interface IsolationSchema {
   request: { tenantId: TenantId; userId: TenantId; endpoint: string; method: string }
   /** the other tenants of the seed */
   others: readonly TenantId[]
-  /**
-   * Two levels: what runWithTenant gets (`tenantIds`, `scope`; typed loosely: the tests build the
-   * context the contract names). Default: `request`.
-   */
-  context?: object
+  /** Two levels: what runWithTenant gets (`tenantIds`, `scope`). Default: `request`. */
+  context?: TenantContext
   /** the owners whose rows the request may read and write besides global rows (default: the request's tenant) */
   visible?: readonly TenantId[]
   /** the values of each tenant field, the request's first (default: the tenantField's, request then others) */
@@ -151,6 +149,6 @@ export function visibleOwners(schema: IsolationSchema): ReadonlySet<unknown> {
 }
 
 /** The context runWithTenant gets for this schema's request. */
-export function contextOf(schema: IsolationSchema): object {
+export function contextOf(schema: IsolationSchema): TenantContext {
   return schema.context ?? schema.request
 }

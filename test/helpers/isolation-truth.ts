@@ -276,16 +276,21 @@ export async function groundTruth(dbs: TruthDatabases, q: GenQuery): Promise<Tru
   // 'allow'): its rows are not another tenant's. Rows it takes from any existing tenant still are.
   const created = new Set<unknown>()
   const tenantModels = schema.tenantModels ?? schema.insertOrder.filter((m) => modelOf(schema, m).scope.kind === 'tenant')
-  if (outcome.ok && TENANT_CREATES.has(q.op) && tenantModels.includes(q.model)) {
-    // two levels: a new organisation's new projects are new tenants too, and so is a new project of
-    // the request's organisation; a new project of another organisation is that organisation's row
+  const topCreate = TENANT_CREATES.has(q.op) && tenantModels.includes(q.model)
+  // Two levels (tenantModels given): a new project of the request's organisation is the
+  // organisation's new tenant whatever the write that creates it (a project created under its
+  // organisation row), and so are the projects of a new organisation; a new organisation only by a
+  // top-level create; a new project of another organisation is that organisation's row.
+  if (outcome.ok && (topCreate || schema.tenantModels)) {
     const mine = visibleOwners(schema)
     for (const m of tenantModels) {
+      const own = modelOf(schema, m).scope.kind === 'tenant'
+      if (own && !topCreate) continue
       const existed = new Set((before[m] ?? []).map((r) => r.id))
       for (const r of after[m] ?? []) {
         if (existed.has(r.id)) continue
-        const owner = modelOf(schema, m).scope.kind === 'tenant' ? r.id : tenantOfRow(after, m, r, schema)
-        if (owner === r.id || mine.has(owner) || created.has(owner)) created.add(r.id)
+        const owner = own ? r.id : tenantOfRow(after, m, r, schema)
+        if (own || mine.has(owner) || created.has(owner)) created.add(r.id)
       }
     }
   }
@@ -332,8 +337,8 @@ export async function fencedRun(
   direct: boolean,
   schema: IsolationSchema = DEMO,
 ): Promise<Outcome> {
-  // two levels: the context names one id per level (and the scope); typed loosely until the core's context lands
-  const ctx = contextOf(schema) as Parameters<typeof runWithTenant>[0]
+  // two levels: the context names one id per level (and the scope)
+  const ctx = contextOf(schema)
   if (direct && !isWrite(q.op)) return runWithTenant(ctx, () => settle(() => runQuery(prisma, q, schema)))
   return runWithTenant(ctx, () => settle(() => rolledBack(prisma, (tx) => runQuery(tx, q, schema))))
 }

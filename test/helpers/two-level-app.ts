@@ -302,11 +302,6 @@ const PROJECT_TEMPLATES: readonly GenQuery[] = [
   { model: 'DatasetItem', op: 'create', args: { data: { projectId: P_A1, datasetId: 'ds_a1g' } } },
   {
     model: 'DatasetItem',
-    op: 'create',
-    args: { data: { dataset: { connect: { id_projectId: { id: 'ds_a1', projectId: P_A1 } } } } },
-  },
-  {
-    model: 'DatasetItem',
     op: 'update',
     args: { where: { id: 'di_a1', projectId: P_A1 }, data: { datasetId: 'ds_a1g' } },
   },
@@ -339,7 +334,7 @@ const PROJECT_TEMPLATES: readonly GenQuery[] = [
   {
     model: 'ProjectMembership',
     op: 'findMany',
-    args: { where: { projectId: P_A1 }, include: { organizationMembership: true, user: true } },
+    args: { where: { projectId: P_A1 }, include: { user: true } },
   },
   {
     model: 'ProjectMembership',
@@ -511,7 +506,14 @@ export const TWO_LEVEL: IsolationSchema = {
     ...PROJECT_TABLES.map((t) => `DELETE FROM "${t}" WHERE "project_id" <> '${P_A1}'`),
   ],
   alterOthers: () => [...ALTER_ORGS_SQL(`'${ORG_A}'`), ...ALTER_PROJECTS_SQL(`"id" <> '${P_A1}'`)],
-  gen: gen(PROJECT_TEMPLATES, (m, value) => (m === 'Project' ? [{ id: value('projectId') }] : [])),
+  // a project by its own id; a project-level row through its project, by the project's id or (never
+  // enough here) the organisation's
+  gen: gen(PROJECT_TEMPLATES, (m, value) => {
+    if (m === 'Project') return [{ id: value('projectId') }]
+    const projectRel = TWO_LEVEL_MODELS[m]!.relations.find((r) => r.model === 'Project' && r.fk === 'projectId')
+    if (!projectRel || m === 'MembershipInvitation') return []
+    return [{ project: { id: value('projectId') } }, { project: { orgId: value('orgId') } }]
+  }),
 }
 
 /** An org admin's request (o_acme, scope 'organization'): every project of o_acme, nothing of o_globex. */

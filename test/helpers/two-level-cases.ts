@@ -47,8 +47,29 @@ export const PROJECT_BLOCKED: Blocked[] = [
     name: "an invitation (organisation level) moved onto another organisation's project",
     run: q('MembershipInvitation', 'update', { where: { id: 'mi_a1', orgId: ORG_A }, data: { projectId: P_B1 } }),
   },
+  {
+    name: 'its own organisation deleted (the cascade deletes the sibling project and its rows)',
+    run: q('Organization', 'delete', { where: { id: ORG_A } }),
+  },
+  {
+    name: 'its own API key moved into a sibling project (connected under the sibling project row)',
+    run: q('Project', 'update', { where: { id: P_A2, orgId: ORG_A }, data: { apiKeys: { connect: { id: 'ak_a1' } } } }),
+  },
+  // Over-blocking (reported to the lead): scoped shapes the composition refuses although no row is
+  // outside; the fuzz templates leave them out (an untwisted template must pass).
+  {
+    name: "its project's memberships with their organisation membership (an organisation-level row under a project-level one)",
+    run: q('ProjectMembership', 'findMany', { where: { projectId: P_A1 }, include: { organizationMembership: true } }),
+    model: 'OrganizationMembership',
+    ruleOnly: 'over-blocking: the organisation level reads ProjectMembership as global, so the organisation membership it includes is unproven',
+  },
+  {
+    name: 'a dataset item created by a connect to its dataset by the compound key alone (the key holds its project)',
+    run: q('DatasetItem', 'create', { data: { dataset: { connect: { id_projectId: { id: 'ds_a1', projectId: P_A1 } } } } }),
+    model: 'DatasetItem',
+    ruleOnly: "over-blocking: the compound connect copies p_a1 into the row's projectId, which the project level does not read as a pin",
+  },
 ]
-
 export const PROJECT_PASSES: Passes[] = [
   { name: "its project's datasets", run: q('Dataset', 'findMany', { where: { projectId: P_A1 } }), check: (r: any) => expect(ids(r)).toEqual(['ds_a1', 'ds_a1g']) },
   {
@@ -61,6 +82,7 @@ export const PROJECT_PASSES: Passes[] = [
   { name: "its organisation's members", run: q('OrganizationMembership', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual(['om_a1', 'om_a2']) },
   { name: "its organisation's audit log", run: q('AuditLog', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual(['al_a1', 'al_a2', 'al_a3']) },
   { name: "its organisation's projects (Project rows are the organisation's)", run: q('Project', 'findMany', { where: { orgId: ORG_A } }), check: (r: any) => expect(ids(r)).toEqual([P_A1, P_A2]) },
+  { name: 'its project with its organisation', run: q('Project', 'findUnique', { where: { id: P_A1 }, include: { organization: true } }), check: (r: any) => expect(r.organization.id).toBe(ORG_A) },
   {
     name: 'its project with its datasets and prompts',
     run: q('Project', 'findUnique', { where: { id: P_A1 }, include: { datasets: true, prompts: { include: { dependencies: true } } } }),
@@ -79,14 +101,14 @@ export const PROJECT_PASSES: Passes[] = [
     check: (r: any) => expect(r.orgMembershipId).toBe('om_a2'),
   },
   {
-    name: 'an invitation of its organisation moved to a sibling project (a row of the organisation)',
-    run: q('MembershipInvitation', 'update', { where: { id: 'mi_a1', orgId: ORG_A }, data: { projectId: P_A2 } }),
-    check: (r: any) => expect(r.projectId).toBe(P_A2),
-  },
-  {
     name: 'a prompt created under its project',
     run: q('Project', 'update', { where: { id: P_A1 }, data: { prompts: { create: { name: 'new', version: 1 } } }, include: { prompts: true } }),
     check: (r: any) => expect(r.prompts).toHaveLength(3),
+  },
+  {
+    name: 'an invitation of its organisation moved to a sibling project (a row of the organisation)',
+    run: q('MembershipInvitation', 'update', { where: { id: 'mi_a1', orgId: ORG_A }, data: { projectId: P_A2 } }),
+    check: (r: any) => expect(r.projectId).toBe(P_A2),
   },
   {
     name: 'users filtered by their membership of its project',
