@@ -113,6 +113,19 @@ describe('two levels: each level judges its own rows', () => {
     expect(brief(check(team, 'Team', 'update', { where: { id: 't1' }, data: { orgId: 'o2' } }))).toEqual(['organization:Team:tenant_mismatch@data.orgId'])
   })
 
+  it('what a team row the organisation proves holds stays the team level\'s (found by the two-level fuzz)', () => {
+    // deleting its own organisation as a team: the sibling teams are the organisation's, but the
+    // delete cascades into their documents and webhooks
+    expect(brief(check(team, 'Organization', 'delete', { where: { id: 'o1' } }))).toEqual(expect.arrayContaining(['team:Document:unscoped_nested_write@', 'team:Webhook:unscoped_nested_write@']))
+    expect(check(admin, 'Organization', 'delete', { where: { id: 'o1' } })).toEqual([]) // an org admin may
+    // its own webhook moved under a sibling team the organisation proves: the webhook would move
+    expect(brief(check(team, 'Team', 'update', { where: { id: 't2', orgId: 'o1' }, data: { webhooks: { connect: { id: 'w1' } } } }))).toEqual(['team:Webhook:unscoped_nested_write@data.webhooks.connect'])
+    expect(brief(check(team, 'Team', 'update', { where: { id: 't2', orgId: 'o1' }, data: { webhooks: { connectOrCreate: { where: { id: 'w1' }, create: { id: 'w1', url: 'u' } } } } }))).toEqual(['team:Webhook:unscoped_nested_write@data.webhooks.connectOrCreate.where', 'team:Webhook:missing_tenant_id@data.webhooks.connectOrCreate.create'])
+    // its own team with its organisation: the team pins itself, a team of the organisation (membership)
+    expect(check(team, 'Team', 'findUnique', { where: { id: 't1' }, include: { organization: { include: { members: true } } } })).toEqual([])
+    expect(brief(check(team, 'Team', 'findUnique', { where: { id: 't2' }, include: { organization: true } }))).toContain('organization:Organization:unscoped_nested_read@include.organization')
+  })
+
   it('nested reads and writes per level', () => {
     expect(check(team, 'Team', 'findUnique', { where: { id: 't1' }, include: { documents: { include: { comments: true } }, webhooks: true } })).toEqual([])
     // the organisation's teams with every team's documents: the teams are the organisation's, the documents are not this team's

@@ -787,8 +787,11 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
       }
       case 'connect':
       case 'set':
-        // set first unlinks every current row: those must be the tenant's too.
-        if (op === 'set' && b.guarded && !parentProven) report(b, 'unscoped_nested_write')
+        // set first unlinks every current row: those must be the tenant's too. A row whose tenant
+        // comes from its parent moves to the parent's tenant: under a parent not proven the
+        // tenant's, linking it is a violation of its own (not only the parent's finding, which a
+        // second level of tenancy may answer for the parent row alone: levels-inspect.ts).
+        if (b.guarded && !parentProven && (op === 'set' || r.inherits)) report(b, 'unscoped_nested_write')
         for (let i = 0, xs = list(v); i < xs.length; i++) {
           const u = itemAt(v, xs, i)
           // connect and set link existing rows: one that is not the tenant's is refused, absent or not
@@ -802,6 +805,7 @@ function nestedOps(r: Relation, ops: unknown, parentProven: boolean, blame: Mode
           const c = itemAt(v, xs, i)
           const o = isObj(c) ? c : {}
           enter('where')
+          if (b.guarded && !parentProven && r.inherits) report(b, 'unscoped_nested_write') // as connect: the row would move
           if (b.guarded) linkRow(b, o.where, blame, holder, false)
           else walkWhere(o.where, b, false)
           leave()

@@ -8,7 +8,7 @@ import { tenantLevels, type TenantLevel } from '../config/levels.ts'
 import type { ModelPolicyConfig, TenantFenceConfig } from '../config/schema.ts'
 import type { ViolationKind } from '../telemetry/metric-names.ts'
 import type { DataModel } from './datamodel.ts'
-import { inspect, MAX_FINDINGS, type Finding, type Inspection } from './inspect.ts'
+import { inspect, MAX_FINDINGS, pinOfWhere, sameTenant, type Finding, type Inspection } from './inspect.ts'
 import { levelConfig, modelLevels, parentKey } from './levels.ts'
 import { MODEL_RAW_OPERATIONS } from './operations.ts'
 import { compilePolicy, type ModelPolicy, type Policy, type PolicyOptions, type Relation } from './policy.ts'
@@ -116,6 +116,16 @@ export function compileLevels(config: TenantFenceConfig, datamodel: DataModel, o
     [upper.name, compilePolicy({ ...upperConfig, models: upperModels } as TenantFenceConfig, datamodel, options)],
     [lower.name, compilePolicy(levelConfig(config, datamodel, lower.name), datamodel, options)],
   ])
+  // Deleting a row the lower level does not guard (an Organization) cascades to the lower level's
+  // tenant rows (its Projects) and on to what they hold. The Project rows themselves the upper level
+  // may prove (a sibling project is its organisation's), so the lower level names what they hold
+  // too: a finding no upper proof answers (a project's request deleting its organisation).
+  const lowerPolicy = policies.get(lower.name)!
+  const lowerRoot = lowerPolicy.models.get(lower.model!)!
+  for (const p of lowerPolicy.models.values()) {
+    if (p.name === lowerRoot.name || !p.dependents.includes(lowerRoot.name)) continue
+    ;(p as Mutable<ModelPolicy>).dependents = [...new Set([...p.dependents, ...lowerRoot.dependents.filter((d) => d !== p.name)])]
+  }
   const projection = wideConfig(config, datamodel)
   const wide = compilePolicy(projection.config, datamodel, options)
   for (const name of projection.unprovable) {
@@ -177,12 +187,33 @@ export function inspectLevels(compiled: CompiledLevels, model: string | undefine
   }
   // Raw SQL and unknown client operations: the config's raw policy, one finding (the upper level's run).
   const raw = model === undefined || MODEL_RAW_OPERATIONS.has(operation)
+  const upperArgs = model === compiled.lowerModel && !raw ? ownLowerRow(compiled, args, ids, upper, lower) : args
   for (const l of raw ? [upper] : [upper, lower]) {
     const policy = compiled.policies.get(l.name)!
-    const found = inspector(policy, model, operation, args, tenantOf(l))
+    const found = inspector(policy, model, operation, l === upper ? upperArgs : args, tenantOf(l))
     if (found !== null) runs.push({ level: l.name, policy, inspection: tag(found, l.name), wide: false })
   }
   return runs
+}
+
+/**
+ * A query on the lower model whose filter pins the context's own team (`project.findUnique({ where:
+ * { id: team } })`) reads a row of the context's organisation: the team is one of its teams (the
+ * membership lookup proves it, or the query is refused). For the upper level's run the filter then
+ * also names the organisation's key, so that what the query reads through that row (its
+ * organisation, the organisation's rows) is judged under a proven row. Only when the filter names
+ * no parent key itself (one that names another organisation stays a mismatch).
+ */
+function ownLowerRow(compiled: CompiledLevels, args: unknown, ids: Readonly<Record<string, unknown>> | undefined, upper: TenantLevel, lower: TenantLevel): unknown {
+  const org = ids?.[upper.name]
+  const team = ids?.[lower.name]
+  if (org === undefined || team === undefined || typeof args !== 'object' || args === null) return args
+  const where = (args as { where?: unknown }).where
+  if (typeof where !== 'object' || where === null || Array.isArray(where) || compiled.parentKey in where) return args
+  const root = compiled.policies.get(lower.name)!.models.get(compiled.lowerModel)!
+  const pin = pinOfWhere(where, root)
+  if (pin === undefined || !sameTenant(pin, team)) return args
+  return { ...args, where: { ...where, [compiled.parentKey]: org } }
 }
 
 function tag(found: Inspection, level: string): Inspection {
