@@ -9,7 +9,6 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node'
 const LONGEST = [
   'enforcement-shapes-pg',
   'generate-promtool',
-  'rls-agreement',
   'generate-cli',
   'scan-cli',
   'enforcement-shapes',
@@ -26,6 +25,7 @@ const LONGEST = [
   'isolation-fuzz',
   'rls-direct',
   // the slow project (npm run test:slow)
+  'rls-agreement.slow',
   'demo-run.slow',
   'scan-real-apps.slow',
   'fleet.slow',
